@@ -1,0 +1,199 @@
+// Package casebook keeps what must never be lost: every contact with the helpline, its
+// classification and the Safe Contact Plan she gave. Records are written in the same
+// transaction as the conversation step that produced them, so nothing a caller is told was
+// recorded can be missing after a crash.
+//
+// Phone numbers are sealed before they reach the file; the casebook never stores one in the
+// clear, in a key or in an index.
+package casebook
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// Casebook reads and writes contacts.
+type Casebook struct {
+	db  *store.DB
+	box *seal.Box
+}
+
+// New returns a Casebook on db, sealing with box.
+func New(db *store.DB, box *seal.Box) *Casebook { return &Casebook{db: db, box: box} }
+
+// record is a contact as it lies on disk: the numbers sealed, the clear fields emptied.
+type record struct {
+	onestop.Contact
+	CallerSealed []byte `json:"callerSealed,omitempty"`
+	NumberSealed []byte `json:"numberSealed,omitempty"`
+}
+
+// Put writes c in tx. A new contact (ID 0) gets the next ID and its reference, set on c; since tx
+// may be run again, those are final only once the transaction has committed.
+func (cb *Casebook) Put(tx *bbolt.Tx, c *onestop.Contact) error {
+	b := tx.Bucket(store.Contacts)
+	if c.ID == 0 {
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		c.ID, c.Ref = id, Ref(id)
+		if err := tx.Bucket(store.Refs).Put([]byte(c.Ref), store.U64(id)); err != nil {
+			return err
+		}
+	}
+	r := record{Contact: *c, CallerSealed: cb.box.SealString(c.Caller)}
+	r.Caller = ""
+	if c.Plan != nil {
+		p := *c.Plan
+		r.NumberSealed = cb.box.SealString(p.Number)
+		p.Number = ""
+		r.Plan = &p
+	}
+	v, err := json.Marshal(&r)
+	if err != nil {
+		return err
+	}
+	return b.Put(store.U64(c.ID), v)
+}
+
+// Get returns the contact with id from tx, its numbers opened. Returns ENOTFOUND if none.
+func (cb *Casebook) Get(tx *bbolt.Tx, id uint64) (*onestop.Contact, error) {
+	v := tx.Bucket(store.Contacts).Get(store.U64(id))
+	if v == nil {
+		return nil, onestop.Errorf(onestop.ENOTFOUND, "no contact %d", id)
+	}
+	return cb.decode(v)
+}
+
+func (cb *Casebook) decode(v []byte) (*onestop.Contact, error) {
+	var r record
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("casebook: %w", err)
+	}
+	c := r.Contact
+	var err error
+	if c.Caller, err = cb.box.OpenString(r.CallerSealed); err != nil {
+		return nil, fmt.Errorf("casebook: contact %d: %w", c.ID, err)
+	}
+	if c.Plan != nil {
+		if c.Plan.Number, err = cb.box.OpenString(r.NumberSealed); err != nil {
+			return nil, fmt.Errorf("casebook: contact %d: %w", c.ID, err)
+		}
+	}
+	return &c, nil
+}
+
+// Contact returns the contact with id. Returns ENOTFOUND if none.
+func (cb *Casebook) Contact(id uint64) (c *onestop.Contact, err error) {
+	err = cb.db.View(func(tx *bbolt.Tx) error {
+		c, err = cb.Get(tx, id)
+		return err
+	})
+	return c, err
+}
+
+// ByRef returns the contact with the reference a caller was given. Returns ENOTFOUND if none.
+func (cb *Casebook) ByRef(ref string) (c *onestop.Contact, err error) {
+	err = cb.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(store.Refs).Get([]byte(ref))
+		if v == nil {
+			return onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
+		}
+		c, err = cb.Get(tx, binary.BigEndian.Uint64(v))
+		return err
+	})
+	return c, err
+}
+
+// Filter narrows List.
+type Filter struct {
+	// Before, when set, lists only contacts with an ID below it: the next page after a page
+	// whose last ID it is.
+	Before uint64
+	// Limit caps the result; 0 means 100.
+	Limit   int
+	Urgency onestop.Urgency
+}
+
+// List returns contacts newest first.
+func (cb *Casebook) List(f Filter) ([]*onestop.Contact, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []*onestop.Contact
+	err := cb.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(store.Contacts).Cursor()
+		var k, v []byte
+		if f.Before > 0 {
+			c.Seek(store.U64(f.Before))
+			k, v = c.Prev()
+		} else {
+			k, v = c.Last()
+		}
+		for ; k != nil && len(out) < f.Limit; k, v = c.Prev() {
+			ct, err := cb.decode(v)
+			if err != nil {
+				return err
+			}
+			if f.Urgency != "" && ct.Urgency != f.Urgency {
+				continue
+			}
+			out = append(out, ct)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Ref turns a contact ID into the short reference a caller is told: six digits that do not
+// reveal how many contacts came before, and a Luhn check digit so that a mistyped reference is
+// caught instead of pointing at someone else's case. IDs past a million get longer references,
+// which cannot collide with the seven-digit ones.
+func Ref(id uint64) string {
+	const space, mul, add = 1_000_000, 738_677, 482_911 // mul is coprime to 10: a bijection
+	var body string
+	if id < space {
+		body = fmt.Sprintf("%06d", (id*mul+add)%space)
+	} else {
+		body = strconv.FormatUint(id, 10)
+	}
+	return body + string(rune('0'+luhn(body)))
+}
+
+// ValidRef reports whether ref's check digit is right.
+func ValidRef(ref string) bool {
+	if len(ref) < 7 {
+		return false
+	}
+	for _, r := range ref {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return int(ref[len(ref)-1]-'0') == luhn(ref[:len(ref)-1])
+}
+
+// luhn returns the check digit that makes body+digit pass the Luhn test.
+func luhn(body string) int {
+	sum := 0
+	for i := len(body) - 1; i >= 0; i-- {
+		d := int(body[i] - '0')
+		if (len(body)-1-i)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return (10 - sum%10) % 10
+}

@@ -1,0 +1,153 @@
+// Package seal keeps personal data unreadable at rest: phone numbers and free text are sealed
+// with AES-256-GCM under a key that lives outside the database file, and are looked up through a
+// keyed hash so that no index holds a number either.
+//
+// It must never write a key into the database, and never log a key or a plaintext.
+package seal
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// KeySize is the size of a sealing key: AES-256.
+const KeySize = 32
+
+// ErrOpen is returned when a sealed value does not open: a wrong key or a damaged record.
+var ErrOpen = errors.New("seal: cannot open sealed value (wrong key or damaged data)")
+
+// Box seals and opens values and hashes lookup keys. It is safe for concurrent use.
+type Box struct {
+	aead    cipher.AEAD
+	hashKey []byte
+}
+
+// New returns a Box for a 32-byte key. The sealing and hashing keys are derived from it
+// separately, so a hash never reveals anything about the cipher key.
+func New(key []byte) (*Box, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("seal: key is %d bytes, want %d", len(key), KeySize)
+	}
+	block, err := aes.NewCipher(derive(key, "onestop seal v1"))
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return &Box{aead: aead, hashKey: derive(key, "onestop lookup v1")}, nil
+}
+
+func derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// Seal returns nonce||ciphertext for plain. Sealing the empty value returns nil, so that "none"
+// stays distinguishable and costs nothing.
+func (b *Box) Seal(plain []byte) []byte {
+	if len(plain) == 0 {
+		return nil
+	}
+	out := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plain)+b.aead.Overhead())
+	if _, err := rand.Read(out); err != nil {
+		// crypto/rand does not fail on supported platforms; if it ever did, sealing with a
+		// predictable nonce would be worse than stopping.
+		panic("seal: no randomness: " + err.Error())
+	}
+	return b.aead.Seal(out, out, plain, nil)
+}
+
+// Open returns the plaintext of a value made by Seal, or ErrOpen.
+func (b *Box) Open(sealed []byte) ([]byte, error) {
+	if len(sealed) == 0 {
+		return nil, nil
+	}
+	n := b.aead.NonceSize()
+	if len(sealed) < n+b.aead.Overhead() {
+		return nil, ErrOpen
+	}
+	plain, err := b.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return plain, nil
+}
+
+// SealString and OpenString are Seal and Open for text.
+func (b *Box) SealString(s string) []byte { return b.Seal([]byte(s)) }
+
+// OpenString opens a value sealed by SealString.
+func (b *Box) OpenString(sealed []byte) (string, error) {
+	p, err := b.Open(sealed)
+	return string(p), err
+}
+
+// Hash returns the keyed lookup hash of s (HMAC-SHA-256, first 16 bytes): the same s always
+// gives the same hash under one key, and without the key nobody can test a guessed number.
+func (b *Box) Hash(s string) []byte {
+	m := hmac.New(sha256.New, b.hashKey)
+	m.Write([]byte(s))
+	return m.Sum(nil)[:16]
+}
+
+// LoadKey returns the sealing key. value, when set, is the key itself in base64 (the
+// environment's way); otherwise path is read, and created with a new random key, mode 0600, if
+// it does not exist. A key file readable by others is refused.
+func LoadKey(value, path string) ([]byte, error) {
+	if value != "" {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+		if err != nil || len(k) != KeySize {
+			return nil, fmt.Errorf("seal: the key must be %d bytes in base64", KeySize)
+		}
+		return k, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return createKey(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("seal: key file %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(k) != KeySize {
+		return nil, fmt.Errorf("seal: key file %s does not hold a %d-byte base64 key", path, KeySize)
+	}
+	return k, nil
+}
+
+func createKey(path string) ([]byte, error) {
+	k := make([]byte, KeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return k, f.Close()
+}

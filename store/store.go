@@ -1,0 +1,243 @@
+// Package store owns the bbolt file: opening it without hanging on a second opener's lock,
+// creating every bucket, and committing writes in groups so that many callers' hops share one
+// fsync. The session, casebook and outbox services keep their records in it.
+//
+// It must never acknowledge a write before bbolt has committed it to disk, and it never runs in a
+// no-sync mode.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Bucket names, one place for all of them so Open can create every one in a single transaction.
+var (
+	Meta     = []byte("meta")
+	Sessions = []byte("sessions")
+	Prefs    = []byte("prefs")
+	Contacts = []byte("contacts")
+	Refs     = []byte("refs")
+)
+
+var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Refs}
+
+// SchemaVersion is written to the meta bucket; Open refuses a file written by a newer schema.
+const SchemaVersion = 1
+
+var keySchema = []byte("schema")
+
+// ErrClosed is returned by Update once Close has begun.
+var ErrClosed = errors.New("store: closed")
+
+// ErrLocked is returned by Open when another process holds the file.
+var ErrLocked = errors.New("store: the database is in use by another process (is onestop serve running?)")
+
+// maxGroup bounds how many writes share one commit, so a burst cannot make one transaction, and
+// the wait of everyone in it, arbitrarily long.
+const maxGroup = 256
+
+// DB is the helpline's bbolt file with a group committer in front of it.
+type DB struct {
+	bolt *bbolt.DB
+	path string
+
+	// Now is the clock every service on this DB uses; tests replace it.
+	Now func() time.Time
+
+	queue   chan *write
+	closing chan struct{}
+	done    chan struct{}
+
+	// mu orders enqueues before Close: a write that got into the queue is always answered.
+	mu     sync.RWMutex
+	closed bool
+}
+
+type write struct {
+	fn   func(*bbolt.Tx) error
+	errc chan error
+}
+
+// Open opens or creates the database at path, waiting at most timeout for another opener to let
+// go of the file lock (ErrLocked then), creates every bucket and checks the schema version.
+func Open(path string, timeout time.Duration) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, ErrLocked
+	} else if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := b.Update(initialise); err != nil {
+		b.Close()
+		return nil, err
+	}
+	db := &DB{
+		bolt:    b,
+		path:    path,
+		Now:     time.Now,
+		queue:   make(chan *write, maxGroup),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go db.commitLoop()
+	return db, nil
+}
+
+func initialise(tx *bbolt.Tx) error {
+	for _, name := range buckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("store: bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(Meta)
+	if v := meta.Get(keySchema); v != nil {
+		if got := binary.BigEndian.Uint64(v); got > SchemaVersion {
+			return fmt.Errorf("store: database schema %d is newer than this binary's %d", got, SchemaVersion)
+		}
+		return nil
+	}
+	return meta.Put(keySchema, U64(SchemaVersion))
+}
+
+// Path is the file's path.
+func (db *DB) Path() string { return db.path }
+
+// Bolt exposes the bbolt handle for hot backups (Tx.WriteTo) and for reads.
+func (db *DB) Bolt() *bbolt.DB { return db.bolt }
+
+// View runs fn in a read-only transaction. Byte slices read inside fn are valid only inside it.
+func (db *DB) View(fn func(*bbolt.Tx) error) error { return db.bolt.View(fn) }
+
+// Update runs fn in a write transaction shared with other writers that arrived meanwhile, and
+// returns once that transaction is on disk. fn may run more than once (when another write in
+// its group fails, the rest are run again without it), so it must only write to tx and to
+// variables it overwrites; act on what it produced only after Update returns nil.
+//
+// A write already queued is waited for even if ctx is cancelled: the caller must know whether
+// it was committed.
+func (db *DB) Update(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	w := &write{fn: fn, errc: make(chan error, 1)}
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case db.queue <- w:
+		db.mu.RUnlock()
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+	return <-w.errc
+}
+
+// commitLoop is the only writer. It takes every write that is waiting, runs them in one
+// transaction, commits once, and answers each. A lone write starts at once: there is no batch
+// delay, because the writes that arrive during one fsync form the next group by themselves.
+func (db *DB) commitLoop() {
+	defer close(db.done)
+	group := make([]*write, 0, maxGroup)
+	for {
+		select {
+		case w := <-db.queue:
+			group = append(group[:0], w)
+		case <-db.closing:
+			// Answer anything still queued, then stop.
+			for {
+				select {
+				case w := <-db.queue:
+					db.commit([]*write{w})
+				default:
+					return
+				}
+			}
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case w := <-db.queue:
+				group = append(group, w)
+			default:
+				break more
+			}
+		}
+		db.commit(group)
+	}
+}
+
+// commit runs group in one transaction. A write whose fn fails (or panics) is answered with its
+// error and the rest are run again in a fresh transaction, so one bad write never takes others
+// down and never leaves half of itself behind.
+func (db *DB) commit(group []*write) {
+	for len(group) > 0 {
+		failed, ferr := -1, error(nil)
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
+			for i, w := range group {
+				if err := run(w.fn, tx); err != nil {
+					failed, ferr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			group[failed].errc <- ferr
+			group = append(group[:failed:failed], group[failed+1:]...)
+			continue
+		}
+		for _, w := range group {
+			w.errc <- err
+		}
+		return
+	}
+}
+
+func run(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	return fn(tx)
+}
+
+// Close stops taking writes, finishes those already queued and closes the file.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	db.mu.Unlock()
+	close(db.closing)
+	<-db.done
+	return db.bolt.Close()
+}
+
+// U64 encodes v as 8 big-endian bytes, so that keys sort in numeric order.
+func U64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// Writable reports whether a write can be committed now: the health check's question.
+func (db *DB) Writable(ctx context.Context) error {
+	return db.Update(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(Meta).Put([]byte("health"), U64(uint64(db.Now().UnixNano())))
+	})
+}

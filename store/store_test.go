@@ -1,0 +1,171 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop/store"
+)
+
+func open(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestSecondOpenerIsToldTheFileIsLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	db := open(t, path)
+	defer db.Close()
+	start := time.Now()
+	_, err := store.Open(path, 200*time.Millisecond)
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second open: err = %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("second open took %v; it must give up at its timeout", d)
+	}
+}
+
+func TestConcurrentWritesAreAllCommittedAndSurviveReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	db := open(t, path)
+	const writers, each = 16, 50
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				k := []byte(fmt.Sprintf("w%02d-%03d", w, i))
+				if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+					return tx.Bucket(store.Sessions).Put(k, []byte("v"))
+				}); err != nil {
+					t.Error(err)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = open(t, path)
+	defer db.Close()
+	n := 0
+	db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(store.Sessions).Stats().KeyN
+		return nil
+	})
+	if n != writers*each {
+		t.Fatalf("after reopen: %d records, want %d", n, writers*each)
+	}
+}
+
+func TestAFailingWriteDoesNotTakeItsGroupDown(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "onestop.db"))
+	defer db.Close()
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = db.Update(context.Background(), func(tx *bbolt.Tx) error {
+				if err := tx.Bucket(store.Sessions).Put([]byte(fmt.Sprint(i)), []byte("v")); err != nil {
+					return err
+				}
+				switch i % 10 {
+				case 3:
+					return boom
+				case 7:
+					panic("a write that panics")
+				}
+				return nil
+			})
+		}(i)
+	}
+	wg.Wait()
+	db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(store.Sessions)
+		for i, err := range errs {
+			got := b.Get([]byte(fmt.Sprint(i))) != nil
+			switch i % 10 {
+			case 3:
+				if !errors.Is(err, boom) || got {
+					t.Errorf("write %d: err=%v written=%v; want boom and nothing written", i, err, got)
+				}
+			case 7:
+				if err == nil || got {
+					t.Errorf("write %d: err=%v written=%v; want a panic error and nothing written", i, err, got)
+				}
+			default:
+				if err != nil || !got {
+					t.Errorf("write %d: err=%v written=%v; want committed", i, err, got)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func TestUpdateAfterCloseIsRefused(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "onestop.db"))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(context.Background(), func(*bbolt.Tx) error { return nil })
+	if !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("err = %v, want ErrClosed", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	db := open(t, path)
+	db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		return tx.Bucket(store.Meta).Put([]byte("schema"), store.U64(store.SchemaVersion+1))
+	})
+	db.Close()
+	if _, err := store.Open(path, time.Second); err == nil {
+		t.Fatal("opened a database written by a newer schema")
+	}
+}
+
+func BenchmarkUpdateParallel(b *testing.B) {
+	db, err := store.Open(filepath.Join(b.TempDir(), "onestop.db"), time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	b.SetParallelism(16)
+	var n uint64
+	var mu sync.Mutex
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			mu.Lock()
+			n++
+			k := store.U64(n)
+			mu.Unlock()
+			if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+				return tx.Bucket(store.Sessions).Put(k, make([]byte, 300))
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
