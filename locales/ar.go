@@ -1,0 +1,62 @@
+package locales
+
+// ar is the Arabic catalogue: plain Modern Standard Arabic as read in Palestine, addressing a
+// woman, with no vowel marks beyond the usual tanwin so that simple phones render it.
+var ar = map[Key]string{
+	MenuTalk:     "تحدثي الآن",
+	MenuNearby:   "مساعدة قريبة",
+	MenuCallback: "اتصال لاحقًا",
+	MenuInfo:     "معلومات",
+	MenuLanguage: "اللغة",
+
+	More: "المزيد",
+	Back: "رجوع",
+	Exit: "خروج",
+
+	Invalid:        "مرة أخرى",
+	TooManyInvalid: "لم نفهم اختيارك. اتصلي على %[1]s مجانًا في أي وقت.",
+	Goodbye:        "شكرًا لك. مع السلامة.",
+	SessionOver:    "انتهى الاتصال. اطلبي الرمز مرة أخرى، أو اتصلي على %[1]s مجانًا.",
+
+	AskMayCall:    "هل نتصل بك؟",
+	CallThis:      "نعم، هذا الرقم",
+	CallOther:     "نعم، رقم آخر",
+	CallNever:     "لا تتصلوا",
+	AskNumber:     "اكتبي الرقم الذي نتصل عليه:",
+	BadNumber:     "هذا الرقم لا يبدو صحيحًا.",
+	AskWhen:       "متى يكون آمنًا؟",
+	WhenNow:       "الآن",
+	WhenMorning:   "صباحًا 8-12",
+	WhenAfternoon: "ظهرًا 12-5",
+	WhenEvening:   "مساءً 5-9",
+	Cover:         "إذا رد غيرك، سنقول إنه اتصال بشأن فحص صحي.",
+	Understood:    "حسنًا",
+
+	DoneNow:        "رقم الطلب %[1]s. سنتصل بك خلال 30 دقيقة. عند الخطر اتصلي على %[2]s.",
+	DoneLater:      "رقم الطلب %[1]s. سنتصل بك %[2]s. عند الخطر اتصلي على %[3]s.",
+	LaterMorning:   "صباحًا",
+	LaterAfternoon: "بعد الظهر",
+	LaterEvening:   "مساءً",
+	DoneNoCall:     "رقم الطلب %[1]s. لن نتصل. اتصلي على %[2]s مجانًا متى شئت. للطوارئ %[3]s.",
+
+	HelpHeader: "أماكن للمساعدة:",
+	HelpEntry:  "%[1]s: %[2]s",
+	AskArea:    "اكتبي محافظتك أو اختاري:",
+
+	InfoHeader:      "ماذا تريدين أن تعرفي؟",
+	InfoMedical:     "رعاية طبية",
+	InfoPolice:      "مساعدة الشرطة",
+	InfoLegal:       "مساعدة قانونية",
+	InfoCounselling: "دعم نفسي",
+	InfoShelter:     "مأوى آمن",
+	InfoRights:      "حقوقك",
+
+	InfoMedicalBody:     "تقدم المراكز رعاية طبية وفحصًا طبيًا مجانًا. لن تدفعي شيئًا. اتصلي على %[1]s مجانًا في أي وقت.",
+	InfoPoliceBody:      "يساعدك المركز في الوصول إلى الشرطة وتقديم شكوى. القرار لك. اتصلي على %[1]s مجانًا في أي وقت.",
+	InfoLegalBody:       "يمكنك الحصول على مساعدة قانونية مجانية: استشارة، ومحامٍ لقضيتك. اتصلي على %[1]s مجانًا في أي وقت.",
+	InfoCounsellingBody: "يمكنك التحدث بسرية مع شخص مختص. سيستمع إليك ويساعدك على التفكير فيما تريدين. اتصلي على %[1]s مجانًا في أي وقت.",
+	InfoShelterBody:     "إذا لم يكن البيت آمنًا، يمكنك البقاء في مكان آمن لبضعة أيام. اتصلي على %[1]s مجانًا في أي وقت.",
+	InfoRightsBody:      "العنف في البيت جريمة. من حقك الحصول على مساعدة مجانية. كل ما تقولينه يبقى سرًا. اتصلي على %[1]s مجانًا في أي وقت.",
+
+	LanguageHeader: "اختاري اللغة:",
+}
