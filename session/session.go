@@ -38,11 +38,13 @@ type Session struct {
 	Invalid int    `json:"iv,omitempty"`
 	Hint    string `json:"hn,omitempty"`
 
-	// History is everything she typed this session, as the aggregator sends it; Reply and End
-	// are what the last hop answered, returned again for a retried hop.
-	History string `json:"hi"`
-	Reply   string `json:"re"`
-	End     bool   `json:"en,omitempty"`
+	// What she typed this session is never kept, since it can hold a number: only its length
+	// and keyed hash, enough to tell a retried hop from the next one. Reply and End are what the
+	// last hop answered, returned again for a retried hop.
+	TypedLen  int    `json:"tl,omitempty"`
+	TypedHash []byte `json:"th"`
+	Reply     string `json:"re"`
+	End       bool   `json:"en,omitempty"`
 
 	// ContactID is the contact this session recorded, 0 before she chose anything.
 	ContactID uint64          `json:"ci,omitempty"`

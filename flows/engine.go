@@ -1,0 +1,250 @@
+package flows
+
+import (
+	"bytes"
+	"context"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"time"
+	_ "time/tzdata" // callers' local windows must not depend on the host's zone files
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/phone"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/session"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// Config tunes the engine. The zero value of every field has a working default.
+type Config struct {
+	// TTL is how long a session lives after its last hop. Aggregators end a USSD session within
+	// a few minutes; a session is kept a little longer so a late retry still gets its reply.
+	TTL time.Duration
+	// Limits is the USSD page size per provider; DefaultLimit serves any other.
+	Limits map[string]locales.Limit
+	// DefaultCountry is whose helplines a caller from another country is told: the country
+	// the service runs in.
+	DefaultCountry string
+	Log            *slog.Logger
+}
+
+// DefaultTTL is how long an idle session is kept.
+const DefaultTTL = 5 * time.Minute
+
+// Engine runs conversations. It is safe for concurrent use: hops of one session are taken one
+// at a time, hops of different sessions in parallel.
+type Engine struct {
+	db    *store.DB
+	cases *casebook.Casebook
+	box   *seal.Box
+	dir   *directory.Directory
+	cfg   Config
+	log   *slog.Logger
+
+	seed  maphash.Seed
+	locks [512]sync.Mutex
+}
+
+// New returns an Engine recording into db through cases.
+func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg Config) *Engine {
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.DefaultCountry == "" {
+		cfg.DefaultCountry = "BD"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed()}
+}
+
+func (e *Engine) lock(key string) *sync.Mutex {
+	return &e.locks[maphash.String(e.seed, key)%uint64(len(e.locks))]
+}
+
+func (e *Engine) limit(provider string) locales.Limit {
+	if l, ok := e.cfg.Limits[provider]; ok {
+		return l
+	}
+	return locales.DefaultLimit
+}
+
+// country is the country whose helplines a caller is told about.
+func (e *Engine) country(region string) string {
+	if _, ok := e.dir.Helpline(region); ok {
+		return region
+	}
+	return e.cfg.DefaultCountry
+}
+
+// Step answers one hop. What the reply says was recorded is committed before Step returns it.
+// A retried hop (same session, same text) gets the stored reply and records nothing. A hop that
+// cannot continue its session (unknown, expired, not extending what was typed) gets a kind END
+// screen and changes nothing. Returns EINVALID for a turn that cannot be a caller's hop; on any
+// other error the Reply is still a kind END screen that claims nothing was recorded, so the
+// gateway can show it rather than the aggregator's generic failure.
+func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
+	if err := t.Validate(); err != nil {
+		return Reply{}, err
+	}
+	num, err := phone.Parse(t.Caller, "")
+	if err != nil {
+		return Reply{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
+	}
+	key := t.Provider + ":" + t.SessionID
+	mu := e.lock(key)
+	mu.Lock()
+	defer mu.Unlock()
+
+	hash := e.box.Hash(num.E164)
+	var s *session.Session
+	var remembered onestop.Lang
+	if err := e.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		if s, err = session.Get(tx, key); s == nil && err == nil {
+			remembered = session.Lang(tx, hash)
+		}
+		return err
+	}); err != nil {
+		return e.over(locales.ForRegion(num.Region), num.Region), err
+	}
+	now := e.db.Now()
+
+	if s == nil {
+		lang := remembered
+		if lang == "" {
+			lang = locales.ForRegion(num.Region)
+		}
+		if t.Text != "" {
+			return e.over(lang, num.Region), nil
+		}
+		s = &session.Session{
+			Key: key, CallerHash: hash, Country: e.country(num.Region), Lang: lang,
+			Provider: t.Provider, Network: t.Network, State: stMenu, Created: now,
+		}
+		st := &step{e: e, s: s, turn: t, num: num, now: now}
+		return st.finish(ctx)
+	}
+	if now.After(s.Expires) || !bytes.Equal(s.CallerHash, hash) {
+		return e.over(s.Lang, s.Country), nil
+	}
+	isHistory := func(text string) bool {
+		return len(text) == s.TypedLen && bytes.Equal(e.box.Hash(text), s.TypedHash)
+	}
+	if isHistory(t.Text) {
+		return Reply{Text: s.Reply, End: s.End}, nil
+	}
+	input, ok := newInput(t.Text, s.TypedLen, isHistory)
+	if s.End || !ok {
+		return e.over(s.Lang, s.Country), nil
+	}
+	st := &step{e: e, s: s, turn: t, num: num, now: now}
+	st.handle(ctx, locales.Normalize(input))
+	return st.finish(ctx)
+}
+
+// over is the kind ending for a hop that cannot go on: a neutral line and the helpline.
+func (e *Engine) over(lang onestop.Lang, region string) Reply {
+	return Reply{Text: locales.Text(lang, locales.SessionOver, e.helpline(e.country(region))), End: true}
+}
+
+func (e *Engine) helpline(country string) string {
+	if c, ok := e.dir.Helpline(country); ok {
+		return c.Number()
+	}
+	return ""
+}
+
+func (e *Engine) emergency(country string) string {
+	if cs := e.dir.Emergency(country); len(cs) > 0 {
+		return cs[0].Number()
+	}
+	return ""
+}
+
+// Sweep deletes sessions idle past their TTL. A session that ended before she finished, with a
+// contact still open and no plan confirmed, marks that contact dropped: it stays on record, and
+// nothing is ever sent because of it. Returns how many sessions were swept.
+func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	const chunk = 500
+	total := 0
+	for {
+		now := e.db.Now()
+		var keys []string
+		if err := e.db.View(func(tx *bbolt.Tx) error {
+			keys = session.Expired(tx, now, chunk)
+			return nil
+		}); err != nil || len(keys) == 0 {
+			return total, err
+		}
+		// Hops never write to an expired session (Step answers them without a write), so
+		// re-checking the expiry inside the write is enough; no session lock is needed.
+		err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+			for _, k := range keys {
+				s, err := session.Get(tx, k)
+				if err != nil || s == nil || !now.After(s.Expires) {
+					continue
+				}
+				if !s.End && s.ContactID != 0 {
+					if err := e.markDropped(tx, s.ContactID, now); err != nil {
+						return err
+					}
+				}
+				if err := session.Delete(tx, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(keys)
+		if len(keys) < chunk || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+func (e *Engine) markDropped(tx *bbolt.Tx, id uint64, now time.Time) error {
+	c, err := e.cases.Get(tx, id)
+	if err != nil {
+		return err
+	}
+	dropIfUnfinished(c)
+	c.Updated = now
+	return e.cases.Put(tx, c)
+}
+
+// dropIfUnfinished marks a contact dropped when its conversation ended before she confirmed a
+// plan. A dropped contact is kept, with its urgency, and never triggers contact by itself.
+func dropIfUnfinished(c *onestop.Contact) {
+	if c.Status == onestop.Open && c.Plan == nil {
+		c.Status = onestop.Dropped
+	}
+}
+
+// SweepEvery runs Sweep every interval until ctx ends.
+func (e *Engine) SweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("session sweep failed", "err", err)
+			} else if n > 0 {
+				e.log.Debug("sessions swept", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,484 @@
+package flows_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/flows"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/session"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// clock is a settable time for the store and everything on it.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	t      testing.TB
+	db     *store.DB
+	cases  *casebook.Casebook
+	engine *flows.Engine
+	clock  *clock
+}
+
+// 2026-11-23 04:00 UTC is 10:00 in Dhaka: inside the morning window.
+var start = time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := &clock{t: start}
+	db.Now = clk.Now
+	box, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := directory.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := casebook.New(db, box)
+	return &fixture{t: t, db: db, cases: cases, clock: clk, engine: flows.New(db, cases, box, dir, flows.Config{})}
+}
+
+const (
+	bdCaller = "+8801711000001"
+	inCaller = "+919876543210"
+	psCaller = "+970599123456"
+	usCaller = "+12025550123"
+)
+
+func (f *fixture) hop(session, caller, text string) flows.Reply {
+	f.t.Helper()
+	r, err := f.engine.Step(context.Background(), flows.Turn{
+		Channel: onestop.USSD, Provider: "africastalking", SessionID: session, Caller: caller,
+		ServiceCode: "*109#", Network: "47001", Text: text,
+	})
+	if err != nil {
+		f.t.Fatalf("hop %q: %v", text, err)
+	}
+	return r
+}
+
+// walk sends the inputs one hop at a time, as the aggregator does, and returns every reply.
+func (f *fixture) walk(session, caller string, inputs ...string) []flows.Reply {
+	f.t.Helper()
+	replies := []flows.Reply{f.hop(session, caller, "")}
+	text := ""
+	for i, in := range inputs {
+		if i > 0 {
+			text += "*"
+		}
+		text += in
+		replies = append(replies, f.hop(session, caller, text))
+	}
+	return replies
+}
+
+func (f *fixture) contacts() []*onestop.Contact {
+	f.t.Helper()
+	cs, err := f.cases.List(casebook.Filter{Limit: 1000})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return cs
+}
+
+func last(rs []flows.Reply) flows.Reply { return rs[len(rs)-1] }
+
+func TestPressingOneEverywhereRecordsOneUrgentContactWithACallbackNow(t *testing.T) {
+	f := newFixture(t)
+	rs := f.walk("s1", bdCaller, "1", "1", "1", "1")
+	for _, r := range rs[:len(rs)-1] {
+		if r.End {
+			t.Fatalf("session ended early: %q", r.Text)
+		}
+	}
+	end := last(rs)
+	cs := f.contacts()
+	if len(cs) != 1 {
+		t.Fatalf("%d contacts, want 1", len(cs))
+	}
+	c := cs[0]
+	want := locales.Text(onestop.Bengali, locales.DoneNow, c.Ref, "999")
+	if !end.End || end.Text != want {
+		t.Fatalf("last screen = %+v, want END %q", end, want)
+	}
+	if c.Urgency != onestop.Urgent || c.Status != onestop.Open || c.Lang != onestop.Bengali || c.Country != "BD" {
+		t.Fatalf("contact = %+v", c)
+	}
+	p := c.Plan
+	if p == nil || !p.MayCall || p.Number != bdCaller || p.OtherNumber || p.Window != onestop.Now {
+		t.Fatalf("plan = %+v", p)
+	}
+	if !p.Allows(bdCaller, start.Add(10*time.Minute)) || p.Allows(bdCaller, start.Add(31*time.Minute)) || p.Allows("+8801811000002", start) {
+		t.Fatalf("plan window %v–%v does not hold the next 30 minutes for her number only", p.Opens, p.Closes)
+	}
+	if c.Caller != bdCaller || c.Masked != "+880 17** ***001" {
+		t.Fatalf("caller %q masked %q", c.Caller, c.Masked)
+	}
+}
+
+func TestUrgentIsRecordedTheMomentSheChoosesIt(t *testing.T) {
+	f := newFixture(t)
+	f.walk("s1", bdCaller, "1")
+	cs := f.contacts()
+	if len(cs) != 1 || cs[0].Urgency != onestop.Urgent || cs[0].Plan != nil || cs[0].Caller != "" {
+		t.Fatalf("after choosing urgent: %+v", cs)
+	}
+}
+
+func TestARetriedHopGetsTheSameReplyAndRecordsNothing(t *testing.T) {
+	f := newFixture(t)
+	rs := f.walk("s1", bdCaller, "1")
+	before := f.snapshot()
+	again := f.hop("s1", bdCaller, "1")
+	if again != last(rs) {
+		t.Fatalf("retry = %+v, first = %+v", again, last(rs))
+	}
+	if first := f.hop("s1", bdCaller, ""); first.Text == again.Text {
+		t.Fatal("a late retry of the first hop must get the first screen back, not the latest")
+	}
+	if after := f.snapshot(); after != before {
+		t.Fatal("a retried hop changed the database")
+	}
+	if n := len(f.contacts()); n != 1 {
+		t.Fatalf("%d contacts after a retry, want 1", n)
+	}
+}
+
+// snapshot returns the contacts and sessions buckets as text, to compare before and after.
+func (f *fixture) snapshot() string {
+	var b strings.Builder
+	f.db.View(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{store.Contacts, store.Sessions, store.Prefs, store.Refs} {
+			tx.Bucket(name).ForEach(func(k, v []byte) error {
+				fmt.Fprintf(&b, "%s %x %x\n", name, k, v)
+				return nil
+			})
+		}
+		return nil
+	})
+	return b.String()
+}
+
+func TestHopsThatCannotContinueEndKindlyAndChangeNothing(t *testing.T) {
+	f := newFixture(t)
+	f.walk("s1", bdCaller, "1")
+	before := f.snapshot()
+	over := locales.Text(onestop.Bengali, locales.SessionOver, "109")
+	for _, tc := range []struct{ name, session, caller, text string }{
+		{"unknown session", "nobody", bdCaller, "1*1"},
+		{"history that does not extend", "s1", bdCaller, "2*1"},
+		{"another caller on the session", "s1", inCaller, "1*1"},
+	} {
+		r := f.hop(tc.session, tc.caller, tc.text)
+		if !r.End || (tc.caller == bdCaller && r.Text != over) {
+			t.Errorf("%s: %+v, want END %q", tc.name, r, over)
+		}
+	}
+	if f.snapshot() != before {
+		t.Fatal("a hop that could not continue changed the database")
+	}
+}
+
+func TestZeroExitsAtOnceWithANeutralGoodbyeFromEveryScreen(t *testing.T) {
+	paths := map[string][]string{
+		"menu": {}, "may call": {"1"}, "number": {"1", "2"}, "when": {"1", "1"}, "cover": {"1", "1", "1"},
+		"help": {"2"}, "help page 2": {"2", "98"}, "info": {"4"}, "topic": {"4", "1"}, "language": {"5"},
+		"after an invalid key": {"7"},
+	}
+	for name, inputs := range paths {
+		for _, caller := range []string{bdCaller, inCaller, psCaller, usCaller} {
+			f := newFixture(t)
+			r := last(f.walk("s", caller, append(inputs, "0")...))
+			lang := locales.ForRegion(regionOf(caller))
+			if !r.End || r.Text != locales.Text(lang, locales.Goodbye) {
+				t.Errorf("%s, %s: 0 gave %+v", name, lang, r)
+			}
+			for _, c := range f.contacts() {
+				if c.Plan != nil || c.Status == onestop.Open {
+					t.Errorf("%s: after exit the contact is %s with plan %+v; nothing may follow from it", name, c.Status, c.Plan)
+				}
+			}
+		}
+	}
+}
+
+func regionOf(caller string) string {
+	switch {
+	case strings.HasPrefix(caller, "+880"):
+		return "BD"
+	case strings.HasPrefix(caller, "+91"):
+		return "IN"
+	case strings.HasPrefix(caller, "+970"):
+		return "PS"
+	}
+	return "US"
+}
+
+func TestGoodbyeNamesNothing(t *testing.T) {
+	for _, l := range onestop.Langs {
+		g := strings.ToLower(locales.Text(l, locales.Goodbye))
+		for _, w := range []string{"violence", "abuse", "crisis", "help", "centre", "police", "109", "999"} {
+			if strings.Contains(g, w) {
+				t.Errorf("%s goodbye %q names %q", l, g, w)
+			}
+		}
+	}
+}
+
+func TestInvalidKeysHintThenEndWithTheHelpline(t *testing.T) {
+	f := newFixture(t)
+	rs := f.walk("s1", bdCaller, "7", "x", "")
+	hint := locales.Text(onestop.Bengali, locales.Invalid)
+	if rs[1].End || !strings.HasPrefix(rs[1].Text, hint) {
+		t.Fatalf("first invalid key: %+v, want the hint above the menu", rs[1])
+	}
+	if rs[2].End {
+		t.Fatal("second invalid key ended the session")
+	}
+	if end := rs[3]; !end.End || end.Text != locales.Text(onestop.Bengali, locales.TooManyInvalid, "109") {
+		t.Fatalf("third invalid key: %+v", end)
+	}
+	// A valid key in between resets the count.
+	f2 := newFixture(t)
+	rs = f2.walk("s2", bdCaller, "7", "7", "4", "9", "9", "1")
+	if last(rs).End {
+		t.Fatalf("a valid key did not reset the invalid count: %+v", last(rs))
+	}
+}
+
+func TestLanguageByCountryAndRememberedChoice(t *testing.T) {
+	f := newFixture(t)
+	menu := func(l onestop.Lang) string {
+		return locales.Menu(l, locales.DefaultLimit, "", []locales.Option{
+			{Key: "1", Label: locales.Text(l, locales.MenuTalk)}, {Key: "2", Label: locales.Text(l, locales.MenuNearby)},
+			{Key: "3", Label: locales.Text(l, locales.MenuCallback)}, {Key: "4", Label: locales.Text(l, locales.MenuInfo)},
+			{Key: "5", Label: locales.Text(l, locales.MenuLanguage)},
+		}, locales.Nav{Exit: true})[0]
+	}
+	for caller, lang := range map[string]onestop.Lang{bdCaller: onestop.Bengali, inCaller: onestop.Hindi, psCaller: onestop.Arabic, usCaller: onestop.English} {
+		if got := f.hop("first-"+caller, caller, ""); got.Text != menu(lang) {
+			t.Errorf("%s first screen = %q, want the %s menu", caller, got.Text, lang)
+		}
+	}
+	// She chooses English (4th on the language menu); the menu switches at once, and her next
+	// session starts in English.
+	if r := last(f.walk("s-lang", bdCaller, "5", "4")); r.Text != menu(onestop.English) {
+		t.Fatalf("after choosing English: %q", r.Text)
+	}
+	if r := f.hop("s-next", bdCaller, ""); r.Text != menu(onestop.English) {
+		t.Fatalf("next session starts with %q, want the remembered English", r.Text)
+	}
+	if r := f.hop("s-other", "+8801811000002", ""); r.Text != menu(onestop.Bengali) {
+		t.Fatal("another caller inherited her language")
+	}
+}
+
+func TestDigitsInEveryScriptAreKeys(t *testing.T) {
+	for _, one := range []string{"1", "১", "१", "١", "۱", " 1 "} {
+		f := newFixture(t)
+		f.walk("s", bdCaller, one, one, one, one)
+		cs := f.contacts()
+		if len(cs) != 1 || cs[0].Plan == nil || !cs[0].Plan.MayCall {
+			t.Errorf("%q as 1: contacts %+v", one, cs)
+		}
+	}
+}
+
+func TestAnotherNumberIsKeptOnlyInThePlan(t *testing.T) {
+	f := newFixture(t)
+	rs := f.walk("s", bdCaller, "3", "2", "123", "01811000002", "3", "1")
+	if !strings.HasPrefix(rs[3].Text, locales.Text(onestop.Bengali, locales.BadNumber)) {
+		t.Fatalf("a bad number: %q", rs[3].Text)
+	}
+	c := f.contacts()[0]
+	if c.Urgency != onestop.NonUrgent || c.Caller != "" || c.Plan == nil || c.Plan.Number != "+8801811000002" || !c.Plan.OtherNumber || c.Plan.Window != onestop.Afternoon {
+		t.Fatalf("contact %+v plan %+v", c, c.Plan)
+	}
+	want := locales.Text(onestop.Bengali, locales.DoneLater, c.Ref, locales.Text(onestop.Bengali, locales.LaterAfternoon), "999")
+	if r := last(rs); !r.End || r.Text != want {
+		t.Fatalf("end = %+v, want %q", r, want)
+	}
+}
+
+func TestDoNotCallIsRecordedAndSaysSo(t *testing.T) {
+	f := newFixture(t)
+	r := last(f.walk("s", inCaller, "3", "3"))
+	c := f.contacts()[0]
+	if c.Status != onestop.DoNotContact || c.Plan == nil || c.Plan.MayCall || c.Caller != "" {
+		t.Fatalf("contact %+v plan %+v", c, c.Plan)
+	}
+	if want := locales.Text(onestop.Hindi, locales.DoneNoCall, c.Ref, "181", "112"); !r.End || r.Text != want {
+		t.Fatalf("end %+v, want %q", r, want)
+	}
+}
+
+func TestInformationContactsAreClassifiedAndUrgencyOnlyRises(t *testing.T) {
+	f := newFixture(t)
+	f.walk("s", psCaller, "4", "2", "99", "99", "1")
+	cs := f.contacts()
+	if len(cs) != 1 || cs[0].Urgency != onestop.Urgent {
+		t.Fatalf("info then urgent: %+v", cs)
+	}
+	f.walk("s2", psCaller, "2")
+	if c := f.contacts()[0]; c.Urgency != onestop.Information || c.Status != onestop.Done {
+		t.Fatalf("find help: %+v", c)
+	}
+}
+
+func TestHelpListsTheHelplineFirstAndPages(t *testing.T) {
+	f := newFixture(t)
+	rs := f.walk("s", bdCaller, "2", "98", "99", "99")
+	if !strings.Contains(rs[1].Text, "109") || !strings.Contains(rs[1].Text, "98 ") {
+		t.Fatalf("help page 1: %q", rs[1].Text)
+	}
+	if rs[2].Text == rs[1].Text || !strings.Contains(rs[2].Text, "99 ") {
+		t.Fatalf("help page 2: %q", rs[2].Text)
+	}
+	if rs[3].Text != rs[1].Text {
+		t.Fatalf("99 from page 2 = %q, want page 1", rs[3].Text)
+	}
+	if rs[4].Text != rs[0].Text {
+		t.Fatalf("99 from page 1 = %q, want the menu", rs[4].Text)
+	}
+}
+
+func TestExpiredSessionsEndKindlyAndUnfinishedUrgentIsMarkedDropped(t *testing.T) {
+	f := newFixture(t)
+	f.walk("s", bdCaller, "1", "1")
+	f.walk("done", bdCaller, "1", "1", "1", "1")
+	f.clock.Add(flows.DefaultTTL + time.Second)
+	if r := f.hop("s", bdCaller, "1*1*1"); !r.End || r.Text != locales.Text(onestop.Bengali, locales.SessionOver, "109") {
+		t.Fatalf("hop after expiry: %+v", r)
+	}
+	n, err := f.engine.Sweep(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("Sweep = %d, %v; want 2", n, err)
+	}
+	cs := f.contacts()
+	if cs[0].Status != onestop.Open || cs[0].Plan == nil {
+		t.Fatalf("finished contact changed by the sweep: %+v", cs[0])
+	}
+	if cs[1].Status != onestop.Dropped || cs[1].Urgency != onestop.Urgent || cs[1].Plan != nil {
+		t.Fatalf("dropped contact: %+v", cs[1])
+	}
+	f.db.View(func(tx *bbolt.Tx) error {
+		if n := session.Count(tx); n != 0 {
+			t.Errorf("%d sessions left after the sweep", n)
+		}
+		return nil
+	})
+}
+
+func TestBadTurnsAreRefused(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []flows.Turn{
+		{Provider: "africastalking", Caller: bdCaller},
+		{Provider: "africastalking", SessionID: "s"},
+		{Provider: "africastalking", SessionID: "s", Caller: "not a number"},
+		{Provider: "africastalking", SessionID: strings.Repeat("x", 200), Caller: bdCaller},
+		{Provider: "africastalking", SessionID: "s", Caller: bdCaller, Text: strings.Repeat("1*", 600)},
+		{Provider: "africastalking", SessionID: "s", Caller: bdCaller, Text: "\xff"},
+	} {
+		if _, err := f.engine.Step(context.Background(), tc); onestop.ErrorCode(err) != onestop.EINVALID {
+			t.Errorf("%+v: err = %v, want EINVALID", tc, err)
+		}
+	}
+	if f.snapshot() != "" {
+		t.Fatal("a refused turn wrote something")
+	}
+}
+
+func TestTheDatabaseFileHoldsNoNumberInAnyForm(t *testing.T) {
+	f := newFixture(t)
+	f.walk("a", bdCaller, "1", "1", "1", "1")
+	f.walk("b", bdCaller, "3", "2", "01811000002", "2", "1")
+	f.walk("c", inCaller, "5", "4", "1", "1", "4", "1")
+	path := f.db.Path()
+	f.db.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"8801711000001", "01711000001", "1711000001", "017 11000001", "1711 000001",
+		"8801811000002", "01811000002", "1811000002",
+		"919876543210", "9876543210",
+	} {
+		if bytes.Contains(raw, []byte(s)) {
+			t.Errorf("the database file holds %q", s)
+		}
+	}
+}
+
+func TestManyCallersAtOnceEachGetTheirOwnScreens(t *testing.T) {
+	f := newFixture(t)
+	const n = 40
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			caller := fmt.Sprintf("+88017110%05d", i)
+			r := last(f.walk(fmt.Sprintf("c%d", i), caller, "1", "1", "1", "1"))
+			if !r.End {
+				t.Errorf("caller %d did not finish: %q", i, r.Text)
+			}
+		}(i)
+	}
+	wg.Wait()
+	cs := f.contacts()
+	if len(cs) != n {
+		t.Fatalf("%d contacts, want %d", len(cs), n)
+	}
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if seen[c.Caller] || c.Plan == nil || c.Plan.Number != c.Caller {
+			t.Fatalf("contacts crossed: %+v", c)
+		}
+		seen[c.Caller] = true
+	}
+}
+
+func BenchmarkStep(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := fmt.Sprintf("b%d", i/4)
+		text := [...]string{"", "4", "4*1", "4*1*98"}[i%4]
+		if _, err := f.engine.Step(ctx, flows.Turn{Provider: "africastalking", SessionID: id, Caller: bdCaller, Text: text}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

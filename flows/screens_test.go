@@ -1,0 +1,175 @@
+package flows
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/session"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+func testEngine(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	box, _ := seal.New(bytes.Repeat([]byte{1}, seal.KeySize))
+	dir, err := directory.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(db, casebook.New(db, box), box, dir, cfg)
+}
+
+// onePage are the screens that must show all their options at once, hint or no hint.
+var onePage = map[string]bool{stMenu: true, stMayCall: true, stWhen: true, stCover: true, stLanguage: true}
+
+var allStates = []string{stMenu, stMayCall, stNumber, stWhen, stCover, stHelp, stInfo, stTopic, stLanguage}
+
+// TestEveryScreenFitsAPageInEveryLanguage renders every page of every screen, with and without
+// the hint, in every language and for callers of every country, and checks it against the
+// provider's page limit; every closing screen must fit one page on its own.
+func TestEveryScreenFitsAPageInEveryLanguage(t *testing.T) {
+	for _, lim := range []locales.Limit{locales.DefaultLimit, {GSM7: 160, UCS2: 72}} {
+		e := testEngine(t, Config{Limits: map[string]locales.Limit{"test": lim}})
+		for _, lang := range onestop.Langs {
+			for _, country := range []string{"BD", "IN", "PS"} {
+				for _, state := range allStates {
+					hints := []locales.Key{"", locales.Invalid}
+					if state == stNumber {
+						hints[1] = locales.BadNumber
+					}
+					for _, hint := range hints {
+						for topic := 1; topic <= len(topics); topic++ {
+							if topic > 1 && state != stTopic {
+								break
+							}
+							s := &session.Session{Lang: lang, Country: country, Provider: "test", State: state, Hint: string(hint), Topic: topic}
+							st := &step{e: e, s: s}
+							pages := st.pages()
+							if onePage[state] && lim == locales.DefaultLimit && len(pages) != 1 {
+								t.Errorf("%s %s hint %q: %d pages, want 1:\n%s", lang, state, hint, len(pages), strings.Join(pages, "\n---\n"))
+							}
+							for i, p := range pages {
+								checkScreen(t, lim, lang, state+"/"+country, i, p)
+							}
+						}
+					}
+				}
+				for name, text := range endScreens(e, lang, country) {
+					checkScreen(t, lim, lang, name+"/"+country, 0, text)
+				}
+			}
+		}
+	}
+}
+
+func endScreens(e *Engine, lang onestop.Lang, country string) map[string]string {
+	help, sos, ref := e.helpline(country), e.emergency(country), casebook.Ref(999_999)
+	m := map[string]string{
+		"goodbye":     locales.Text(lang, locales.Goodbye),
+		"invalid":     locales.Text(lang, locales.TooManyInvalid, help),
+		"over":        locales.Text(lang, locales.SessionOver, help),
+		"done now":    locales.Text(lang, locales.DoneNow, ref, sos),
+		"do not call": locales.Text(lang, locales.DoneNoCall, ref, help, sos),
+	}
+	for w, k := range later {
+		m["done "+string(w)] = locales.Text(lang, locales.DoneLater, ref, locales.Text(lang, k), sos)
+	}
+	return m
+}
+
+func checkScreen(t *testing.T, lim locales.Limit, lang onestop.Lang, name string, page int, text string) {
+	t.Helper()
+	if text == "" {
+		t.Errorf("%s %s page %d is empty", lang, name, page)
+	}
+	if !lim.Fits(text) {
+		n, _ := locales.Length(text)
+		t.Errorf("%v %s %s page %d is %d units:\n%s", lim, lang, name, page, n, text)
+	}
+	if lang == onestop.English {
+		return
+	}
+	// No English in a Bengali, Hindi or Arabic screen; the language menu's own "English" is
+	// the one exception.
+	if name == stLanguage+"/"+strings.Split(name, "/")[1] {
+		text = strings.Replace(text, locales.NativeName(onestop.English), "", 1)
+	}
+	for _, r := range text {
+		if r < unicode.MaxASCII && unicode.IsLetter(r) {
+			t.Errorf("%s %s page %d has Latin letters:\n%s", lang, name, page, text)
+			break
+		}
+	}
+}
+
+func TestFirstScreenNamesNothingThatBetraysTheService(t *testing.T) {
+	e := testEngine(t, Config{})
+	for _, lang := range onestop.Langs {
+		st := &step{e: e, s: &session.Session{Lang: lang, Country: "BD", State: stMenu}}
+		first := strings.ToLower(st.pages()[0])
+		for _, w := range []string{"violence", "abuse", "crisis", "helpline", "centre", "police", "one-stop", "109",
+			"নির্যাতন", "সহিংসতা", "হিংসা", "পুলিশ", "हिंसा", "पुलिस", "उत्पीड़न", "عنف", "شرطة", "إساءة"} {
+			if strings.Contains(first, w) {
+				t.Errorf("%s first screen names %q:\n%s", lang, w, first)
+			}
+		}
+	}
+}
+
+func TestWindowsOpenAtTheirNextOccurrenceInHerTime(t *testing.T) {
+	dhaka := zone("BD")
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 23, h, m, 0, 0, dhaka) }
+	for _, tc := range []struct {
+		w            onestop.Window
+		now          time.Time
+		opens, close time.Time
+	}{
+		{onestop.Morning, at(6, 0), at(8, 0), at(12, 0)},
+		{onestop.Morning, at(9, 30), at(9, 30), at(12, 0)},
+		{onestop.Morning, at(12, 0), at(8, 0).AddDate(0, 0, 1), at(12, 0).AddDate(0, 0, 1)},
+		{onestop.Evening, at(23, 0), at(17, 0).AddDate(0, 0, 1), at(21, 0).AddDate(0, 0, 1)},
+		{onestop.Afternoon, at(13, 0), at(13, 0), at(17, 0)},
+		{onestop.Now, at(3, 0), at(3, 0), at(3, 30)},
+	} {
+		o, c := window(tc.w, tc.now.UTC(), dhaka)
+		if !o.Equal(tc.opens) || !c.Equal(tc.close) {
+			t.Errorf("%s at %s: %s–%s, want %s–%s", tc.w, tc.now.Format("15:04"), o.In(dhaka), c.In(dhaka), tc.opens, tc.close)
+		}
+	}
+	if zone("PS").String() != "Asia/Hebron" || zone("IN").String() != "Asia/Kolkata" || zone("XX") != time.UTC {
+		t.Error("zones by country")
+	}
+}
+
+func TestNewInput(t *testing.T) {
+	is := func(h string) func(string) bool { return func(s string) bool { return s == h } }
+	for _, tc := range []struct {
+		text, history, input string
+		ok                   bool
+	}{
+		{"1", "", "1", true},
+		{"1*2", "1", "2", true},
+		{"1*2*3*4", "1*2", "3*4", true}, // she may type '*' herself
+		{"2*2", "1", "", false},
+		{"12", "1", "", false},
+		{"1", "1*2", "", false},
+	} {
+		in, ok := newInput(tc.text, len(tc.history), is(tc.history))
+		if in != tc.input || ok != tc.ok {
+			t.Errorf("newInput(%q after %q) = %q, %v", tc.text, tc.history, in, ok)
+		}
+	}
+}

@@ -1,0 +1,509 @@
+package flows
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/phone"
+	"github.com/onestop-helpline/onestop/session"
+)
+
+// The screens of the USSD conversation.
+const (
+	stMenu     = "menu"     // first screen
+	stMayCall  = "may_call" // may we call you: this number, another, do not call
+	stNumber   = "number"   // type the other number
+	stWhen     = "when"     // when is it safe
+	stCover    = "cover"    // what our caller will say if someone else answers
+	stHelp     = "help"     // helplines and centres
+	stInfo     = "info"     // information topics
+	stTopic    = "topic"    // one topic's text
+	stLanguage = "language" // choose a language
+	stDone     = "done"     // the conversation is over
+)
+
+// The keys that mean the same on every screen.
+const (
+	keyExit = "0"
+	keyMore = "98"
+	keyBack = "99"
+)
+
+// transitions is the conversation's graph. The events' callbacks do the recording.
+var transitions = fsm.Events{
+	{Name: "talk", Src: []string{stMenu}, Dst: stMayCall},
+	{Name: "callback", Src: []string{stMenu}, Dst: stMayCall},
+	{Name: "nearby", Src: []string{stMenu}, Dst: stHelp},
+	{Name: "info", Src: []string{stMenu}, Dst: stInfo},
+	{Name: "language", Src: []string{stMenu}, Dst: stLanguage},
+	{Name: "this", Src: []string{stMayCall}, Dst: stWhen},
+	{Name: "other", Src: []string{stMayCall}, Dst: stNumber},
+	{Name: "never", Src: []string{stMayCall}, Dst: stDone},
+	{Name: "number", Src: []string{stNumber}, Dst: stWhen},
+	{Name: "window", Src: []string{stWhen}, Dst: stCover},
+	{Name: "confirm", Src: []string{stCover}, Dst: stDone},
+	{Name: "topic", Src: []string{stInfo}, Dst: stTopic},
+	{Name: "chose", Src: []string{stLanguage}, Dst: stMenu},
+	{Name: "back", Src: []string{stMayCall, stHelp, stInfo, stLanguage}, Dst: stMenu},
+	{Name: "back", Src: []string{stNumber, stWhen}, Dst: stMayCall},
+	{Name: "back", Src: []string{stCover}, Dst: stWhen},
+	{Name: "back", Src: []string{stTopic}, Dst: stInfo},
+}
+
+// callbacks record what each choice means. Each receives the hop's *step as its first argument.
+var callbacks = fsm.Callbacks{
+	"after_talk":     func(_ context.Context, e *fsm.Event) { on(e).classify(onestop.Urgent) },
+	"after_callback": func(_ context.Context, e *fsm.Event) { on(e).classify(onestop.NonUrgent) },
+	"after_nearby":   func(_ context.Context, e *fsm.Event) { on(e).classify(onestop.Information) },
+	"after_info":     func(_ context.Context, e *fsm.Event) { on(e).classify(onestop.Information) },
+	"after_this": func(_ context.Context, e *fsm.Event) {
+		s := on(e).s
+		s.MayCall, s.OtherNumber = true, nil
+	},
+	"after_number": func(_ context.Context, e *fsm.Event) {
+		st := on(e)
+		st.s.MayCall, st.s.OtherNumber = true, st.e.box.SealString(e.Args[1].(string))
+	},
+	"after_window":  func(_ context.Context, e *fsm.Event) { on(e).s.Window = e.Args[1].(onestop.Window) },
+	"after_never":   func(_ context.Context, e *fsm.Event) { on(e).refuse() },
+	"after_confirm": func(_ context.Context, e *fsm.Event) { on(e).confirm() },
+	"after_topic":   func(_ context.Context, e *fsm.Event) { on(e).s.Topic = e.Args[1].(int) },
+	"after_chose": func(_ context.Context, e *fsm.Event) {
+		st := on(e)
+		st.s.Lang, st.saveLang = e.Args[1].(onestop.Lang), true
+	},
+}
+
+func on(e *fsm.Event) *step { return e.Args[0].(*step) }
+
+// step is one hop in progress: the session as it will be saved, and what to record with it.
+type step struct {
+	e    *Engine
+	s    *session.Session
+	turn Turn
+	num  phone.Number
+	now  time.Time
+
+	// contact, when set, changes the session's contact (creating it if there is none) in the
+	// same write as the session.
+	contact  func(*onestop.Contact)
+	saveLang bool
+	// end, when set, is the closing screen: the session ends with it.
+	end string
+}
+
+// handle applies one input to the session.
+func (st *step) handle(ctx context.Context, input string) {
+	s := st.s
+	if input == keyExit {
+		st.change(dropIfUnfinished)
+		st.end = locales.Text(s.Lang, locales.Goodbye)
+		return
+	}
+	if n := len(st.pages()); input == keyMore && s.Page+1 < n {
+		s.Page++
+		st.valid()
+		return
+	} else if input == keyBack && s.Page > 0 {
+		s.Page--
+		st.valid()
+		return
+	}
+	event, arg, ok := st.parse(input)
+	if !ok {
+		st.invalid()
+		return
+	}
+	f := fsm.NewFSM(s.State, transitions, callbacks)
+	if err := f.Event(ctx, event, st, arg); err != nil {
+		// parse only offers events the graph has from this state; anything else is a defect
+		// that must not strand her, so it counts as an invalid key.
+		st.e.log.Error("flow event refused", "state", s.State, "event", event, "err", err)
+		st.invalid()
+		return
+	}
+	s.State = f.Current()
+	s.Page = 0
+	st.valid()
+}
+
+func (st *step) valid() { st.s.Invalid, st.s.Hint = 0, "" }
+
+// invalid shows the screen again with a hint; the third in a row ends the session kindly.
+func (st *step) invalid() {
+	s := st.s
+	s.Invalid++
+	if s.Invalid >= 3 {
+		st.change(dropIfUnfinished)
+		st.end = locales.Text(s.Lang, locales.TooManyInvalid, st.e.helpline(s.Country))
+		return
+	}
+	s.Hint = string(locales.Invalid)
+	if s.State == stNumber {
+		s.Hint = string(locales.BadNumber)
+	}
+	s.Page = 0
+}
+
+// parse maps an input on the current screen to an event and its argument.
+func (st *step) parse(in string) (event string, arg any, ok bool) {
+	s := st.s
+	if in == keyBack {
+		return "back", nil, s.State != stMenu
+	}
+	switch s.State {
+	case stMenu:
+		switch in {
+		case "1":
+			return "talk", nil, true
+		case "2":
+			return "nearby", nil, true
+		case "3":
+			return "callback", nil, true
+		case "4":
+			return "info", nil, true
+		case "5":
+			return "language", nil, true
+		}
+	case stMayCall:
+		switch in {
+		case "1":
+			return "this", nil, true
+		case "2":
+			return "other", nil, true
+		case "3":
+			return "never", nil, true
+		}
+	case stNumber:
+		n, err := phone.ParseValid(in, s.Country)
+		if err == nil {
+			return "number", n.E164, true
+		}
+	case stWhen:
+		if i := choice(in, len(windows)); i > 0 {
+			return "window", windows[i-1], true
+		}
+	case stCover:
+		if in == "1" {
+			return "confirm", nil, true
+		}
+	case stInfo:
+		if i := choice(in, len(topics)); i > 0 {
+			return "topic", i, true
+		}
+	case stLanguage:
+		if i := choice(in, len(onestop.Langs)); i > 0 {
+			return "chose", onestop.Langs[i-1], true
+		}
+	}
+	return "", nil, false
+}
+
+// choice returns in as a menu choice 1..n, or 0.
+func choice(in string, n int) int {
+	if len(in) > 2 {
+		return 0
+	}
+	i, err := strconv.Atoi(in)
+	if err != nil || i < 1 || i > n {
+		return 0
+	}
+	return i
+}
+
+// change queues a change to the session's contact for this hop's write.
+func (st *step) change(f func(*onestop.Contact)) {
+	prev := st.contact
+	st.contact = func(c *onestop.Contact) {
+		if prev != nil {
+			prev(c)
+		}
+		f(c)
+	}
+}
+
+// classify records the contact the moment she chooses, raising its urgency if she had chosen
+// something less urgent before in this session; it is on disk before the next screen shows.
+func (st *step) classify(u onestop.Urgency) {
+	s := st.s
+	if rank[u] > rank[s.Urgency] {
+		s.Urgency = u
+	}
+	s.MayCall, s.OtherNumber, s.Window = false, nil, ""
+	urgency := s.Urgency
+	st.change(func(c *onestop.Contact) {
+		c.Urgency = urgency
+		if urgency == onestop.Information {
+			c.Status = onestop.Done
+		} else if c.Plan == nil {
+			c.Status = onestop.Open
+		}
+	})
+}
+
+var rank = map[onestop.Urgency]int{onestop.Information: 1, onestop.NonUrgent: 2, onestop.Urgent: 3}
+
+// refuse records that she does not want to be called.
+func (st *step) refuse() {
+	s, now := st.s, st.now
+	st.change(func(c *onestop.Contact) {
+		c.Plan = &onestop.SafeContactPlan{MayCall: false, AgreedAt: now}
+		c.Caller = ""
+		c.Status = onestop.DoNotContact
+	})
+	ref := casebook.Ref(s.ContactID)
+	st.end = locales.Text(s.Lang, locales.DoneNoCall, ref, st.e.helpline(s.Country), st.e.emergency(s.Country))
+}
+
+// confirm turns the plan she built into the contact's Safe Contact Plan.
+func (st *step) confirm() {
+	s, now := st.s, st.now
+	number, other := st.num.E164, false
+	if s.OtherNumber != nil {
+		n, err := st.e.box.OpenString(s.OtherNumber)
+		if err != nil {
+			st.e.log.Error("cannot open the number she gave", "err", err)
+			st.end = locales.Text(s.Lang, locales.SessionOver, st.e.helpline(s.Country))
+			return
+		}
+		number, other = n, true
+	}
+	tz := zone(s.Country)
+	opens, closes := window(s.Window, now, tz)
+	plan := &onestop.SafeContactPlan{
+		MayCall: true, Number: number, OtherNumber: other, Window: s.Window,
+		Opens: opens, Closes: closes, TZ: tz.String(), Cover: string(locales.Cover), AgreedAt: now,
+	}
+	st.change(func(c *onestop.Contact) {
+		c.Plan = plan
+		if other {
+			c.Caller = ""
+		} else {
+			c.Caller = number
+		}
+		c.Status = onestop.Open
+	})
+	ref := casebook.Ref(s.ContactID)
+	if s.Window == onestop.Now {
+		st.end = locales.Text(s.Lang, locales.DoneNow, ref, st.e.emergency(s.Country))
+	} else {
+		st.end = locales.Text(s.Lang, locales.DoneLater, ref, locales.Text(s.Lang, later[s.Window]), st.e.emergency(s.Country))
+	}
+}
+
+var later = map[onestop.Window]locales.Key{
+	onestop.Morning: locales.LaterMorning, onestop.Afternoon: locales.LaterAfternoon, onestop.Evening: locales.LaterEvening,
+}
+
+// finish renders the reply, and commits the session, her contact and her language in one write
+// before returning it.
+func (st *step) finish(ctx context.Context) (Reply, error) {
+	s, t := st.s, st.turn
+	var reply Reply
+	if st.end != "" {
+		reply = Reply{Text: st.end, End: true}
+		s.State = stDone
+	} else {
+		pages := st.pages()
+		if s.Page >= len(pages) {
+			s.Page = len(pages) - 1
+		}
+		reply = Reply{Text: pages[s.Page]}
+	}
+	s.TypedLen, s.TypedHash = len(t.Text), st.e.box.Hash(t.Text)
+	s.Reply, s.End = reply.Text, reply.End
+	s.Updated, s.Expires = st.now, st.now.Add(st.e.cfg.TTL)
+
+	saved := *s // each run of the write starts again from here
+	base := st.baseContact()
+	err := st.e.db.Update(ctx, func(tx *bbolt.Tx) error {
+		ns := saved
+		if st.contact != nil {
+			c, err := st.loadContact(tx, ns.ContactID, base)
+			if err != nil {
+				return err
+			}
+			st.contact(c)
+			c.Lang, c.Updated = ns.Lang, st.now
+			if err := st.e.cases.Put(tx, c); err != nil {
+				return err
+			}
+			ns.ContactID = c.ID
+		}
+		if st.saveLang {
+			if err := session.PutLang(tx, ns.CallerHash, ns.Lang); err != nil {
+				return err
+			}
+		}
+		return session.Put(tx, &ns)
+	})
+	if err != nil {
+		// Nothing was recorded, so she must not be told anything was: the kind ending, and the
+		// error for the gateway to log.
+		return st.e.over(s.Lang, s.Country), err
+	}
+	return reply, nil
+}
+
+// loadContact returns the session's contact from tx, or a new one when it has none yet.
+func (st *step) loadContact(tx *bbolt.Tx, id uint64, base onestop.Contact) (*onestop.Contact, error) {
+	if id == 0 {
+		c := base
+		return &c, nil
+	}
+	return st.e.cases.Get(tx, id)
+}
+
+// baseContact is a new contact for this session: anonymous, the number only masked.
+func (st *step) baseContact() onestop.Contact {
+	s, t := st.s, st.turn
+	return onestop.Contact{
+		Time: st.now, Channel: onestop.USSD, Provider: t.Provider, SessionID: t.SessionID,
+		Country: s.Country, Network: t.Network, Lang: s.Lang, Status: onestop.Open, Masked: st.num.Mask(),
+	}
+}
+
+// The order of windows and topics on their menus.
+var (
+	windows = []onestop.Window{onestop.Now, onestop.Morning, onestop.Afternoon, onestop.Evening}
+	topics  = []struct{ label, body locales.Key }{
+		{locales.InfoMedical, locales.InfoMedicalBody},
+		{locales.InfoPolice, locales.InfoPoliceBody},
+		{locales.InfoLegal, locales.InfoLegalBody},
+		{locales.InfoCounselling, locales.InfoCounsellingBody},
+		{locales.InfoShelter, locales.InfoShelterBody},
+		{locales.InfoRights, locales.InfoRightsBody},
+	}
+)
+
+// pages renders the current screen, split into pages that fit the provider's limit.
+func (st *step) pages() []string {
+	s := st.s
+	lang, lim := s.Lang, st.e.limit(s.Provider)
+	hint := ""
+	if s.Hint != "" {
+		hint = locales.Text(lang, locales.Key(s.Hint))
+	}
+	header := func(k locales.Key) string {
+		if hint == "" {
+			return locales.Text(lang, k)
+		}
+		return hint + "\n" + locales.Text(lang, k)
+	}
+	nav := locales.Nav{Back: true, Exit: true}
+	// menu shows a question and its options. After an invalid key the hint goes above the
+	// question when both fit one page, and stands in for the question when they do not: in
+	// Bengali, Hindi and Arabic the options must not be pushed to a second page.
+	menu := func(question locales.Key, options []locales.Option) []string {
+		if hint == "" {
+			return locales.Menu(lang, lim, locales.Text(lang, question), options, nav)
+		}
+		if p := locales.Menu(lang, lim, header(question), options, nav); len(p) == 1 {
+			return p
+		}
+		return locales.Menu(lang, lim, hint, options, nav)
+	}
+	opts := func(keys ...locales.Key) []locales.Option {
+		o := make([]locales.Option, len(keys))
+		for i, k := range keys {
+			o[i] = locales.Option{Key: strconv.Itoa(i + 1), Label: locales.Text(lang, k)}
+		}
+		return o
+	}
+	switch s.State {
+	case stMayCall:
+		return menu(locales.AskMayCall, opts(locales.CallThis, locales.CallOther, locales.CallNever))
+	case stNumber:
+		return locales.Prose(lang, lim, header(locales.AskNumber), nav)
+	case stWhen:
+		return menu(locales.AskWhen, opts(locales.WhenNow, locales.WhenMorning, locales.WhenAfternoon, locales.WhenEvening))
+	case stCover:
+		return menu(locales.Cover, opts(locales.Understood))
+	case stHelp:
+		return locales.Prose(lang, lim, st.helpText(hint), nav)
+	case stInfo:
+		keys := make([]locales.Key, len(topics))
+		for i, t := range topics {
+			keys[i] = t.label
+		}
+		return menu(locales.InfoHeader, opts(keys...))
+	case stTopic:
+		body := locales.Text(lang, topics[s.Topic-1].body, st.e.helpline(s.Country))
+		if hint != "" {
+			body = hint + "\n" + body
+		}
+		return locales.Prose(lang, lim, body, nav)
+	case stLanguage:
+		o := make([]locales.Option, len(onestop.Langs))
+		for i, l := range onestop.Langs {
+			o[i] = locales.Option{Key: strconv.Itoa(i + 1), Label: locales.NativeName(l)}
+		}
+		return menu(locales.LanguageHeader, o)
+	default: // stMenu: neutral, no header, nothing that names the service
+		return locales.Menu(lang, lim, hint, opts(locales.MenuTalk, locales.MenuNearby, locales.MenuCallback, locales.MenuInfo, locales.MenuLanguage), locales.Nav{Exit: true})
+	}
+}
+
+// helpText lists the country's helplines and centres, the helpline first: she never reaches a
+// dead end, even on the first page.
+func (st *step) helpText(hint string) string {
+	lang := st.s.Lang
+	var b strings.Builder
+	if hint != "" {
+		b.WriteString(hint)
+		b.WriteByte('\n')
+	}
+	b.WriteString(locales.Text(lang, locales.HelpHeader))
+	for _, c := range st.e.dir.Help(st.s.Country) {
+		c = c.PhoneSafe()
+		b.WriteByte('\n')
+		if n := c.Number(); n != "" {
+			b.WriteString(locales.Text(lang, locales.HelpEntry, c.Name(lang), n))
+		} else {
+			b.WriteString(c.Name(lang))
+		}
+	}
+	return b.String()
+}
+
+// zone is the time zone a caller's window is read in.
+func zone(country string) *time.Location {
+	name := map[string]string{"BD": "Asia/Dhaka", "IN": "Asia/Kolkata", "PS": "Asia/Hebron"}[country]
+	if name == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// window returns when a call in w may be made, as instants: "now" opens at once for
+// onestop.NowMinutes; a named window opens at its next occurrence in her local time (or at once,
+// if she is inside it already).
+func window(w onestop.Window, now time.Time, loc *time.Location) (opens, closes time.Time) {
+	if w == onestop.Now {
+		return now, now.Add(onestop.NowMinutes * time.Minute)
+	}
+	h := onestop.WindowHours[w]
+	l := now.In(loc)
+	y, m, d := l.Date()
+	opens = time.Date(y, m, d, h[0], 0, 0, 0, loc)
+	closes = time.Date(y, m, d, h[1], 0, 0, 0, loc)
+	if !l.Before(closes) {
+		opens, closes = opens.AddDate(0, 0, 1), closes.AddDate(0, 0, 1)
+	}
+	if opens.Before(now) {
+		opens = now
+	}
+	return opens, closes
+}
