@@ -1,0 +1,115 @@
+// Package africastalking speaks Africa's Talking's USSD callback format, which most USSD
+// gateways copy: a form POST per hop with the whole '*'-joined history in text, answered with a
+// text/plain body starting "CON " (wait for input) or "END " (close).
+//
+// It knows the wire format and nothing of the conversation, and no other aggregator's format.
+package africastalking
+
+import (
+	"bytes"
+	"context"
+	"mime"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/flows"
+	"github.com/onestop-helpline/onestop/gateway"
+)
+
+// Provider names Africa's Talking in sessions, contacts and page limits.
+const Provider = "africastalking"
+
+// MaxHopBody bounds a hop's body. A real one is a few hundred bytes; AT's text field holds at
+// most a session's worth of short inputs.
+const MaxHopBody = 4 << 10
+
+// Stepper answers hops: flows.Engine.
+type Stepper interface {
+	Step(ctx context.Context, t flows.Turn) (flows.Reply, error)
+}
+
+// Handler serves Africa's Talking's USSD callbacks.
+type Handler struct {
+	g    *gateway.Gateway
+	flow Stepper
+}
+
+// Register adds POST /ussd/africastalking to the gateway's webhooks.
+func Register(g *gateway.Gateway, flow Stepper) *Handler {
+	h := &Handler{g: g, flow: flow}
+	g.Webhook(fiber.MethodPost, "/ussd/africastalking", h.USSD)
+	return h
+}
+
+// USSD answers one hop. A request that cannot be a caller's hop gets a 4xx with its reason and
+// changes nothing; everything else gets 200 with CON or END, because Africa's Talking shows the
+// caller only a generic error on anything else.
+func (h *Handler) USSD(c *fiber.Ctx) error {
+	start := time.Now()
+	turn, err := parse(c)
+	if err != nil {
+		h.g.Metrics.Observe(Provider, "rejected", start)
+		return err
+	}
+	reply, err := h.flow.Step(c.UserContext(), turn)
+	switch {
+	case err == nil:
+		h.g.Metrics.Observe(Provider, "ok", start)
+	case onestop.ErrorCode(err) == onestop.EINVALID:
+		h.g.Metrics.Observe(Provider, "rejected", start)
+		return err
+	case reply.Text != "":
+		h.g.Log.Error("hop failed; caller shown the kind ending", "provider", Provider, "err", err)
+		h.g.Metrics.Observe(Provider, "failed", start)
+	default:
+		h.g.Metrics.Observe(Provider, "failed", start)
+		return err
+	}
+	return Write(c, reply)
+}
+
+// Write sends reply in Africa's Talking's format.
+func Write(c *fiber.Ctx, reply flows.Reply) error {
+	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+	prefix := "CON "
+	if reply.End {
+		prefix = "END "
+	}
+	return c.SendString(prefix + reply.Text)
+}
+
+// parse reads a hop's form into a Turn, copying every value out of Fiber's reused buffers.
+func parse(c *fiber.Ctx) (flows.Turn, error) {
+	ct := c.Get(fiber.HeaderContentType)
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != fiber.MIMEApplicationForm {
+		return flows.Turn{}, fiber.NewError(fiber.StatusUnsupportedMediaType, "content type must be application/x-www-form-urlencoded")
+	}
+	if len(c.Body()) > MaxHopBody {
+		return flows.Turn{}, fiber.NewError(fiber.StatusRequestEntityTooLarge, "body is larger than a USSD hop")
+	}
+	form := c.Request().PostArgs()
+	get := func(k string) string { return string(bytes.TrimSpace(form.Peek(k))) }
+	t := flows.Turn{
+		Channel:     onestop.USSD,
+		Provider:    Provider,
+		SessionID:   get("sessionId"),
+		Caller:      get("phoneNumber"),
+		ServiceCode: get("serviceCode"),
+		Network:     get("networkCode"),
+		Text:        string(form.Peek("text")),
+	}
+	if t.SessionID == "" {
+		return t, onestop.Errorf(onestop.EINVALID, "missing sessionId")
+	}
+	if t.Caller == "" {
+		return t, onestop.Errorf(onestop.EINVALID, "missing phoneNumber")
+	}
+	// Africa's Talking sends E.164 with its + escaped; a gateway that forgets to escape it
+	// delivers a space instead. The number is still hers.
+	if raw := form.Peek("phoneNumber"); raw[0] == ' ' {
+		t.Caller = "+" + t.Caller
+	}
+	return t, nil
+}
