@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onestop-helpline/onestop/locales"
+)
+
+// MustRunMain starts the real gateway on a temporary data directory and a free loopback port.
+func MustRunMain(tb testing.TB) *Main {
+	tb.Helper()
+	m := NewMain()
+	m.Config = DefaultConfig()
+	m.Config.Addr = "127.0.0.1:0"
+	m.Config.Data = tb.TempDir()
+	m.Config.SealKey, m.Config.SealKeyFile = "", ""
+	m.Config.WebhookToken, m.Config.WebhookUser, m.Config.WebhookPassword = "", "", ""
+	m.Config.LogLevel = "error"
+	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := m.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	return m
+}
+
+// hop posts one Africa's Talking hop to a running gateway and returns its answer.
+func hop(tb testing.TB, addr, session, caller, text string) string {
+	tb.Helper()
+	form := url.Values{"sessionId": {session}, "serviceCode": {"*109#"}, "phoneNumber": {caller}, "networkCode": {"47001"}, "text": {text}}
+	resp, err := http.Post("http://"+addr+"/ussd/africastalking", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		tb.Fatalf("hop %q: %d %s", text, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// allOnes walks the all-1 path and returns the closing screen.
+func allOnes(tb testing.TB, addr, session, caller string) string {
+	tb.Helper()
+	var last string
+	for _, text := range []string{"", "1", "1*1", "1*1*1", "1*1*1*1"} {
+		last = hop(tb, addr, session, caller, text)
+	}
+	if !strings.HasPrefix(last, "END ") {
+		tb.Fatalf("all-1 path ended with %q", last)
+	}
+	return last
+}
+
+func callsJSON(tb testing.TB, data string) []callRow {
+	tb.Helper()
+	var out, errb bytes.Buffer
+	if err := Run(context.Background(), []string{"calls", "--data", data, "--json"}, nil, &out, &errb); err != nil {
+		tb.Fatalf("calls: %v %s", err, errb.String())
+	}
+	var rows []callRow
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var r callRow
+		if err := dec.Decode(&r); err != nil {
+			tb.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func TestServeRecordsWhatCallsLists(t *testing.T) {
+	m := MustRunMain(t)
+	end := allOnes(t, m.Addr(), "ATUid_1", "+8801711000001")
+	if status := get(t, "http://"+m.Addr()+"/healthz"); status != 200 {
+		t.Fatalf("healthz %d", status)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows := callsJSON(t, m.Config.Data)
+	if len(rows) != 1 {
+		t.Fatalf("calls lists %d contacts", len(rows))
+	}
+	r := rows[0]
+	if !strings.Contains(end, r.Ref) || r.Urgency != "urgent" || r.Masked != "+880 17** ***001" || !strings.HasPrefix(r.Plan, "call this number, now") {
+		t.Fatalf("calls row %+v for %q", r, end)
+	}
+	var table bytes.Buffer
+	if err := Run(context.Background(), []string{"calls", "--data", m.Config.Data}, nil, &table, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), r.Ref) || strings.Contains(table.String(), "1711000001") {
+		t.Fatalf("calls table:\n%s", table.String())
+	}
+}
+
+func get(tb testing.TB, u string) int {
+	tb.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestCallsSaysSoWhenTheServerHoldsTheDatabase(t *testing.T) {
+	m := MustRunMain(t)
+	start := time.Now()
+	var errb bytes.Buffer
+	err := Run(context.Background(), []string{"calls", "--data", m.Config.Data}, nil, io.Discard, &errb)
+	if err == nil || !strings.Contains(err.Error(), "held by a running onestop serve") {
+		t.Fatalf("calls while serving: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("calls took %v to give up", d)
+	}
+}
+
+func TestServeRefusesATakenPort(t *testing.T) {
+	m := MustRunMain(t)
+	m2 := NewMain()
+	m2.Config.Addr, m2.Config.Data = m.Addr(), t.TempDir()
+	m2.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := m2.Open(context.Background()); err == nil {
+		m2.Close()
+		t.Fatal("a second server opened on a taken port")
+	}
+}
+
+func TestUnknownCommandAndFlags(t *testing.T) {
+	if err := Run(context.Background(), []string{"fly"}, nil, io.Discard, io.Discard); exitCode(err) != 2 {
+		t.Fatalf("unknown command: %v (exit %d)", err, exitCode(err))
+	}
+	if err := Run(context.Background(), []string{"serve", "--nope"}, nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("serve accepted an unknown flag")
+	}
+}
+
+func TestPageLimitsFromTheEnvironment(t *testing.T) {
+	got, err := parsePageLimits("africastalking=160/72, other=182/80")
+	if err != nil || got["africastalking"] != (locales.Limit{GSM7: 160, UCS2: 72}) || got["other"] != (locales.Limit{GSM7: 182, UCS2: 80}) {
+		t.Fatalf("parsePageLimits = %v, %v", got, err)
+	}
+	for _, bad := range []string{"africastalking", "at=160", "at=10/5", "at=400/72", "at=x/y"} {
+		if _, err := parsePageLimits(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
