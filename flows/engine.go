@@ -32,6 +32,12 @@ type Config struct {
 	// the service runs in.
 	DefaultCountry string
 	Log            *slog.Logger
+
+	// Recorded, when set, is called inside the write that creates or changes a contact, with
+	// the contact as it was before the hop (nil for a new one) and as it is now. Alerts and
+	// callback tasks are queued here, so they are on disk exactly when the contact is. It may
+	// run more than once for one hop (see store.DB.Update) and must only write to tx.
+	Recorded func(tx *bbolt.Tx, before, after *onestop.Contact) error
 }
 
 // DefaultTTL is how long an idle session is kept.
@@ -218,9 +224,20 @@ func (e *Engine) markDropped(tx *bbolt.Tx, id uint64, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	before := *c
 	dropIfUnfinished(c)
 	c.Updated = now
-	return e.cases.Put(tx, c)
+	if err := e.cases.Put(tx, c); err != nil {
+		return err
+	}
+	return e.recorded(tx, &before, c)
+}
+
+func (e *Engine) recorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
+	if e.cfg.Recorded == nil {
+		return nil
+	}
+	return e.cfg.Recorded(tx, before, after)
 }
 
 // dropIfUnfinished marks a contact dropped when its conversation ended before she confirmed a

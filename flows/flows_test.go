@@ -482,3 +482,45 @@ func BenchmarkStep(b *testing.B) {
 		}
 	}
 }
+
+func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
+	f := newFixture(t)
+	type call struct {
+		before, after onestop.Contact
+		hadBefore     bool
+	}
+	var calls []call
+	fail := false
+	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
+	dir, _ := directory.Embedded()
+	f.engine = flows.New(f.db, f.cases, box, dir, flows.Config{Recorded: func(tx *bbolt.Tx, before, after *onestop.Contact) error {
+		if fail {
+			return fmt.Errorf("refused")
+		}
+		c := call{after: *after, hadBefore: before != nil}
+		if before != nil {
+			c.before = *before
+		}
+		calls = append(calls, c)
+		return tx.Bucket(store.Outbox).Put(store.U64(uint64(len(calls))), []byte(after.Ref))
+	}})
+	f.walk("s", bdCaller, "1", "1", "1", "1")
+	if len(calls) != 2 || calls[0].hadBefore || calls[0].after.Urgency != onestop.Urgent ||
+		!calls[1].hadBefore || calls[1].before.Plan != nil || calls[1].after.Plan == nil {
+		t.Fatalf("Recorded calls: %+v", calls)
+	}
+	// A hook that fails fails the hop: nothing of it is recorded, and she is told nothing was.
+	fail = true
+	before := f.snapshot()
+	r, err := f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: ""})
+	if err != nil {
+		t.Fatal(err) // the first screen records no contact, so no hook runs
+	}
+	r, err = f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: "1"})
+	if err == nil || !r.End || r.Text != locales.Text(onestop.Bengali, locales.SessionOver, "109") {
+		t.Fatalf("failing hook: %+v, %v", r, err)
+	}
+	if after := f.snapshot(); strings.Count(after, "contacts ") != strings.Count(before, "contacts ") {
+		t.Fatal("a contact was recorded although its hook failed")
+	}
+}

@@ -331,9 +331,17 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 			if err != nil {
 				return err
 			}
+			var before *onestop.Contact
+			if ns.ContactID != 0 {
+				b := *c
+				before = &b
+			}
 			st.contact(c)
 			c.Lang, c.Updated = ns.Lang, st.now
 			if err := st.e.cases.Put(tx, c); err != nil {
+				return err
+			}
+			if err := st.e.recorded(tx, before, c); err != nil {
 				return err
 			}
 			ns.ContactID = c.ID

@@ -22,13 +22,26 @@ import (
 // Bucket names, one place for all of them so Open can create every one in a single transaction.
 var (
 	Meta     = []byte("meta")
-	Sessions = []byte("sessions")
-	Prefs    = []byte("prefs")
-	Contacts = []byte("contacts")
-	Refs     = []byte("refs")
+	Sessions = []byte("sessions") // USSD session state, by provider:sessionId
+	Prefs    = []byte("prefs")    // a caller's remembered choices, by keyed hash of her number
+	Contacts = []byte("contacts") // contacts, by 8-byte ID
+	Refs     = []byte("refs")     // contact reference → ID
+
+	Areas     = []byte("areas")     // the operator's imported directory, replacing the embedded one
+	Referrals = []byte("referrals") // community workers' referrals, by 8-byte ID
+	Workers   = []byte("workers")   // registered community workers, by keyed hash of their number
+	Officials = []byte("officials") // officials to alert per district
+	Duty      = []byte("duty")      // the on-duty counsellor
+	Inbound   = []byte("inbound")   // aggregator message ids already handled, for idempotency
+	Outbox    = []byte("outbox")    // outbound messages and calls, by 8-byte sequence
+	Callbacks = []byte("callbacks") // callback tasks from Safe Contact Plans
+	Users     = []byte("users")     // console users
+	Logins    = []byte("logins")    // console login sessions
+	Audit     = []byte("audit")     // the append-only, hash-chained audit log
 )
 
-var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Refs}
+var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Refs, Areas, Referrals, Workers, Officials, Duty,
+	Inbound, Outbox, Callbacks, Users, Logins, Audit}
 
 // SchemaVersion is written to the meta bucket; Open refuses a file written by a newer schema.
 const SchemaVersion = 1

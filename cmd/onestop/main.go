@@ -56,6 +56,14 @@ Usage:
   onestop dial [--url http://127.0.0.1:8080] [--code '*109#'] +8801711000001
                                                          walk the USSD menus from a terminal
   onestop calls [--data DIR] [--json]                    recorded contacts, newest first
+  onestop directory check|areas|nearest|export|import    the directory of areas and centres
+  onestop worker add|list|remove                         registered community workers
+  onestop officials import FILE                          officials alerted per district
+  onestop duty set +880…                                 the on-duty counsellor
+  onestop outbox list|retry|drop                         outbound messages and calls
+  onestop user add|list|disable                          console users
+  onestop audit verify                                   check the audit log's hash chain
+  onestop load [--callers 50] [--duration 30s]           drive simulated callers at a loopback server
 
 Run 'onestop COMMAND -h' for a command's flags. Configuration is also read from the
 environment (see README.md).
@@ -75,6 +83,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDial(ctx, rest, stdin, stdout, stderr)
 	case "calls":
 		return runCalls(ctx, rest, stdout, stderr)
+	case "directory":
+		return runDirectory(ctx, rest, stdin, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, rest, stdout, stderr)
+	case "officials":
+		return runOfficials(ctx, rest, stdout, stderr)
+	case "duty":
+		return runDuty(ctx, rest, stdout, stderr)
+	case "outbox":
+		return runOutbox(ctx, rest, stdout, stderr)
+	case "user":
+		return runUser(ctx, rest, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -194,6 +194,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
 	}, m.DB)
 	africastalking.Register(m.Gateway, m.Engine)
+	if err := m.openSMS(ctx); err != nil {
+		return err
+	}
+	if err := m.openConsole(ctx); err != nil {
+		return err
+	}
 
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
