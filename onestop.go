@@ -143,3 +143,50 @@ type Contact struct {
 	Masked string           `json:"masked,omitempty"`
 	Plan   *SafeContactPlan `json:"plan,omitempty"`
 }
+
+// ReferralStatus is where a referral stands. A referral moves received → assigned → contacted
+// → closed, or is declined.
+type ReferralStatus string
+
+// The statuses of a referral.
+const (
+	Received  ReferralStatus = "received"
+	Assigned  ReferralStatus = "assigned"
+	Contacted ReferralStatus = "contacted"
+	Closed    ReferralStatus = "closed"
+	Declined  ReferralStatus = "declined"
+)
+
+// ReferralEvent is one change in a referral's life: who changed it, when, to what.
+type ReferralEvent struct {
+	Time   time.Time      `json:"time"`
+	Status ReferralStatus `json:"status"`
+	By     string         `json:"by"` // "worker", "system", or a console user's name
+	Note   string         `json:"note,omitempty"`
+}
+
+// Referral is a case a community worker texted in. The worker's number and the free text are
+// sealed at rest.
+type Referral struct {
+	ID      uint64         `json:"id"`
+	Ref     string         `json:"ref"`
+	Time    time.Time      `json:"time"`
+	Updated time.Time      `json:"updated"`
+	Channel Channel        `json:"channel"`
+	Country string         `json:"country"`
+	Area    string         `json:"area,omitempty"`   // the area code the place was matched to
+	Place   string         `json:"place,omitempty"`  // the place as she wrote it
+	Centre  string         `json:"centre,omitempty"` // the directory id of the assigned centre
+	Status  ReferralStatus `json:"status"`
+	// Verified is false when the sender is not a registered worker: such a referral waits for
+	// a supervisor and nothing is sent on it.
+	Verified   bool   `json:"verified"`
+	WorkerName string `json:"workerName,omitempty"`
+	Lang       Lang   `json:"lang"`
+	// Worker is the sender's E.164 number and Need the free text: both sealed at rest.
+	Worker  string          `json:"worker,omitempty"`
+	Need    string          `json:"need,omitempty"`
+	History []ReferralEvent `json:"history,omitempty"`
+	// Reminded is when the last follow-up reminder was queued.
+	Reminded time.Time `json:"reminded,omitempty"`
+}

@@ -132,3 +132,31 @@ func TestRefsAreUniqueChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestReferralsAreSealedAndFoundByRef(t *testing.T) {
+	cb, db := newCasebook(t)
+	r := &onestop.Referral{Worker: "+8801711000001", Need: "needs a doctor, husband watches the phone", Status: onestop.Received, Verified: true}
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if r.Ref[:1] != "R" || !casebook.ValidRef(r.Ref[1:]) {
+		t.Fatalf("referral ref %q", r.Ref)
+	}
+	got, err := cb.ReferralByRef(r.Ref)
+	if err != nil || got.Need != r.Need || got.Worker != r.Worker {
+		t.Fatalf("ReferralByRef = %+v, %v", got, err)
+	}
+	if _, err := cb.ReferralByRef(r.Ref[1:]); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+		t.Fatalf("a contact-style ref found a referral: %v", err)
+	}
+	list, _ := cb.Referrals(casebook.ReferralFilter{Status: onestop.Received})
+	if len(list) != 1 {
+		t.Fatalf("Referrals = %d", len(list))
+	}
+	path := db.Path()
+	db.Close()
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("doctor")) || bytes.Contains(raw, []byte("1711000001")) {
+		t.Fatal("referral text or number in the clear on disk")
+	}
+}

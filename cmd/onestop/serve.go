@@ -186,17 +186,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	m.Cases = casebook.New(m.DB, m.Box)
-	m.Engine = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
-		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits, Log: m.Log,
-	})
 	m.Gateway = gateway.New(gateway.Config{
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
 	}, m.DB)
-	africastalking.Register(m.Gateway, m.Engine)
+	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks.
 	if err := m.openSMS(ctx); err != nil {
 		return err
 	}
+	m.Engine = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
+		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits,
+		Recorded: m.onRecorded, Log: m.Log,
+	})
+	africastalking.Register(m.Gateway, m.Engine)
 	if err := m.openConsole(ctx); err != nil {
 		return err
 	}

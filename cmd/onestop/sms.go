@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"io"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
 )
 
 // The SMS channel, the outbox and the commands around them.
 
 func (m *Main) openSMS(ctx context.Context) error { return nil }
+
+// onRecorded runs inside the write that records a contact.
+func (m *Main) onRecorded(tx *bbolt.Tx, before, after *onestop.Contact) error { return nil }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errors.New("worker: not available in this build")

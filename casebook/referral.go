@@ -1,0 +1,121 @@
+package casebook
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// referralRecord is a referral as it lies on disk: the worker's number and the free text sealed.
+type referralRecord struct {
+	onestop.Referral
+	WorkerSealed []byte `json:"workerSealed,omitempty"`
+	NeedSealed   []byte `json:"needSealed,omitempty"`
+}
+
+// referralRefPrefix keeps referral references apart from contact references in the Refs bucket.
+const referralRefPrefix = "R"
+
+// PutReferral writes r in tx. A new referral (ID 0) gets the next ID and its reference ("R" and
+// seven checked digits), set on r; final only once the transaction has committed.
+func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
+	b := tx.Bucket(store.Referrals)
+	if r.ID == 0 {
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		r.ID, r.Ref = id, referralRefPrefix+Ref(id)
+		if err := tx.Bucket(store.Refs).Put([]byte(r.Ref), store.U64(id)); err != nil {
+			return err
+		}
+	}
+	rec := referralRecord{Referral: *r, WorkerSealed: cb.box.SealString(r.Worker), NeedSealed: cb.box.SealString(r.Need)}
+	rec.Worker, rec.Need = "", ""
+	v, err := json.Marshal(&rec)
+	if err != nil {
+		return err
+	}
+	return b.Put(store.U64(r.ID), v)
+}
+
+// GetReferral returns the referral with id from tx, opened. Returns ENOTFOUND if none.
+func (cb *Casebook) GetReferral(tx *bbolt.Tx, id uint64) (*onestop.Referral, error) {
+	v := tx.Bucket(store.Referrals).Get(store.U64(id))
+	if v == nil {
+		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %d", id)
+	}
+	return cb.decodeReferral(v)
+}
+
+func (cb *Casebook) decodeReferral(v []byte) (*onestop.Referral, error) {
+	var rec referralRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("casebook: %w", err)
+	}
+	r := rec.Referral
+	var err error
+	if r.Worker, err = cb.box.OpenString(rec.WorkerSealed); err != nil {
+		return nil, fmt.Errorf("casebook: referral %d: %w", r.ID, err)
+	}
+	if r.Need, err = cb.box.OpenString(rec.NeedSealed); err != nil {
+		return nil, fmt.Errorf("casebook: referral %d: %w", r.ID, err)
+	}
+	return &r, nil
+}
+
+// ReferralByRef returns the referral with a reference a worker was given ("R…"). Returns
+// ENOTFOUND if none.
+func (cb *Casebook) ReferralByRef(ref string) (r *onestop.Referral, err error) {
+	err = cb.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(store.Refs).Get([]byte(ref))
+		if v == nil || len(ref) == 0 || ref[:1] != referralRefPrefix {
+			return onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
+		}
+		r, err = cb.GetReferral(tx, binary.BigEndian.Uint64(v))
+		return err
+	})
+	return r, err
+}
+
+// ReferralFilter narrows Referrals.
+type ReferralFilter struct {
+	Before uint64 // only IDs below this; 0 for the newest
+	Limit  int    // 0 means 100
+	Status onestop.ReferralStatus
+}
+
+// Referrals returns referrals newest first.
+func (cb *Casebook) Referrals(f ReferralFilter) ([]*onestop.Referral, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []*onestop.Referral
+	err := cb.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(store.Referrals).Cursor()
+		var k, v []byte
+		if f.Before > 0 {
+			c.Seek(store.U64(f.Before))
+			k, v = c.Prev()
+		} else {
+			k, v = c.Last()
+		}
+		for ; k != nil && len(out) < f.Limit; k, v = c.Prev() {
+			r, err := cb.decodeReferral(v)
+			if err != nil {
+				return err
+			}
+			if f.Status != "" && r.Status != f.Status {
+				continue
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
