@@ -131,27 +131,37 @@ func (cb *Casebook) List(f Filter) ([]*onestop.Contact, error) {
 	}
 	var out []*onestop.Contact
 	err := cb.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(store.Contacts).Cursor()
-		var k, v []byte
-		if f.Before > 0 {
-			c.Seek(store.U64(f.Before))
-			k, v = c.Prev()
-		} else {
-			k, v = c.Last()
-		}
-		for ; k != nil && len(out) < f.Limit; k, v = c.Prev() {
+		return newestFirst(tx.Bucket(store.Contacts), f.Before, func(v []byte) (bool, error) {
 			ct, err := cb.decode(v)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if f.Urgency != "" && ct.Urgency != f.Urgency {
-				continue
+			if f.Urgency == "" || ct.Urgency == f.Urgency {
+				out = append(out, ct)
 			}
-			out = append(out, ct)
-		}
-		return nil
+			return len(out) < f.Limit, nil
+		})
 	})
 	return out, err
+}
+
+// newestFirst calls fn with each value of b whose 8-byte key is below before (all when before is
+// 0), highest key first, until fn returns false or an error.
+func newestFirst(b *bbolt.Bucket, before uint64, fn func(v []byte) (bool, error)) error {
+	c := b.Cursor()
+	var k, v []byte
+	if before > 0 {
+		c.Seek(store.U64(before))
+		k, v = c.Prev()
+	} else {
+		k, v = c.Last()
+	}
+	for ; k != nil; k, v = c.Prev() {
+		if more, err := fn(v); err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 // Ref turns a contact ID into the short reference a caller is told: six digits that do not

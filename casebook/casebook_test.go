@@ -85,6 +85,9 @@ func TestListIsNewestFirstAndPages(t *testing.T) {
 	if len(page) != 2 || page[0].ID != 3 || page[1].ID != 2 {
 		t.Fatalf("page before 4: %v", ids(page))
 	}
+	if past, _ := cb.List(casebook.Filter{Before: 100}); len(past) != 5 || past[0].ID != 5 {
+		t.Fatalf("page before an ID past the end: %v", ids(past))
+	}
 	urgent, _ := cb.List(casebook.Filter{Urgency: onestop.Urgent})
 	if len(urgent) != 3 {
 		t.Fatalf("urgent: %v", ids(urgent))

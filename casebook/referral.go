@@ -97,25 +97,16 @@ func (cb *Casebook) Referrals(f ReferralFilter) ([]*onestop.Referral, error) {
 	}
 	var out []*onestop.Referral
 	err := cb.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(store.Referrals).Cursor()
-		var k, v []byte
-		if f.Before > 0 {
-			c.Seek(store.U64(f.Before))
-			k, v = c.Prev()
-		} else {
-			k, v = c.Last()
-		}
-		for ; k != nil && len(out) < f.Limit; k, v = c.Prev() {
+		return newestFirst(tx.Bucket(store.Referrals), f.Before, func(v []byte) (bool, error) {
 			r, err := cb.decodeReferral(v)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if f.Status != "" && r.Status != f.Status {
-				continue
+			if f.Status == "" || r.Status == f.Status {
+				out = append(out, r)
 			}
-			out = append(out, r)
-		}
-		return nil
+			return len(out) < f.Limit, nil
+		})
 	})
 	return out, err
 }
