@@ -1,8 +1,10 @@
 // Package directory owns where a survivor can be sent: the national helplines, the emergency
 // numbers and the centres (Bangladesh's One-Stop Crisis Centres and Cells, India's Sakhi One Stop
-// Centres, the Palestinian One-Stop Center and protection units, shelters), read from a curated,
-// source-cited CSV embedded in the binary or imported by an operator. It is shaped for what comes
-// next: administrative areas and nearest-centre lookup.
+// Centres, the Palestinian One-Stop Center and protection units, shelters), the administrative
+// areas they serve (Bangladesh's divisions and districts, India's states, union territories and
+// districts, Palestine's governorates), the search of an area by any spelling of its name, and the
+// nearest centres to a point or an area through a spatial index. It reads two curated,
+// source-cited CSV files embedded in the binary, or the operator's imported versions of them.
 //
 // Every row says where its facts came from, when they were checked, and whether they were
 // verified, because no authoritative machine-readable list exists for any of the three countries;
@@ -158,35 +160,83 @@ func (c Centre) clone() Centre {
 	return c
 }
 
-// Directory is a validated set of centres. It never changes once built, so one Directory is safe
-// for concurrent use.
+// Directory is a validated set of centres and areas. It never changes once built, so one
+// Directory is safe for concurrent use.
 type Directory struct {
 	centres []Centre
-	byID    map[string]int
+	// derived are the centres that exist by design but have no row of their own: India's Sakhi
+	// One Stop Centre in every district, placed at the district's headquarters and unverified.
+	derived []Centre
+	byID    map[string]int // index into centres, or len(centres)+index into derived
+
+	areas    []Area
+	byCode   map[string]int
+	children map[string][]int
+	folded   [][]string // per area: its names and aliases folded for search
+
+	index *grid // every centre with a point, centres then derived
 }
 
-//go:embed data/centres.csv
-var centresCSV []byte
+var (
+	//go:embed data/centres.csv
+	centresCSV []byte
+	//go:embed data/areas.csv
+	areasCSV []byte
+)
 
-var embedded = sync.OnceValues(func() (*Directory, error) {
-	return Parse(bytes.NewReader(centresCSV))
+var embeddedAreas = sync.OnceValues(func() ([]Area, error) {
+	return ParseAreas(bytes.NewReader(areasCSV))
 })
 
-// Embedded parses the embedded CSV; it is validated by tests, so an error here is a build defect.
-// It parses once and returns the same Directory to every caller.
+var embedded = sync.OnceValues(func() (*Directory, error) {
+	areas, err := embeddedAreas()
+	if err != nil {
+		return nil, err
+	}
+	return build(bytes.NewReader(centresCSV), areas)
+})
+
+// Embedded parses the embedded CSV files; they are validated by tests, so an error here is a
+// build defect. It parses once and returns the same Directory to every caller.
 func Embedded() (*Directory, error) {
 	return embedded()
 }
 
-func newDirectory(centres []Centre) *Directory {
-	d := &Directory{centres: centres, byID: make(map[string]int, len(centres))}
+func newDirectory(centres []Centre, areas []Area) *Directory {
+	d := &Directory{
+		centres: centres, byID: make(map[string]int, len(centres)),
+		areas: areas, byCode: make(map[string]int, len(areas)), children: map[string][]int{},
+	}
 	for i, c := range centres {
 		d.byID[c.ID] = i
 	}
+	for i, a := range areas {
+		d.byCode[a.Code] = i
+		if !a.TopLevel() {
+			d.children[a.Parent] = append(d.children[a.Parent], i)
+		}
+		d.folded = append(d.folded, foldAll(a))
+	}
+	d.derived = deriveOSCs(centres, areas)
+	for i, c := range d.derived {
+		if _, dup := d.byID[c.ID]; !dup {
+			d.byID[c.ID] = len(centres) + i
+		}
+	}
+	d.index = d.buildIndex()
 	return d
 }
 
-// Centres returns every centre, in file order.
+// at returns the centre at an index of byID or of the spatial index.
+func (d *Directory) at(i int) *Centre {
+	if i < len(d.centres) {
+		return &d.centres[i]
+	}
+	return &d.derived[i-len(d.centres)]
+}
+
+// Centres returns every centre of the file, in file order; the centres derived from the areas
+// (see Derived) are not among them.
 func (d *Directory) Centres() []Centre {
 	out := make([]Centre, len(d.centres))
 	for i, c := range d.centres {
@@ -201,7 +251,7 @@ func (d *Directory) Centre(id string) (Centre, bool) {
 	if !ok {
 		return Centre{}, false
 	}
-	return d.centres[i].clone(), true
+	return d.at(i).clone(), true
 }
 
 // Helpline returns the country's national helpline (BD 109, IN 181, PS 121): the first helpline

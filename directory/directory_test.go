@@ -150,7 +150,10 @@ func TestHelpEmbedded(t *testing.T) {
 			"bd-occ-coxsbazar", "bd-occ-cumilla",
 		}},
 		{"IN", []string{"in-181", "in-112", "in-osc"}},
-		{"PS", []string{"ps-121", "ps-100", "ps-101", "ps-onestop-ramallah"}},
+		{"PS", []string{"ps-121", "ps-100", "ps-101", "ps-onestop-ramallah",
+			"ps-fjpu-bethlehem", "ps-fjpu-hebron", "ps-fjpu-jenin", "ps-fjpu-jericho", "ps-fjpu-jerusalem",
+			"ps-fjpu-nablus", "ps-fjpu-qalqilya", "ps-fjpu-ramallah", "ps-fjpu-salfit", "ps-fjpu-tubas", "ps-fjpu-tulkarm",
+		}},
 		{"NP", nil},
 	}
 	for _, tt := range tests {

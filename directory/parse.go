@@ -50,7 +50,6 @@ var phoneRegions = map[string][]string{
 var (
 	idPattern   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	dialPattern = regexp.MustCompile(`^[0-9]{3,4}$`)
-	areaPattern = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
 )
 
 // LineError is one problem on one line of a directory CSV.
@@ -77,12 +76,18 @@ func (e LineError) String() string {
 // ParseError lists every problem Parse found, in line order, so an operator fixes a file in one
 // pass rather than one error at a time.
 type ParseError struct {
+	// File names the table at fault, "centres" or "areas"; "" is read as "centres".
+	File   string
 	Errors []LineError
 }
 
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "directory: %d problem(s)", len(e.Errors))
+	file := e.File
+	if file == "" {
+		file = "centres"
+	}
+	fmt.Fprintf(&b, "directory %s: %d problem(s)", file, len(e.Errors))
 	for _, le := range e.Errors {
 		b.WriteString("\n")
 		b.WriteString(le.String())
@@ -109,9 +114,32 @@ func (e *ParseError) Unwrap() error {
 }
 
 // Parse reads a directory CSV (a header row naming the columns, then one row per centre) and
-// validates every row. On any problem it returns no directory and a *ParseError that lists every
-// bad line with its line number, not just the first.
+// validates every row against the embedded areas. On any problem it returns no directory and a
+// *ParseError that lists every bad line with its line number, not just the first.
 func Parse(r io.Reader) (*Directory, error) {
+	areas, err := embeddedAreas()
+	if err != nil {
+		return nil, err
+	}
+	return build(r, areas)
+}
+
+// build parses a centres CSV and checks every centre against areas: its area must be known and of
+// its country, and its point within its area's reach.
+func build(r io.Reader, areas []Area) (*Directory, error) {
+	byCode := make(map[string]*Area, len(areas))
+	for i := range areas {
+		byCode[areas[i].Code] = &areas[i]
+	}
+	centres, err := parseCentres(r, byCode)
+	if err != nil {
+		return nil, err
+	}
+	return newDirectory(centres, areas), nil
+}
+
+// parseCentres reads and validates a centres CSV; byCode holds the areas a centre may name.
+func parseCentres(r io.Reader, byCode map[string]*Area) ([]Centre, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // counted here, so a short row is reported with the others
 	perr := &ParseError{}
@@ -128,7 +156,7 @@ func Parse(r io.Reader) (*Directory, error) {
 		}
 		return nil, perr
 	}
-	col, ok := readHeader(header, add)
+	col, ok := readColumns(header, columns, add)
 	if !ok {
 		return nil, perr
 	}
@@ -156,6 +184,9 @@ func Parse(r io.Reader) (*Directory, error) {
 		}
 		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
 		c, errs := parseRow(get)
+		if len(errs) == 0 {
+			errs = checkArea(c, byCode)
+		}
 		for _, e := range errs {
 			add(line, e.Column, "%s", e.Msg)
 		}
@@ -178,12 +209,31 @@ func Parse(r io.Reader) (*Directory, error) {
 		slices.SortStableFunc(perr.Errors, func(a, b LineError) int { return a.Line - b.Line })
 		return nil, perr
 	}
-	return newDirectory(centres), nil
+	return centres, nil
 }
 
-// readHeader maps column names to their positions, reporting missing, unknown and repeated
-// columns.
-func readHeader(header []string, add func(int, string, string, ...any)) (map[string]int, bool) {
+// checkArea checks a centre against the areas: its area must be known, and its point, when it
+// has one, within its area's reach of the area's headquarters.
+func checkArea(c Centre, byCode map[string]*Area) []LineError {
+	if c.Area == c.Country {
+		return nil
+	}
+	a, ok := byCode[c.Area]
+	if !ok {
+		return []LineError{{Column: "area", Msg: fmt.Sprintf("%q is not a known area of %s", c.Area, c.Country)}}
+	}
+	if c.HasPoint() {
+		if km := Distance(c.Lat, c.Lon, a.Lat, a.Lon); km > reach[a.Level] {
+			return []LineError{{Column: "lat", Msg: fmt.Sprintf("%g,%g is %.0f km from %s (%s), farther than a %s reaches (%.0f km)",
+				c.Lat, c.Lon, km, a.Code, a.Names[onestop.English], a.Level, reach[a.Level])}}
+		}
+	}
+	return nil
+}
+
+// readColumns maps column names to their positions, reporting missing, unknown and repeated
+// columns against want.
+func readColumns(header, want []string, add func(int, string, string, ...any)) (map[string]int, bool) {
 	if len(header) > 0 {
 		// Spreadsheets save UTF-8 CSV with a byte-order mark.
 		header[0] = strings.TrimPrefix(header[0], "\uFEFF")
@@ -193,7 +243,7 @@ func readHeader(header []string, add func(int, string, string, ...any)) (map[str
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		switch {
-		case !slices.Contains(columns, h):
+		case !slices.Contains(want, h):
 			add(1, h, "unknown column")
 			ok = false
 		case hasKey(col, h):
@@ -203,9 +253,9 @@ func readHeader(header []string, add func(int, string, string, ...any)) (map[str
 			col[h] = i
 		}
 	}
-	for _, want := range columns {
-		if !hasKey(col, want) {
-			add(1, want, "column missing")
+	for _, w := range want {
+		if !hasKey(col, w) {
+			add(1, w, "column missing")
 			ok = false
 		}
 	}
@@ -246,7 +296,7 @@ func parseRow(get func(string) string) (Centre, []LineError) {
 	if !c.Kind.Valid() {
 		bad("kind", "%q: want helpline, emergency, occ, osc, cell, onestop, fjpu or shelter", c.Kind)
 	}
-	if countryOK && c.Area != c.Country && !(areaPattern.MatchString(c.Area) && strings.HasPrefix(c.Area, c.Country+"-")) {
+	if countryOK && c.Area != c.Country && !isAreaCode(c.Area, c.Country) {
 		bad("area", "%q: want %s or an ISO 3166-2 code %s-…", c.Area, c.Country, c.Country)
 	}
 

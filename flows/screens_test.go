@@ -35,7 +35,41 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 // onePage are the screens that must show all their options at once, hint or no hint.
 var onePage = map[string]bool{stMenu: true, stMayCall: true, stWhen: true, stCover: true, stLanguage: true}
 
-var allStates = []string{stMenu, stMayCall, stNumber, stWhen, stCover, stHelp, stInfo, stTopic, stLanguage}
+var allStates = []string{stMenu, stMayCall, stNumber, stWhen, stCover, stHelp, stInfo, stTopic, stLanguage,
+	stDistricts, stMatches, stNoMatch, stCentres}
+
+// areaVariants are the find-help choices a screen can show for a country: every division's or
+// state's districts, the longest lists of search matches, and the answer for every area. Other
+// screens have one variant, the empty one.
+func areaVariants(e *Engine, country, state string) []areaHop {
+	var out []areaHop
+	switch state {
+	case stDistricts:
+		for _, top := range e.dir.Top(country) {
+			var codes []string
+			for _, a := range e.dir.Children(top.Code) {
+				codes = append(codes, a.Code)
+			}
+			out = append(out, areaHop{offered: codes, hasOffered: true})
+		}
+	case stMatches:
+		for _, q := range []string{"pur", "ga", "an", "al", "ra"} {
+			var codes []string
+			for _, a := range e.dir.Search(country, q, maxMatches) {
+				codes = append(codes, a.Code)
+			}
+			out = append(out, areaHop{offered: codes, hasOffered: true})
+		}
+	case stCentres:
+		for _, a := range e.dir.Areas(country, "") {
+			out = append(out, areaHop{chosen: a.Code})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, areaHop{})
+	}
+	return out
+}
 
 // TestEveryScreenFitsAPageInEveryLanguage renders every page of every screen, with and without
 // the hint, in every language and for callers of every country, and checks it against the
@@ -55,14 +89,16 @@ func TestEveryScreenFitsAPageInEveryLanguage(t *testing.T) {
 							if topic > 1 && state != stTopic {
 								break
 							}
-							s := &session.Session{Lang: lang, Country: country, Provider: "test", State: state, Hint: string(hint), Topic: topic}
-							st := &step{e: e, s: s}
-							pages := st.pages()
-							if onePage[state] && lim == locales.DefaultLimit && len(pages) != 1 {
-								t.Errorf("%s %s hint %q: %d pages, want 1:\n%s", lang, state, hint, len(pages), strings.Join(pages, "\n---\n"))
-							}
-							for i, p := range pages {
-								checkScreen(t, lim, lang, state+"/"+country, i, p)
+							for _, ah := range areaVariants(e, country, state) {
+								s := &session.Session{Lang: lang, Country: country, Provider: "test", State: state, Hint: string(hint), Topic: topic}
+								st := &step{e: e, s: s, area: ah}
+								pages := st.pages()
+								if onePage[state] && lim == locales.DefaultLimit && len(pages) != 1 {
+									t.Errorf("%s %s hint %q: %d pages, want 1:\n%s", lang, state, hint, len(pages), strings.Join(pages, "\n---\n"))
+								}
+								for i, p := range pages {
+									checkScreen(t, lim, lang, state+"/"+country, i, p)
+								}
 							}
 						}
 					}

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -23,7 +22,7 @@ const (
 	stNumber   = "number"   // type the other number
 	stWhen     = "when"     // when is it safe
 	stCover    = "cover"    // what our caller will say if someone else answers
-	stHelp     = "help"     // helplines and centres
+	stHelp     = "help"     // find help: the helpline, then choose or type her area (area.go)
 	stInfo     = "info"     // information topics
 	stTopic    = "topic"    // one topic's text
 	stLanguage = "language" // choose a language
@@ -56,6 +55,14 @@ var transitions = fsm.Events{
 	{Name: "back", Src: []string{stNumber, stWhen}, Dst: stMayCall},
 	{Name: "back", Src: []string{stCover}, Dst: stWhen},
 	{Name: "back", Src: []string{stTopic}, Dst: stInfo},
+	// Find help (area.go): choose a division, state or governorate, then a district, or type a
+	// place; the answer lists the nearest centres and ends with the helpline.
+	{Name: "division", Src: []string{stHelp, stNoMatch, stMatches}, Dst: stDistricts},
+	{Name: "area", Src: []string{stHelp, stNoMatch, stDistricts, stMatches}, Dst: stCentres},
+	{Name: "matches", Src: []string{stHelp, stNoMatch, stDistricts}, Dst: stMatches},
+	{Name: "nomatch", Src: []string{stHelp, stDistricts, stMatches}, Dst: stNoMatch},
+	{Name: "back", Src: []string{stDistricts, stMatches, stCentres}, Dst: stHelp},
+	{Name: "back", Src: []string{stNoMatch}, Dst: stMenu},
 }
 
 // callbacks record what each choice means. Each receives the hop's *step as its first argument.
@@ -76,6 +83,16 @@ var callbacks = fsm.Callbacks{
 	"after_never":   func(_ context.Context, e *fsm.Event) { on(e).refuse() },
 	"after_confirm": func(_ context.Context, e *fsm.Event) { on(e).confirm() },
 	"after_topic":   func(_ context.Context, e *fsm.Event) { on(e).s.Topic = e.Args[1].(int) },
+	"after_division": func(_ context.Context, e *fsm.Event) {
+		st := on(e)
+		var codes []string
+		for _, a := range st.e.dir.Children(e.Args[1].(string)) {
+			codes = append(codes, a.Code)
+		}
+		st.offer(codes)
+	},
+	"after_matches": func(_ context.Context, e *fsm.Event) { on(e).offer(e.Args[1].([]string)) },
+	"after_area":    func(_ context.Context, e *fsm.Event) { on(e).choose(e.Args[1].(string)) },
 	"after_chose": func(_ context.Context, e *fsm.Event) {
 		st := on(e)
 		st.s.Lang, st.saveLang = e.Args[1].(onestop.Lang), true
@@ -96,6 +113,8 @@ type step struct {
 	// same write as the session.
 	contact  func(*onestop.Contact)
 	saveLang bool
+	// area is what the find-help screens chose this hop (area.go), written with the session.
+	area areaHop
 	// end, when set, is the closing screen: the session ends with it.
 	end string
 }
@@ -203,6 +222,8 @@ func (st *step) parse(in string) (event string, arg any, ok bool) {
 		if i := choice(in, len(onestop.Langs)); i > 0 {
 			return "chose", onestop.Langs[i-1], true
 		}
+	case stHelp, stNoMatch, stDistricts, stMatches:
+		return st.parseArea(in)
 	}
 	return "", nil, false
 }
@@ -351,6 +372,9 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 				return err
 			}
 		}
+		if err := st.area.write(tx, ns.CallerHash, ns.Key); err != nil {
+			return err
+		}
 		return session.Put(tx, &ns)
 	})
 	if err != nil {
@@ -365,6 +389,10 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 func (st *step) loadContact(tx *bbolt.Tx, id uint64, base onestop.Contact) (*onestop.Contact, error) {
 	if id == 0 {
 		c := base
+		// Her district, if she chose one before, so an urgent contact knows whom to alert.
+		if c.Area == "" {
+			c.Area = session.Area(tx, st.s.CallerHash)
+		}
 		return &c, nil
 	}
 	return st.e.cases.Get(tx, id)
@@ -435,8 +463,8 @@ func (st *step) pages() []string {
 		return menu(locales.AskWhen, opts(locales.WhenNow, locales.WhenMorning, locales.WhenAfternoon, locales.WhenEvening))
 	case stCover:
 		return menu(locales.Cover, opts(locales.Understood))
-	case stHelp:
-		return locales.Prose(lang, lim, st.helpText(hint), nav)
+	case stHelp, stNoMatch, stDistricts, stMatches, stCentres:
+		return st.areaPages(hint)
 	case stInfo:
 		keys := make([]locales.Key, len(topics))
 		for i, t := range topics {
@@ -458,28 +486,6 @@ func (st *step) pages() []string {
 	default: // stMenu: neutral, no header, nothing that names the service
 		return locales.Menu(lang, lim, hint, opts(locales.MenuTalk, locales.MenuNearby, locales.MenuCallback, locales.MenuInfo, locales.MenuLanguage), locales.Nav{Exit: true})
 	}
-}
-
-// helpText lists the country's helplines and centres, the helpline first: she never reaches a
-// dead end, even on the first page.
-func (st *step) helpText(hint string) string {
-	lang := st.s.Lang
-	var b strings.Builder
-	if hint != "" {
-		b.WriteString(hint)
-		b.WriteByte('\n')
-	}
-	b.WriteString(locales.Text(lang, locales.HelpHeader))
-	for _, c := range st.e.dir.Help(st.s.Country) {
-		c = c.PhoneSafe()
-		b.WriteByte('\n')
-		if n := c.Number(); n != "" {
-			b.WriteString(locales.Text(lang, locales.HelpEntry, c.Name(lang), n))
-		} else {
-			b.WriteString(c.Name(lang))
-		}
-	}
-	return b.String()
 }
 
 // zone is the time zone a caller's window is read in.

@@ -177,7 +177,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.DB, m.Box, err = openStore(m.Config, 2*time.Second); err != nil {
 		return err
 	}
-	if m.Dir, err = directory.Embedded(); err != nil {
+	if m.Dir, err = directory.Load(m.DB); err != nil {
 		return err
 	}
 	if m.Config.PageLimits == nil {

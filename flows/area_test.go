@@ -1,0 +1,285 @@
+package flows_test
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/flows"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/session"
+)
+
+// langKey is the language menu's key for lang.
+func langKey(lang onestop.Lang) string {
+	return strconv.Itoa(slices.Index(onestop.Langs, lang) + 1)
+}
+
+// key is the menu key of code in codes.
+func key(t *testing.T, areas []directory.Area, code string) string {
+	t.Helper()
+	for i, a := range areas {
+		if a.Code == code {
+			return strconv.Itoa(i + 1)
+		}
+	}
+	t.Fatalf("%s is not in the list", code)
+	return ""
+}
+
+// readAll pages through an answer with 98 until its last page, and returns all its text.
+func (f *fixture) readAll(session, caller string, inputs []string, first flows.Reply) string {
+	f.t.Helper()
+	text, all := strings.Join(inputs, "*"), first.Text
+	r := first
+	for i := 0; strings.Contains(r.Text, "\n98 ") && i < 20; i++ {
+		text += "*98"
+		r = f.hop(session, caller, text)
+		all += "\n" + r.Text
+	}
+	return all
+}
+
+func (f *fixture) remembered(caller string) string {
+	f.t.Helper()
+	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
+	var code string
+	f.db.View(func(tx *bbolt.Tx) error {
+		code = session.Area(tx, box.Hash(caller))
+		return nil
+	})
+	return code
+}
+
+// TestFindHelpByMenusInEveryLanguage chooses a division, state or governorate, then a district,
+// in each language, and checks the answer: her area's centres, the helpline last, her area on
+// her contact and remembered for her.
+func TestFindHelpByMenusInEveryLanguage(t *testing.T) {
+	dir, _ := directory.Embedded()
+	tests := []struct {
+		caller, top, area string
+		centre            string // a centre the answer must name
+		helpline          string
+	}{
+		{bdCaller, "BD-C", "BD-13", "bd-occ-dhaka", "bd-109"},
+		{bdCaller, "BD-F", "BD-64", "bd-occ-rangpur", "bd-109"},
+		{inCaller, "IN-UP", "IN-UP-187", "in-osc-187", "in-181"},
+		{psCaller, "PS-RBH", "", "ps-onestop-ramallah", "ps-121"},
+		{psCaller, "PS-GZA", "", "ps-fjpu-hebron", "ps-121"},
+	}
+	for _, tt := range tests {
+		for _, lang := range onestop.Langs {
+			f := newFixture(t)
+			country := tt.top[:2]
+			inputs := []string{"5", langKey(lang), "2", key(t, dir.Top(country), tt.top)}
+			want := tt.top
+			if tt.area != "" {
+				inputs = append(inputs, key(t, dir.Children(tt.top), tt.area))
+				want = tt.area
+			}
+			rs := f.walk("s", tt.caller, inputs...)
+			help, _ := dir.Helpline(country)
+			if first := rs[3].Text; !strings.Contains(first, help.Number()) || !strings.Contains(first, help.Name(lang)) {
+				t.Errorf("%s %s: the first find-help screen does not give the helpline:\n%s", lang, country, first)
+			}
+			area, _ := dir.Area(want)
+			end := last(rs)
+			if end.End || !strings.Contains(end.Text, area.Name(lang)) {
+				t.Fatalf("%s %s: answer page 1 = %+v, want it to name %q", lang, want, end, area.Name(lang))
+			}
+			all := f.readAll("s", tt.caller, inputs, end)
+			c, _ := dir.Centre(tt.centre)
+			if !strings.Contains(all, c.Name(lang)) {
+				t.Errorf("%s %s: the answer does not name %s:\n%s", lang, want, tt.centre, all)
+			}
+			lines := strings.Split(all, "\n")
+			var content []string
+			for _, l := range lines {
+				if !isNav(l) {
+					content = append(content, l)
+				}
+			}
+			if lastLine := content[len(content)-1]; !strings.HasPrefix(lastLine, help.Name(lang)+": "+help.Number()) {
+				t.Errorf("%s %s: the answer ends with %q, want the helpline", lang, want, lastLine)
+			}
+			if lang != onestop.English {
+				for _, l := range content {
+					if strings.ContainsAny(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+						t.Errorf("%s %s: Latin letters in %q", lang, want, l)
+					}
+				}
+			}
+			cs := f.contacts()
+			if len(cs) != 1 || cs[0].Area != want || cs[0].Urgency != onestop.Information {
+				t.Errorf("%s %s: contact %+v", lang, want, cs)
+			}
+			if got := f.remembered(tt.caller); got != want {
+				t.Errorf("%s: remembered area %q, want %q", lang, got, want)
+			}
+			// 99 goes back to the first find-help screen.
+			back := last(f.walk("s2", tt.caller, append(inputs, "99")...))
+			if back.Text != rs[3].Text {
+				t.Errorf("%s %s: 99 from the answer = %q, want the first find-help screen", lang, want, back.Text)
+			}
+		}
+	}
+}
+
+func isNav(l string) bool {
+	return strings.HasPrefix(l, "98 ") || strings.HasPrefix(l, "99 ") || strings.HasPrefix(l, "0 ") || l == "98" || l == "99" || l == "0"
+}
+
+// TestTypedSearchInEveryScript types a place in each script and spelling, from each language.
+func TestTypedSearchInEveryScript(t *testing.T) {
+	dir, _ := directory.Embedded()
+	tests := []struct {
+		caller, typed, want string
+	}{
+		{bdCaller, "Barisal", "BD-06"},
+		{bdCaller, "barishal", "BD-06"},
+		{bdCaller, "বরিশাল", "BD-06"},
+		{bdCaller, "Chittagong", "BD-10"},
+		{bdCaller, "Comilla", "BD-08"},
+		{bdCaller, "jessore", "BD-22"},
+		{bdCaller, "BOGRA", "BD-03"},
+		{bdCaller, "Cox's Bazar", "BD-11"},
+		{inCaller, "लखनऊ", "IN-UP-162"},
+		{inCaller, "Bombay", "IN-MH-482"},
+		{inCaller, "कलकत्ता", "IN-WB-315"},
+		{inCaller, "Bihar", "IN-BR"}, // a state: its districts come next
+		{psCaller, "رام الله", "PS-RBH"},
+		{psCaller, "اريحا", "PS-JRH"},
+		{psCaller, "Hebron", "PS-HBN"},
+	}
+	for _, tt := range tests {
+		for _, lang := range onestop.Langs {
+			f := newFixture(t)
+			r := last(f.walk("s", tt.caller, "5", langKey(lang), "2", tt.typed))
+			a, _ := dir.Area(tt.want)
+			if r.End || (len(dir.Children(tt.want)) == 0 && !strings.Contains(r.Text, a.Name(lang))) {
+				t.Errorf("%s typed %q: %q, want %s", lang, tt.typed, r.Text, tt.want)
+				continue
+			}
+			if len(dir.Children(tt.want)) > 0 {
+				// A state: its districts are listed, and choosing one answers.
+				child := dir.Children(tt.want)[0]
+				if !strings.Contains(r.Text, child.Name(lang)) {
+					t.Errorf("%s typed %q: districts screen %q lacks %s", lang, tt.typed, r.Text, child.Code)
+				}
+				r = last(f.walk("s2", tt.caller, "5", langKey(lang), "2", tt.typed, "1"))
+				if !strings.Contains(r.Text, child.Name(lang)) {
+					t.Errorf("%s: after choosing %s: %q", lang, child.Code, r.Text)
+				}
+				continue
+			}
+			if cs := f.contacts(); len(cs) != 1 || cs[0].Area != tt.want {
+				t.Errorf("%s typed %q: contact area %+v, want %s", lang, tt.typed, cs, tt.want)
+			}
+		}
+	}
+}
+
+func TestTypedSearchWithManyOrNoMatches(t *testing.T) {
+	dir, _ := directory.Embedded()
+	for _, lang := range onestop.Langs {
+		f := newFixture(t)
+		// Several places match: a list to choose from.
+		rs := f.walk("s", bdCaller, "5", langKey(lang), "2", "pur")
+		list := last(rs).Text
+		found := dir.Search("BD", "pur", 8)
+		if !strings.Contains(list, "1 "+found[0].Name(lang)) {
+			t.Fatalf("%s: matches screen %q, want 1 %s", lang, list, found[0].Name(lang))
+		}
+		r := f.hop("s", bdCaller, "5*"+langKey(lang)+"*2*pur*2")
+		if !strings.Contains(r.Text, found[1].Name(lang)) {
+			t.Errorf("%s: choosing 2 from the matches = %q, want %s", lang, r.Text, found[1].Code)
+		}
+		if c := f.contacts()[0]; c.Area != found[1].Code {
+			t.Errorf("%s: contact area %q, want %s", lang, c.Area, found[1].Code)
+		}
+
+		// Nothing matches: say so, offer the list again; a number still works from there.
+		f = newFixture(t)
+		rs = f.walk("s", bdCaller, "5", langKey(lang), "2", "Atlantis")
+		help, _ := dir.Helpline("BD")
+		if r := last(rs); r.End || !strings.Contains(r.Text, help.Number()) || !strings.Contains(r.Text, "\n") {
+			t.Errorf("%s: no match = %+v", lang, r)
+		}
+		if r := f.hop("s", bdCaller, "5*"+langKey(lang)+"*2*Atlantis*3"); !strings.Contains(r.Text, dir.Children("BD-C")[0].Name(lang)) {
+			t.Errorf("%s: a number after no match = %q, want Dhaka's districts", lang, r.Text)
+		}
+		// Unknown names again and again end kindly with the helpline, as invalid keys do.
+		f = newFixture(t)
+		r = last(f.walk("s", bdCaller, "5", langKey(lang), "2", "Atlantis", "Narnia", "Gondor", "Mordor"))
+		if !r.End || r.Text != locales.Text(lang, locales.TooManyInvalid, "109") {
+			t.Errorf("%s: repeated unknown names end with %+v", lang, r)
+		}
+	}
+}
+
+// TestHerRememberedAreaIsNotShownOnHerPhone: someone else dialling from her phone must not see
+// that she asked before; the area is kept for the people who call her back.
+func TestHerRememberedAreaIsNotShownOnHerPhone(t *testing.T) {
+	f := newFixture(t)
+	first := f.walk("a", bdCaller, "2", "Thakurgaon")
+	if f.remembered(bdCaller) != "BD-64" {
+		t.Fatal("Thakurgaon not remembered")
+	}
+	again := f.walk("b", bdCaller, "2")
+	if again[1].Text != first[1].Text {
+		t.Errorf("the find-help screen changed after she chose an area:\n%s\n---\n%s", first[1].Text, again[1].Text)
+	}
+	if strings.Contains(f.hop("b", bdCaller, "2*98").Text, "ঠাকুরগাঁও") && !strings.Contains(first[1].Text, "ঠাকুরগাঁও") {
+		t.Error("her district shows on the find-help screens")
+	}
+}
+
+func TestZeroAndBackFromEveryFindHelpScreen(t *testing.T) {
+	paths := map[string][]string{
+		"help": {"2"}, "districts": {"2", "3"}, "matches": {"2", "pur"}, "no match": {"2", "Atlantis"},
+		"answer": {"2", "Thakurgaon"}, "answer page 2": {"2", "Thakurgaon", "98"},
+	}
+	for name, inputs := range paths {
+		f := newFixture(t)
+		r := last(f.walk("s", bdCaller, append(inputs, "0")...))
+		if !r.End || r.Text != locales.Text(onestop.Bengali, locales.Goodbye) {
+			t.Errorf("%s: 0 gave %+v", name, r)
+		}
+		f = newFixture(t)
+		rs := f.walk("s", bdCaller, inputs...)
+		text := strings.Join(inputs, "*")
+		r = last(rs)
+		for i := 0; i < 4 && r.Text != rs[0].Text; i++ {
+			text += "*99"
+			if r = f.hop("s", bdCaller, text); r.End {
+				break
+			}
+		}
+		if r.End || r.Text != rs[0].Text {
+			t.Errorf("%s: 99 does not lead back to the menu: %+v", name, r)
+		}
+	}
+}
+
+// TestUrgentContactsKnowHerRememberedDistrict: alerts go to her district's officials, so a new
+// contact takes the area she chose in an earlier session.
+func TestUrgentContactsKnowHerRememberedDistrict(t *testing.T) {
+	f := newFixture(t)
+	f.walk("earlier", bdCaller, "2", "Barisal")
+	f.walk("now", bdCaller, "1")
+	cs := f.contacts()
+	if len(cs) != 2 || cs[0].Urgency != onestop.Urgent || cs[0].Area != "BD-06" {
+		t.Fatalf("urgent contact after choosing Barisal before: %+v", cs[0])
+	}
+	f.walk("other", "+8801811000002", "1")
+	if c := f.contacts()[0]; c.Area != "" {
+		t.Fatalf("another caller's contact took her area: %q", c.Area)
+	}
+}
