@@ -184,7 +184,8 @@ func (st *step) helplineLine() string {
 	if !ok {
 		return locales.Text(st.s.Lang, locales.HelpHeader)
 	}
-	return locales.Text(st.s.Lang, locales.HelpEntry, h.Name(st.s.Lang), h.Number())
+	// The short form: the full name would push the question off the first page in Bengali.
+	return locales.Text(st.s.Lang, locales.HelplineShort, h.Number())
 }
 
 func (st *step) areaOptions(codes []string) []locales.Option {

@@ -86,8 +86,8 @@ func TestFindHelpByMenusInEveryLanguage(t *testing.T) {
 			}
 			rs := f.walk("s", tt.caller, inputs...)
 			help, _ := dir.Helpline(country)
-			if first := rs[3].Text; !strings.Contains(first, help.Number()) || !strings.Contains(first, help.Name(lang)) {
-				t.Errorf("%s %s: the first find-help screen does not give the helpline:\n%s", lang, country, first)
+			if first := rs[3].Text; !strings.Contains(first, locales.Text(lang, locales.HelplineShort, help.Number())) || !strings.Contains(first, locales.Text(lang, locales.AskArea)) {
+				t.Errorf("%s %s: the first find-help page does not give the helpline and the question:\n%s", lang, country, first)
 			}
 			area, _ := dir.Area(want)
 			end := last(rs)

@@ -39,9 +39,10 @@ var ar = map[Key]string{
 	LaterEvening:   "مساءً",
 	DoneNoCall:     "رقم الطلب %[1]s. لن نتصل. اتصلي على %[2]s مجانًا متى شئت. للطوارئ %[3]s.",
 
-	HelpHeader: "أماكن للمساعدة:",
-	HelpEntry:  "%[1]s: %[2]s",
-	AskArea:    "اكتبي محافظتك أو اختاري:",
+	HelpHeader:    "أماكن للمساعدة:",
+	HelpEntry:     "%[1]s: %[2]s",
+	HelplineShort: "خط المساعدة %[1]s",
+	AskArea:       "اكتبي محافظتك أو اختاري:",
 
 	InfoHeader:      "ماذا تريدين أن تعرفي؟",
 	InfoMedical:     "رعاية طبية",

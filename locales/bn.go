@@ -38,9 +38,10 @@ var bn = map[Key]string{
 	LaterEvening:   "সন্ধ্যায়",
 	DoneNoCall:     "কোড %[1]s। আমরা ফোন করব না। যেকোনো সময় ফ্রি ফোন: %[2]s। বিপদে: %[3]s।",
 
-	HelpHeader: "যেখানে সাহায্য পাবেন:",
-	HelpEntry:  "%[1]s: %[2]s",
-	AskArea:    "জেলার নাম লিখুন বা বেছে নিন:",
+	HelpHeader:    "যেখানে সাহায্য পাবেন:",
+	HelpEntry:     "%[1]s: %[2]s",
+	HelplineShort: "হেল্পলাইন %[1]s",
+	AskArea:       "জেলার নাম লিখুন বা বেছে নিন:",
 
 	InfoHeader:      "কী জানতে চান?",
 	InfoMedical:     "চিকিৎসা",

@@ -39,9 +39,10 @@ var en = map[Key]string{
 	LaterEvening:   "in the evening",
 	DoneNoCall:     "Ref %[1]s. We will not call. Call %[2]s free any time. In danger call %[3]s.",
 
-	HelpHeader: "Help you can reach:",
-	HelpEntry:  "%[1]s: %[2]s",
-	AskArea:    "Type your district or choose:",
+	HelpHeader:    "Help you can reach:",
+	HelpEntry:     "%[1]s: %[2]s",
+	HelplineShort: "Helpline %[1]s",
+	AskArea:       "Type your district or choose:",
 
 	InfoHeader:      "What do you want to know?",
 	InfoMedical:     "Medical care",

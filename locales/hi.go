@@ -38,9 +38,10 @@ var hi = map[Key]string{
 	LaterEvening:   "शाम को",
 	DoneNoCall:     "कोड %[1]s। फोन नहीं आएगा। कभी भी %[2]s पर मुफ्त फोन करें। खतरे में %[3]s।",
 
-	HelpHeader: "यहाँ मदद मिलेगी:",
-	HelpEntry:  "%[1]s: %[2]s",
-	AskArea:    "अपना जिला लिखें या चुनें:",
+	HelpHeader:    "यहाँ मदद मिलेगी:",
+	HelpEntry:     "%[1]s: %[2]s",
+	HelplineShort: "हेल्पलाइन %[1]s",
+	AskArea:       "अपना जिला लिखें या चुनें:",
 
 	InfoHeader:      "क्या जानना है?",
 	InfoMedical:     "इलाज",

@@ -57,7 +57,9 @@ const (
 	// right-to-left language can order the two as it reads best.
 	HelpHeader Key = "help_header"
 	HelpEntry  Key = "help_entry"
-	AskArea    Key = "ask_area"
+	// HelplineShort names the national helpline in few words: "Helpline 109".
+	HelplineShort Key = "helpline_short"
+	AskArea       Key = "ask_area"
 
 	// Information, reached only after she chose it, so service words are fine from here on.
 	InfoHeader      Key = "info_header"
@@ -87,7 +89,7 @@ var keys = []Key{
 	AskWhen, WhenNow, WhenMorning, WhenAfternoon, WhenEvening,
 	Cover, Understood,
 	DoneNow, DoneLater, LaterMorning, LaterAfternoon, LaterEvening, DoneNoCall,
-	HelpHeader, HelpEntry, AskArea,
+	HelpHeader, HelpEntry, HelplineShort, AskArea,
 	InfoHeader, InfoMedical, InfoPolice, InfoLegal, InfoCounselling, InfoShelter, InfoRights,
 	InfoMedicalBody, InfoPoliceBody, InfoLegalBody, InfoCounsellingBody, InfoShelterBody, InfoRightsBody,
 	LanguageHeader,
