@@ -1,19 +1,185 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/console"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // The console and the commands around it.
 
-func (m *Main) openConsole(ctx context.Context) error { return nil }
+// openConsole mounts the staff console on the gateway and, on a store with no users yet, creates
+// the first administrator with a one-time password in a 0600 file of the data directory.
+func (m *Main) openConsole(ctx context.Context) error {
+	cs, err := console.New(m.DB, m.Cases, m.Dir, console.Config{Log: m.Log})
+	if err != nil {
+		return err
+	}
+	path, err := cs.Users.Bootstrap(ctx, m.Config.Data)
+	if err != nil {
+		return err
+	}
+	if path != "" {
+		m.Log.Warn("console: created the first administrator; log in at /console as admin with the one-time password in the file, then delete it",
+			"user", "admin", "file", path)
+	}
+	cs.Register(m.Gateway.App)
+	return nil
+}
+
+// openUsers opens the store for a command that changes or reads console users or the audit log.
+func openUsers(c Config) (*store.DB, *casebook.Casebook, error) {
+	db, box, err := openStore(c, time.Second)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, nil, fmt.Errorf("%s is held by a running onestop serve; stop it first, or use the console", c.DBPath())
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return db, casebook.New(db, box), nil
+}
+
+const userUsage = `usage:
+  onestop user add --role counsellor|supervisor|admin [--password-stdin] [--data DIR] NAME
+  onestop user list [--data DIR]
+  onestop user disable [--data DIR] NAME
+`
+
+// parseInterleaved parses flags that may come before or after the positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("user: not available in this build")
+	if len(args) == 0 {
+		fmt.Fprint(stderr, userUsage)
+		return &exitError{code: 2, err: errors.New("user: say add, list or disable")}
+	}
+	sub, args := args[0], args[1:]
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &c)
+	role := fs.String("role", "", "counsellor, supervisor or admin (add)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	want := map[string]int{"add": 1, "list": 0, "disable": 1}
+	n, ok := want[sub]
+	if !ok || len(pos) != n {
+		fmt.Fprint(stderr, userUsage)
+		return &exitError{code: 2, err: fmt.Errorf("user %s: wrong arguments %q", sub, pos)}
+	}
+	db, cases, err := openUsers(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	users := console.NewUsers(db, cases)
+	switch sub {
+	case "add":
+		password, generated := "", false
+		if *fromStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			password = strings.TrimRight(line, "\r\n")
+		} else {
+			password, generated = newPassword(), true
+		}
+		if err := users.Add(ctx, "cli", pos[0], console.Role(*role), password, true); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], *role)
+		if generated {
+			fmt.Fprintf(stdout, "one-time password: %s\n", password)
+		}
+		return nil
+	case "disable":
+		if err := users.Disable(ctx, "cli", pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", pos[0])
+		return nil
+	}
+	list, err := users.List()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED (UTC)")
+	for _, u := range list {
+		status := "active"
+		switch {
+		case u.Disabled:
+			status = "disabled"
+		case u.MustChange:
+			status = "must change password"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, status, u.Created.UTC().Format("2006-01-02 15:04"))
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(tw, "(no users: serve creates the first administrator)")
+	}
+	return tw.Flush()
+}
+
+// newPassword makes a one-time password: 20 characters from 15 random bytes.
+func newPassword() string {
+	b := make([]byte, 15)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("audit: not available in this build")
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(stderr, "usage: onestop audit verify [--data DIR]")
+		return &exitError{code: 2, err: errors.New("audit: say verify")}
+	}
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &c)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, cases, err := openUsers(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := cases.VerifyAudit()
+	var ce *casebook.ChainError
+	if errors.As(err, &ce) {
+		fmt.Fprintf(stdout, "audit log BROKEN at entry %d: %s (%d entries before it are intact)\n", ce.Seq, ce.Reason, n)
+		return ce
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
+	return nil
 }

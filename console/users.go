@@ -1,0 +1,412 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// Role is what a console user is there to do; it decides what they may see.
+type Role string
+
+// The roles.
+const (
+	// Counsellor works the callback queue and the cases on it.
+	Counsellor Role = "counsellor"
+	// Supervisor reviews the contact log, referrals, figures and the audit log.
+	Supervisor Role = "supervisor"
+	// Admin keeps the directory and the users, and sees no survivor's case.
+	Admin Role = "admin"
+)
+
+// Roles lists the roles in the order forms offer them.
+var Roles = []Role{Counsellor, Supervisor, Admin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// User is a console user as stored in the users bucket, by name.
+type User struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Hash is the password's hash; the password itself is never stored.
+	Hash string       `json:"hash"`
+	Lang onestop.Lang `json:"lang,omitempty"`
+	// Disabled users cannot log in and their sessions end.
+	Disabled bool `json:"disabled,omitempty"`
+	// MustChange is set for a password someone else chose: the first login must replace it.
+	MustChange bool      `json:"mustChange,omitempty"`
+	Failures   int       `json:"failures,omitempty"`
+	LockedTill time.Time `json:"lockedTill,omitempty"`
+	Created    time.Time `json:"created"`
+}
+
+// Login is a console login session, stored by the SHA-256 of its cookie token so that a copy of
+// the file holds no usable session.
+type Login struct {
+	User    string    `json:"user"`
+	CSRF    string    `json:"csrf"`
+	Created time.Time `json:"created"`
+	Seen    time.Time `json:"seen"`
+}
+
+// MinPassword is the shortest password accepted.
+const MinPassword = 12
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9._-]{1,31}$`)
+
+// Users keeps console users and their login sessions in the store.
+type Users struct {
+	db    *store.DB
+	cases *casebook.Casebook
+	// MaxFailures failed logins in a row lock a user out for LockFor.
+	MaxFailures int
+	LockFor     time.Duration
+}
+
+// NewUsers returns the users kept in db; changes to them are audited through cases.
+func NewUsers(db *store.DB, cases *casebook.Casebook) *Users {
+	return &Users{db: db, cases: cases, MaxFailures: 5, LockFor: 15 * time.Minute}
+}
+
+func getUser(tx *bbolt.Tx, name string) (*User, error) {
+	v := tx.Bucket(store.Users).Get([]byte(name))
+	if v == nil {
+		return nil, onestop.Errorf(onestop.ENOTFOUND, "no user %s", name)
+	}
+	var u User
+	if err := json.Unmarshal(v, &u); err != nil {
+		return nil, fmt.Errorf("console: user %s: %w", name, err)
+	}
+	return &u, nil
+}
+
+func putUser(tx *bbolt.Tx, u *User) error {
+	v, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(store.Users).Put([]byte(u.Name), v)
+}
+
+// Get returns the user called name. Returns ENOTFOUND if none.
+func (us *Users) Get(name string) (u *User, err error) {
+	err = us.db.View(func(tx *bbolt.Tx) error {
+		u, err = getUser(tx, name)
+		return err
+	})
+	return u, err
+}
+
+// List returns every user, by name.
+func (us *Users) List() ([]User, error) {
+	var out []User
+	err := us.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(store.Users).ForEach(func(k, v []byte) error {
+			var u User
+			if err := json.Unmarshal(v, &u); err != nil {
+				return fmt.Errorf("console: user %s: %w", k, err)
+			}
+			out = append(out, u)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Add creates a user. by names who did it (a console user, or "cli"). A user given a password by
+// someone else must change it at first login (mustChange). Returns EINVALID for a bad name, role
+// or password, ECONFLICT if the name is taken.
+func (us *Users) Add(ctx context.Context, by, name string, role Role, password string, mustChange bool) error {
+	if !namePattern.MatchString(name) {
+		return onestop.Errorf(onestop.EINVALID, "a user name is 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter")
+	}
+	if !role.Valid() {
+		return onestop.Errorf(onestop.EINVALID, "role %q: want counsellor, supervisor or admin", role)
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash := hashPassword(password)
+	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(store.Users).Get([]byte(name)) != nil {
+			return onestop.Errorf(onestop.ECONFLICT, "user %s exists", name)
+		}
+		now := us.db.Now()
+		if err := putUser(tx, &User{Name: name, Role: role, Hash: hash, MustChange: mustChange, Created: now}); err != nil {
+			return err
+		}
+		return us.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: by, Action: casebook.AuditUserAdd, Subject: "user:" + name, Detail: string(role)})
+	})
+}
+
+// Disable stops name from logging in and ends their sessions. Returns ENOTFOUND if no such user.
+func (us *Users) Disable(ctx context.Context, by, name string) error {
+	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		u.Disabled = true
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		if err := endSessionsOf(tx, name); err != nil {
+			return err
+		}
+		return us.cases.Append(tx, &casebook.AuditEntry{Time: us.db.Now(), Actor: by, Action: casebook.AuditUserDisable, Subject: "user:" + name})
+	})
+}
+
+// SetPassword replaces name's password and clears MustChange. Returns EINVALID for a password
+// too short, ENOTFOUND for no such user.
+func (us *Users) SetPassword(ctx context.Context, name, password string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash := hashPassword(password)
+	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		u.Hash, u.MustChange = hash, false
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		return us.cases.Append(tx, &casebook.AuditEntry{Time: us.db.Now(), Actor: name, Action: casebook.AuditUserPassword, Subject: "user:" + name})
+	})
+}
+
+// SetLang records the language name reads the console in. Returns EINVALID for a language the
+// console does not speak.
+func (us *Users) SetLang(ctx context.Context, name string, lang onestop.Lang) error {
+	if !lang.Valid() {
+		return onestop.Errorf(onestop.EINVALID, "unknown language %q", lang)
+	}
+	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		u.Lang = lang
+		return putUser(tx, u)
+	})
+}
+
+// errBadLogin is the one answer to every failed login, so the form never tells whether a name
+// exists, is disabled or is locked out.
+var errBadLogin = onestop.Errorf(onestop.EFORBIDDEN, "wrong name or password, or too many attempts: wait and try again")
+
+// dummyHash is compared against when the name is unknown, so an unknown name takes as long as a
+// wrong password. It is made on first use, not at start, because hashing is deliberately slow.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("not a password anyone has") })
+
+// Authenticate checks name's password at now. MaxFailures wrong passwords in a row lock the user
+// out for LockFor, during which even the right password is refused. Returns errBadLogin
+// (EFORBIDDEN) for every failure.
+func (us *Users) Authenticate(ctx context.Context, name, password string, now time.Time) (*User, error) {
+	u, err := us.Get(name)
+	if err != nil {
+		passwordMatches(dummyHash(), password)
+		return nil, errBadLogin
+	}
+	ok := passwordMatches(u.Hash, password)
+	var out *User
+	err = us.db.Update(ctx, func(tx *bbolt.Tx) error {
+		out = nil
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case u.Disabled:
+			return nil
+		case now.Before(u.LockedTill):
+			return nil
+		case !ok:
+			u.Failures++
+			if u.Failures >= us.MaxFailures {
+				u.Failures, u.LockedTill = 0, now.Add(us.LockFor)
+				if err := us.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: "system", Action: casebook.AuditLockout, Subject: "user:" + name}); err != nil {
+					return err
+				}
+			}
+		default:
+			u.Failures, u.LockedTill = 0, time.Time{}
+			if err := us.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: name, Action: casebook.AuditLogin, Subject: "user:" + name}); err != nil {
+				return err
+			}
+			out = u
+		}
+		return putUser(tx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, errBadLogin
+	}
+	return out, nil
+}
+
+// Bootstrap creates the first admin when there are no users: named "admin", with a random
+// one-time password written to a 0600 file in dir, to be changed at first login. It returns the
+// file's path, or "" when users exist already.
+func (us *Users) Bootstrap(ctx context.Context, dir string) (string, error) {
+	var n int
+	if err := us.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(store.Users).Stats().KeyN
+		return nil
+	}); err != nil || n > 0 {
+		return "", err
+	}
+	password := randomToken(18)
+	path := filepath.Join(dir, "console-admin-password")
+	if err := os.WriteFile(path, []byte("user: admin\npassword: "+password+"\n(change it at first login, then delete this file)\n"), 0o600); err != nil {
+		return "", fmt.Errorf("console: first admin: %w", err)
+	}
+	// WriteFile keeps the mode of a file that already exists.
+	if err := os.Chmod(path, 0o600); err != nil {
+		return "", fmt.Errorf("console: first admin: %w", err)
+	}
+	if err := us.Add(ctx, "system", "admin", Admin, password, true); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// tokenHash is the key a login session is stored under.
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return []byte(hex.EncodeToString(h[:]))
+}
+
+// StartSession opens a login session for name and returns its cookie token and CSRF token.
+func (us *Users) StartSession(ctx context.Context, name string) (token, csrf string, err error) {
+	token, csrf = randomToken(32), randomToken(32)
+	now := us.db.Now()
+	l := Login{User: name, CSRF: csrf, Created: now, Seen: now}
+	v, err := json.Marshal(&l)
+	if err != nil {
+		return "", "", err
+	}
+	err = us.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Logins).Put(tokenHash(token), v) })
+	return token, csrf, err
+}
+
+// Session returns the live session for token and its user at now. A session idle longer than
+// idle, or of a disabled user, is ended. Returns ENOTFOUND when there is no live session.
+func (us *Users) Session(ctx context.Context, token string, now time.Time, idle time.Duration) (*Login, *User, error) {
+	if token == "" {
+		return nil, nil, onestop.Errorf(onestop.ENOTFOUND, "no session")
+	}
+	key := tokenHash(token)
+	var l Login
+	var u *User
+	err := us.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(store.Logins).Get(key)
+		if v == nil {
+			return onestop.Errorf(onestop.ENOTFOUND, "no session")
+		}
+		if err := json.Unmarshal(v, &l); err != nil {
+			return err
+		}
+		var err error
+		u, err = getUser(tx, l.User)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Disabled || now.Sub(l.Seen) > idle {
+		us.EndSession(ctx, token)
+		return nil, nil, onestop.Errorf(onestop.ENOTFOUND, "session ended")
+	}
+	// Writing on every request would put a commit on every page view; a minute's precision is
+	// enough for an idle timeout of many minutes.
+	if now.Sub(l.Seen) > time.Minute {
+		l.Seen = now
+		if v, err := json.Marshal(&l); err == nil {
+			us.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Logins).Put(key, v) })
+		}
+	}
+	return &l, u, nil
+}
+
+// EndSession ends the session for token.
+func (us *Users) EndSession(ctx context.Context, token string) error {
+	key := tokenHash(token)
+	return us.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Logins).Delete(key) })
+}
+
+func endSessionsOf(tx *bbolt.Tx, name string) error {
+	b := tx.Bucket(store.Logins)
+	var keys [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		var l Login
+		if json.Unmarshal(v, &l) == nil && l.User == name {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func checkPassword(p string) error {
+	if len([]rune(p)) < MinPassword {
+		return onestop.Errorf(onestop.EINVALID, "a password needs at least %d characters", MinPassword)
+	}
+	if len(p) > 72 {
+		// bcrypt reads only 72 bytes; a longer password would look stronger than it is.
+		return onestop.Errorf(onestop.EINVALID, "a password has at most 72 bytes")
+	}
+	return nil
+}
+
+// Passwords are hashed with bcrypt, salted per user; the cost is a variable so tests can lower it.
+var bcryptCost = 12
+
+func hashPassword(p string) string {
+	h, err := bcrypt.GenerateFromPassword([]byte(p), bcryptCost)
+	if err != nil {
+		// checkPassword keeps passwords within bcrypt's 72 bytes, so this cannot happen for a
+		// password that reached here; refuse loudly rather than store something unusable.
+		panic("console: bcrypt: " + err.Error())
+	}
+	return string(h)
+}
+
+func passwordMatches(stored, p string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(stored), []byte(p)) == nil
+}
