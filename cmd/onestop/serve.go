@@ -19,6 +19,7 @@ import (
 	"github.com/onestop-helpline/onestop/gateway"
 	"github.com/onestop-helpline/onestop/gateway/africastalking"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -118,6 +119,10 @@ type Main struct {
 	Dir     *directory.Directory
 	Engine  *flows.Engine
 	Gateway *gateway.Gateway
+	Outbox  *outbox.Outbox
+	SMS     *flows.SMS
+
+	smsConfig smsConfig
 
 	ln     net.Listener
 	cancel context.CancelFunc
@@ -190,7 +195,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
 	}, m.DB)
-	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks.
+	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks. Its
+	// loops, like the sweep's, stop when Close cancels ctx.
+	ctx, m.cancel = context.WithCancel(ctx)
 	if err := m.openSMS(ctx); err != nil {
 		return err
 	}
@@ -206,7 +213,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
 	}
-	ctx, m.cancel = context.WithCancel(ctx)
 	go m.Engine.SweepEvery(ctx, 30*time.Second)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Gateway.App.Listener(m.ln) }()

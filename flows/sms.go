@@ -1,0 +1,697 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.etcd.io/bbolt"
+	"golang.org/x/text/cases"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/outbox"
+	"github.com/onestop-helpline/onestop/phone"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// The SMS conversation is for community workers: one text in, one text back. A registered worker
+// sends REF <place> <need> to open a referral, STATUS <case> to hear where it stands, HELP for
+// the usage; the keywords work in any of the four languages and scripts, in any case, with digits
+// in any script. Everything a reply says was recorded is committed with the reply's place in the
+// outbox, in one write. An unregistered sender gets a neutral thank-you and her text is kept,
+// sealed, only as an unverified referral for a supervisor: she may be a survivor herself.
+
+// InboundSMS is one text as an aggregator delivered it.
+type InboundSMS struct {
+	Provider string
+	// ID is the aggregator's id for the message: a retried webhook carries the same one.
+	ID      string
+	From    string // E.164
+	To      string // the short code or number it was sent to
+	Text    string
+	Network string
+}
+
+// SMSReply is what Receive did: the reply queued in the outbox, and whether the message had
+// been received before (a retried webhook), in which case nothing new was recorded.
+type SMSReply struct {
+	Text      string
+	Lang      onestop.Lang
+	Duplicate bool
+	OutboxID  uint64
+	// Referral is the referral the text opened or asked about, "" for none.
+	Referral string
+}
+
+// Place is where a worker's place name points: an area and the nearest suitable centre.
+type Place struct {
+	Area   string
+	Centre directory.Centre
+}
+
+// PlaceFinder finds the area and the nearest suitable centre for a place as a worker wrote it,
+// in a country. ok is false when nothing matches.
+type PlaceFinder interface {
+	Place(country, place string) (p Place, ok bool)
+}
+
+// SMSConfig tunes the SMS conversation. The zero value works.
+type SMSConfig struct {
+	// Places finds a referral's centre; nil matches place names against the directory's
+	// centres (DirectoryPlaces).
+	Places PlaceFinder
+	// RemindAfter is how long a referral may go without news before the worker and the centre
+	// get a follow-up reminder (0: three days).
+	RemindAfter time.Duration
+	// Via returns the provider a reply to a message from provider goes out through; nil
+	// replies through the same provider.
+	Via func(provider string) string
+	// DefaultCountry is whose centres a number from elsewhere is matched against.
+	DefaultCountry string
+	Log            *slog.Logger
+}
+
+// SMS runs the community workers' SMS conversation.
+type SMS struct {
+	db    *store.DB
+	cases *casebook.Casebook
+	box   *seal.Box
+	dir   *directory.Directory
+	out   *outbox.Outbox
+	cfg   SMSConfig
+}
+
+// NewSMS returns the SMS conversation, recording through cases and replying through out.
+func NewSMS(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, out *outbox.Outbox, cfg SMSConfig) *SMS {
+	if cfg.Places == nil {
+		cfg.Places = DirectoryPlaces{Dir: dir}
+	}
+	if cfg.RemindAfter <= 0 {
+		cfg.RemindAfter = 3 * 24 * time.Hour
+	}
+	if cfg.Via == nil {
+		cfg.Via = func(p string) string { return p }
+	}
+	if cfg.DefaultCountry == "" {
+		cfg.DefaultCountry = "BD"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &SMS{db: db, cases: cases, box: box, dir: dir, out: out, cfg: cfg}
+}
+
+// maxSMSText bounds an inbound text: ten concatenated parts are far more than a referral needs.
+const maxSMSText = 1600
+
+// command is a parsed keyword message.
+type command struct {
+	verb  string // "ref", "status", "help", or "" when the text starts with no keyword
+	lang  onestop.Lang
+	args  []string
+	whole string
+}
+
+// keywords maps each case-folded keyword to its verb and the language it is a word of. The
+// Latin ones work for everyone; the others are the words a worker says in her own language.
+var keywords = map[string]struct {
+	verb string
+	lang onestop.Lang
+}{
+	"ref": {"ref", onestop.English}, "refer": {"ref", onestop.English},
+	"status": {"status", onestop.English}, "help": {"help", onestop.English},
+	"রেফার": {"ref", onestop.Bengali}, "রেফ": {"ref", onestop.Bengali},
+	"অবস্থা": {"status", onestop.Bengali}, "সাহায্য": {"help", onestop.Bengali},
+	"रेफर": {"ref", onestop.Hindi}, "रेफ़र": {"ref", onestop.Hindi},
+	"स्थिति": {"status", onestop.Hindi}, "मदद": {"help", onestop.Hindi},
+	"إحالة": {"ref", onestop.Arabic}, "احالة": {"ref", onestop.Arabic},
+	"حالة": {"status", onestop.Arabic}, "مساعدة": {"help", onestop.Arabic}, "مساعده": {"help", onestop.Arabic},
+}
+
+var foldCase = cases.Fold()
+
+// parseCommand reads a text: NFC, digits folded to ASCII, the first word matched as a keyword
+// in any case.
+func parseCommand(text string) command {
+	t := locales.Normalize(text)
+	fields := strings.Fields(t)
+	c := command{whole: t}
+	if len(fields) == 0 {
+		return c
+	}
+	if k, ok := keywords[foldCase.String(fields[0])]; ok {
+		c.verb, c.lang, c.args = k.verb, k.lang, fields[1:]
+	}
+	return c
+}
+
+// scriptLang guesses the language of a text from its script, "" when it is Latin or digits only.
+func scriptLang(s string) onestop.Lang {
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Bengali, r):
+			return onestop.Bengali
+		case unicode.Is(unicode.Devanagari, r):
+			return onestop.Hindi
+		case unicode.Is(unicode.Arabic, r):
+			return onestop.Arabic
+		}
+	}
+	return ""
+}
+
+// caseRef reads a case number as a worker may type it: "R1234567", "r1234567", or just its
+// digits in any script. ok is false when the check digit is wrong.
+func caseRef(s string) (string, bool) {
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "R"), "r")
+	s = strings.Trim(s, ".,;:#-")
+	if !casebook.ValidRef(s) {
+		return "", false
+	}
+	return "R" + s, true
+}
+
+// inboundRecord is what the Inbound bucket keeps per aggregator message id: enough to answer a
+// retried webhook exactly as the first time, the reply sealed like all text.
+type inboundRecord struct {
+	Time     time.Time    `json:"time"`
+	Lang     onestop.Lang `json:"lang"`
+	Reply    []byte       `json:"reply"`
+	OutboxID uint64       `json:"outboxId"`
+	Referral string       `json:"referral,omitempty"`
+}
+
+// Receive answers one inbound text. A text whose aggregator id was received before records
+// nothing and returns the first answer with Duplicate set. Returns EINVALID for a message that
+// cannot be a text (no id, no sender number, not UTF-8, too long).
+func (s *SMS) Receive(ctx context.Context, in InboundSMS) (SMSReply, error) {
+	switch {
+	case in.Provider == "" || len(in.Provider) > 32:
+		return SMSReply{}, onestop.Errorf(onestop.EINVALID, "missing provider")
+	case in.ID == "" || len(in.ID) > 128:
+		return SMSReply{}, onestop.Errorf(onestop.EINVALID, "missing message id")
+	case len(in.Text) > maxSMSText:
+		return SMSReply{}, onestop.Errorf(onestop.EINVALID, "text is longer than ten SMS")
+	case !utf8.ValidString(in.Text) || !utf8.ValidString(in.ID):
+		return SMSReply{}, onestop.Errorf(onestop.EINVALID, "text is not UTF-8")
+	}
+	num, err := phone.Parse(in.From, "")
+	if err != nil {
+		return SMSReply{}, onestop.Errorf(onestop.EINVALID, "from is not a phone number")
+	}
+	key := []byte(in.Provider + ":" + in.ID)
+	cmd := parseCommand(in.Text)
+
+	var reply SMSReply
+	err = s.db.Update(ctx, func(tx *bbolt.Tx) error {
+		reply = SMSReply{}
+		if v := tx.Bucket(store.Inbound).Get(key); v != nil {
+			return s.previous(v, &reply)
+		}
+		now := s.db.Now()
+		w, err := s.cases.GetWorker(tx, num.E164)
+		if err != nil && onestop.ErrorCode(err) != onestop.ENOTFOUND {
+			return err
+		}
+		audience := outbox.Worker
+		if w == nil {
+			audience = outbox.Unregistered
+			err = s.unverified(tx, in, num, cmd, now, &reply)
+		} else {
+			reply.Lang = w.Lang
+			err = s.fromWorker(tx, w, num, cmd, now, &reply)
+		}
+		if err != nil {
+			return err
+		}
+		m := &outbox.Message{
+			Key: "reply:" + string(key), Kind: outbox.SMS, Audience: audience, Cause: outbox.CauseReply,
+			InReplyTo: string(key), To: num.E164, Text: reply.Text, Lang: reply.Lang, Provider: s.cfg.Via(in.Provider),
+		}
+		if _, err := s.out.Enqueue(tx, m); err != nil {
+			return err
+		}
+		reply.OutboxID = m.ID
+		rec, err := json.Marshal(inboundRecord{Time: now, Lang: reply.Lang, Reply: s.box.SealString(reply.Text), OutboxID: m.ID, Referral: reply.Referral})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(store.Inbound).Put(key, rec)
+	})
+	if err != nil {
+		return SMSReply{}, err
+	}
+	if !reply.Duplicate {
+		s.out.Wake()
+	}
+	return reply, nil
+}
+
+func (s *SMS) previous(v []byte, reply *SMSReply) error {
+	var rec inboundRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return fmt.Errorf("flows: inbound: %w", err)
+	}
+	text, err := s.box.OpenString(rec.Reply)
+	if err != nil {
+		return fmt.Errorf("flows: inbound: %w", err)
+	}
+	*reply = SMSReply{Text: text, Lang: rec.Lang, Duplicate: true, OutboxID: rec.OutboxID, Referral: rec.Referral}
+	return nil
+}
+
+// unverified keeps a text from an unregistered number as an unverified referral, whatever it
+// says, and answers with a thank-you that names nothing.
+func (s *SMS) unverified(tx *bbolt.Tx, in InboundSMS, num phone.Number, cmd command, now time.Time, reply *SMSReply) error {
+	// Her script says her language; a Latin text says nothing, so her number's country does.
+	lang := scriptLang(cmd.whole)
+	if lang == "" {
+		lang = locales.ForRegion(num.Region)
+	}
+	r := &onestop.Referral{
+		Time: now, Updated: now, Channel: onestop.SMS, Country: s.country(num.Region), Status: onestop.Received,
+		Verified: false, Lang: lang, Worker: num.E164, Need: in.Text,
+		History: []onestop.ReferralEvent{{Time: now, Status: onestop.Received, By: "unregistered sender"}},
+	}
+	if err := s.cases.PutReferral(tx, r); err != nil {
+		return err
+	}
+	reply.Lang, reply.Text = lang, smsText(lang, smsThanks)
+	return nil
+}
+
+func (s *SMS) country(region string) string {
+	if _, ok := s.dir.Helpline(region); ok {
+		return region
+	}
+	return s.cfg.DefaultCountry
+}
+
+// fromWorker answers a registered worker's keyword message.
+func (s *SMS) fromWorker(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, cmd command, now time.Time, reply *SMSReply) error {
+	lang := w.Lang
+	usage := func() error { reply.Text = smsText(lang, smsUsage); return nil }
+	switch cmd.verb {
+	case "ref":
+		if len(cmd.args) < 2 {
+			return usage()
+		}
+		return s.refer(tx, w, num, cmd.args, now, reply)
+	case "status":
+		if len(cmd.args) != 1 {
+			return usage()
+		}
+		ref, ok := caseRef(cmd.args[0])
+		if !ok {
+			reply.Text = smsText(lang, smsNoCase, cmd.args[0])
+			return nil
+		}
+		r, err := s.cases.ReferralByRefTx(tx, ref)
+		if onestop.ErrorCode(err) == onestop.ENOTFOUND || (err == nil && r.Worker != num.E164) {
+			// Another worker's case is as unknown as a case that does not exist.
+			reply.Text = smsText(lang, smsNoCase, ref)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		reply.Referral = r.Ref
+		reply.Text = s.statusText(lang, r)
+		return nil
+	}
+	return usage()
+}
+
+// refer opens a referral: the place is the longest run of up to three leading words that the
+// finder knows, else the first word; the rest is the need.
+func (s *SMS) refer(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, args []string, now time.Time, reply *SMSReply) error {
+	country := s.country(num.Region)
+	place, need := args[0], strings.Join(args[1:], " ")
+	var found Place
+	ok := false
+	for n := min(3, len(args)-1); n >= 1 && !ok; n-- {
+		if found, ok = s.cfg.Places.Place(country, strings.Join(args[:n], " ")); ok {
+			place, need = strings.Join(args[:n], " "), strings.Join(args[n:], " ")
+		}
+	}
+	r := &onestop.Referral{
+		Time: now, Updated: now, Channel: onestop.SMS, Country: country, Place: place, Status: onestop.Received,
+		Verified: true, WorkerName: w.Name, Lang: w.Lang, Worker: num.E164, Need: need,
+		History: []onestop.ReferralEvent{{Time: now, Status: onestop.Received, By: "worker", Note: w.Name}},
+	}
+	if ok {
+		r.Area = found.Area
+	}
+	if r.Area == "" {
+		r.Area = w.Area
+	}
+	assigned := ok && found.Centre.ID != ""
+	if assigned {
+		r.Centre = found.Centre.ID
+		if err := casebook.Advance(r, onestop.Assigned, "system", found.Centre.ID, now); err != nil {
+			return err
+		}
+	}
+	if err := s.cases.PutReferral(tx, r); err != nil {
+		return err
+	}
+	reply.Referral = r.Ref
+	if assigned {
+		reply.Text = smsText(w.Lang, smsReferred, r.Ref, found.Centre.PhoneSafe().Name(w.Lang))
+		return s.notifyCentre(tx, r, found.Centre, smsCentreNotice, "notice:"+r.Ref, outbox.CauseNotice)
+	}
+	reply.Text = smsText(w.Lang, smsReferredUnassigned, r.Ref)
+	return nil
+}
+
+// notifyCentre queues a neutral note to the centre's first phone, if it has one.
+func (s *SMS) notifyCentre(tx *bbolt.Tx, r *onestop.Referral, c directory.Centre, key smsKey, idem string, cause outbox.Cause) error {
+	if len(c.Phones) == 0 {
+		return nil
+	}
+	lang := locales.ForRegion(c.Country)
+	area := r.Area
+	if area == "" {
+		area = r.Country
+	}
+	m := &outbox.Message{Key: idem, Kind: outbox.SMS, Audience: outbox.Centre, Cause: cause, To: c.Phones[0],
+		Text: smsText(lang, key, r.Ref, area, s.days()), Lang: lang}
+	_, err := s.out.Enqueue(tx, m)
+	if onestop.ErrorCode(err) == onestop.EFORBIDDEN || onestop.ErrorCode(err) == onestop.EINVALID {
+		// A centre number the operator has not registered, or a malformed one, must not stop the
+		// referral from being recorded; the console shows it unassigned-by-SMS.
+		s.cfg.Log.Warn("referral: centre not notified", "referral", r.Ref, "centre", c.ID, "err", onestop.ErrorMessage(err))
+		return nil
+	}
+	return err
+}
+
+func (s *SMS) days() int { return int(s.cfg.RemindAfter / (24 * time.Hour)) }
+
+// statusText is a referral's state, in the worker's language, with the day of its last change.
+func (s *SMS) statusText(lang onestop.Lang, r *onestop.Referral) string {
+	day := r.Updated.In(zone(r.Country)).Format("02/01")
+	status := smsText(lang, smsKey("status_"+string(r.Status)))
+	if r.Status == onestop.Assigned || r.Status == onestop.Contacted {
+		if c, ok := s.dir.Centre(r.Centre); ok {
+			return smsText(lang, smsStatusAt, r.Ref, status, c.PhoneSafe().Name(lang), day)
+		}
+	}
+	return smsText(lang, smsStatus, r.Ref, status, day)
+}
+
+// Advance moves the referral with ref to status, by whom and why (see casebook.Advance).
+// Returns ENOTFOUND or ECONFLICT.
+func (s *SMS) Advance(ctx context.Context, ref string, status onestop.ReferralStatus, by, note string) error {
+	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+		r, err := s.cases.ReferralByRefTx(tx, ref)
+		if err != nil {
+			return err
+		}
+		if err := casebook.Advance(r, status, by, note, s.db.Now()); err != nil {
+			return err
+		}
+		return s.cases.PutReferral(tx, r)
+	})
+}
+
+// Remind queues a neutral follow-up reminder to the worker and the centre of every verified,
+// open referral with no news for RemindAfter, and again each RemindAfter after that. Returns how
+// many referrals were reminded about.
+func (s *SMS) Remind(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.Update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		now := s.db.Now()
+		var due []*onestop.Referral
+		err := s.cases.ForEachReferral(tx, func(r *onestop.Referral) error {
+			last := r.Updated
+			if r.Reminded.After(last) {
+				last = r.Reminded
+			}
+			if r.Verified && casebook.ReferralOpen(r) && now.Sub(last) >= s.cfg.RemindAfter {
+				due = append(due, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range due {
+			stamp := strconv.FormatInt(now.Unix(), 10)
+			m := &outbox.Message{Key: "remind:" + r.Ref + ":" + stamp, Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder,
+				To: r.Worker, Text: smsText(r.Lang, smsRemindWorker, r.Ref, s.days()), Lang: r.Lang}
+			if _, err := s.out.Enqueue(tx, m); err != nil && onestop.ErrorCode(err) != onestop.EFORBIDDEN {
+				return err
+			}
+			if c, ok := s.dir.Centre(r.Centre); ok {
+				if err := s.notifyCentre(tx, r, c, smsRemindCentre, "remind-centre:"+r.Ref+":"+stamp, outbox.CauseReminder); err != nil {
+					return err
+				}
+			}
+			r.Reminded = now
+			if err := s.cases.PutReferral(tx, r); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err == nil && n > 0 {
+		s.out.Wake()
+	}
+	return n, err
+}
+
+// RemindEvery runs Remind every interval until ctx ends.
+func (s *SMS) RemindEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.Remind(ctx)
+			if errors.Is(err, store.ErrClosed) || errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+				return // the process is stopping
+			}
+			if err != nil && ctx.Err() == nil {
+				s.cfg.Log.Error("referral reminders failed", "err", err)
+			} else if n > 0 {
+				s.cfg.Log.Info("referral reminders queued", "count", n)
+			}
+		}
+	}
+}
+
+// DirectoryPlaces finds places in the directory. A place is first read as an area: its code
+// ("BD-13") or the name the directory's area search settles on ("Dhaka", "ঢাকা", "जयपुर"), and
+// the centre is the first that takes referrals in the directory's answer for that area (its own
+// centres, then the nearest). Failing that, a place matches a centre whose name, in any
+// language, holds it as a word. Only centres that take referrals count: crisis centres and
+// cells, one-stop centres and the family protection units, verified ones first.
+type DirectoryPlaces struct{ Dir *directory.Directory }
+
+// Place implements PlaceFinder. ok is true when an area or a centre was found; Centre.ID is
+// empty when only the area was.
+func (d DirectoryPlaces) Place(country, place string) (Place, bool) {
+	place = strings.TrimSpace(place)
+	if utf8.RuneCountInString(place) < 2 {
+		return Place{}, false
+	}
+	a, ok := d.Dir.Area(strings.ToUpper(place))
+	if !ok || a.Country != country {
+		a, ok = d.Dir.Best(country, place)
+	}
+	if ok {
+		hits, _ := d.Dir.ForArea(a.Code, directory.Query{Limit: 5})
+		for _, h := range hits {
+			if takesReferrals(h.Centre.Kind) {
+				return Place{Area: a.Code, Centre: h.Centre}, true
+			}
+		}
+	}
+	p := foldCase.String(place)
+	var best *directory.Centre
+	for _, c := range d.Dir.Centres() {
+		if c.Country != country || !takesReferrals(c.Kind) || !matches(c, p) {
+			continue
+		}
+		if best == nil || (c.Verified && !best.Verified) {
+			best = &c
+		}
+	}
+	switch {
+	case best != nil && ok:
+		return Place{Area: a.Code, Centre: *best}, true
+	case best != nil:
+		return Place{Area: best.Area, Centre: *best}, true
+	case ok:
+		return Place{Area: a.Code}, true
+	}
+	return Place{}, false
+}
+
+func takesReferrals(k directory.Kind) bool {
+	switch k {
+	case directory.KindOCC, directory.KindCell, directory.KindOSC, directory.KindOneStop, directory.KindFJPU:
+		return true
+	}
+	return false
+}
+
+func matches(c directory.Centre, p string) bool {
+	if foldCase.String(c.Area) == p {
+		return true
+	}
+	for _, name := range c.Names {
+		words := strings.FieldsFunc(foldCase.String(name), func(r rune) bool {
+			return unicode.IsSpace(r) || unicode.IsPunct(r)
+		})
+		joined := " " + strings.Join(words, " ") + " "
+		if strings.Contains(joined, " "+p+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// smsKey names a worker-facing SMS text.
+type smsKey string
+
+// The SMS texts. Each fits two SMS in its language with the longest case number and centre name
+// it can carry (a test holds them to it). They name no survivor, and a reminder says nothing of
+// what the referral is about.
+const (
+	smsUsage              smsKey = "usage"
+	smsReferred           smsKey = "referred"            // %[1]s case, %[2]s centre
+	smsReferredUnassigned smsKey = "referred_unassigned" // %[1]s case
+	smsStatus             smsKey = "status"              // %[1]s case, %[2]s status, %[3]s day
+	smsStatusAt           smsKey = "status_at"           // %[1]s case, %[2]s status, %[3]s centre, %[4]s day
+	smsNoCase             smsKey = "no_case"             // %[1]s what was typed
+	smsThanks             smsKey = "thanks"
+	smsRemindWorker       smsKey = "remind_worker" // %[1]s case, %[2]d days
+	smsRemindCentre       smsKey = "remind_centre" // %[1]s case, %[2]s area, %[3]d days
+	smsCentreNotice       smsKey = "centre_notice" // %[1]s case, %[2]s area
+)
+
+var smsTexts = map[onestop.Lang]map[smsKey]string{
+	onestop.English: {
+		smsUsage:              "To refer: REF <place> <what is needed>. For news: STATUS <case number>. This help: HELP",
+		smsReferred:           "Case %[1]s received and sent to %[2]s. For news send: STATUS %[1]s",
+		smsReferredUnassigned: "Case %[1]s received. A supervisor will choose the centre. For news send: STATUS %[1]s",
+		smsStatus:             "Case %[1]s: %[2]s (%[3]s).",
+		smsStatusAt:           "Case %[1]s: %[2]s, %[3]s (%[4]s).",
+		smsNoCase:             "No case %[1]s for this number. Send HELP for the usage.",
+		smsThanks:             "Thank you. Your message was received.",
+		smsRemindWorker:       "Case %[1]s has had no news for %[2]d days. Reply STATUS %[1]s to check it.",
+		smsRemindCentre:       "Referral %[1]s (%[2]s) has had no update for %[3]d days. Please update it.",
+		smsCentreNotice:       "New referral %[1]s (%[2]s). Details are in the console.",
+		"status_received":     "received",
+		"status_assigned":     "sent to a centre",
+		"status_contacted":    "contacted",
+		"status_closed":       "closed",
+		"status_declined":     "declined",
+	},
+	onestop.Bengali: {
+		smsUsage:              "রেফার করতে: রেফার <জায়গা> <কী দরকার>। খবর জানতে: অবস্থা <কেস নম্বর>। এই তথ্য: সাহায্য",
+		smsReferred:           "কেস %[1]s পেয়েছি, %[2]s-এ পাঠানো হয়েছে। খবর জানতে লিখুন: অবস্থা %[1]s",
+		smsReferredUnassigned: "কেস %[1]s পেয়েছি। কেন্দ্র ঠিক করবেন সুপারভাইজার। খবর জানতে লিখুন: অবস্থা %[1]s",
+		smsStatus:             "কেস %[1]s: %[2]s (%[3]s)।",
+		smsStatusAt:           "কেস %[1]s: %[2]s, %[3]s (%[4]s)।",
+		smsNoCase:             "এই নম্বরে কেস %[1]s নেই। নিয়ম জানতে লিখুন: সাহায্য",
+		smsThanks:             "ধন্যবাদ। আপনার বার্তা পেয়েছি।",
+		smsRemindWorker:       "কেস %[1]s-এর %[2]d দিন কোনো খবর নেই। দেখতে লিখুন: অবস্থা %[1]s",
+		smsRemindCentre:       "রেফারেল %[1]s (%[2]s): %[3]d দিন কোনো আপডেট নেই। দয়া করে আপডেট করুন।",
+		smsCentreNotice:       "নতুন রেফারেল %[1]s (%[2]s)। বিস্তারিত কনসোলে।",
+		"status_received":     "পাওয়া গেছে",
+		"status_assigned":     "কেন্দ্রে পাঠানো হয়েছে",
+		"status_contacted":    "যোগাযোগ হয়েছে",
+		"status_closed":       "শেষ",
+		"status_declined":     "নেওয়া হয়নি",
+	},
+	onestop.Hindi: {
+		smsUsage:              "रेफर करने के लिए: रेफर <जगह> <क्या चाहिए>। जानकारी के लिए: स्थिति <केस नंबर>। यह मदद: मदद",
+		smsReferred:           "केस %[1]s मिला, %[2]s को भेजा गया। जानकारी के लिए लिखें: स्थिति %[1]s",
+		smsReferredUnassigned: "केस %[1]s मिला। केंद्र सुपरवाइज़र तय करेंगे। जानकारी के लिए लिखें: स्थिति %[1]s",
+		smsStatus:             "केस %[1]s: %[2]s (%[3]s)।",
+		smsStatusAt:           "केस %[1]s: %[2]s, %[3]s (%[4]s)।",
+		smsNoCase:             "इस नंबर से केस %[1]s नहीं मिला। तरीका जानने के लिए लिखें: मदद",
+		smsThanks:             "धन्यवाद। आपका संदेश मिल गया।",
+		smsRemindWorker:       "केस %[1]s पर %[2]d दिन से कोई खबर नहीं। देखने के लिए लिखें: स्थिति %[1]s",
+		smsRemindCentre:       "रेफरल %[1]s (%[2]s): %[3]d दिन से कोई अपडेट नहीं। कृपया अपडेट करें।",
+		smsCentreNotice:       "नया रेफरल %[1]s (%[2]s)। विवरण कंसोल में।",
+		"status_received":     "मिला",
+		"status_assigned":     "केंद्र को भेजा गया",
+		"status_contacted":    "संपर्क हुआ",
+		"status_closed":       "बंद",
+		"status_declined":     "नहीं लिया गया",
+	},
+	onestop.Arabic: {
+		smsUsage:              "للإحالة: إحالة <المكان> <المطلوب>. للمتابعة: حالة <رقم الحالة>. لهذه التعليمات: مساعدة",
+		smsReferred:           "استلمنا الحالة %[1]s وأُرسلت إلى %[2]s. للمتابعة أرسل: حالة %[1]s",
+		smsReferredUnassigned: "استلمنا الحالة %[1]s. سيختار المشرف المركز. للمتابعة أرسل: حالة %[1]s",
+		smsStatus:             "الحالة %[1]s: %[2]s (%[3]s).",
+		smsStatusAt:           "الحالة %[1]s: %[2]s، %[3]s (%[4]s).",
+		smsNoCase:             "لا توجد حالة %[1]s لهذا الرقم. للتعليمات أرسل: مساعدة",
+		smsThanks:             "شكرًا. وصلت رسالتك.",
+		smsRemindWorker:       "لا جديد في الحالة %[1]s منذ %[2]d أيام. للمتابعة أرسل: حالة %[1]s",
+		smsRemindCentre:       "الإحالة %[1]s (%[2]s) بلا تحديث منذ %[3]d أيام. يرجى تحديثها.",
+		smsCentreNotice:       "إحالة جديدة %[1]s (%[2]s). التفاصيل في لوحة التحكم.",
+		"status_received":     "مستلمة",
+		"status_assigned":     "أُرسلت إلى مركز",
+		"status_contacted":    "تم التواصل",
+		"status_closed":       "مغلقة",
+		"status_declined":     "لم تُقبل",
+	},
+}
+
+// SMSSamples renders every text a worker or a centre may be sent in lang, with ref as the case
+// number and centre as the centre's name, so that their sizes can be checked.
+func SMSSamples(lang onestop.Lang, ref, centre string) []string {
+	out := make([]string, 0, len(smsTexts[onestop.English]))
+	for key := range smsTexts[onestop.English] {
+		var args []any
+		switch key {
+		case smsReferred:
+			args = []any{ref, centre}
+		case smsReferredUnassigned, smsNoCase:
+			args = []any{ref}
+		case smsStatus:
+			args = []any{ref, smsText(lang, "status_assigned"), "31/12"}
+		case smsStatusAt:
+			args = []any{ref, smsText(lang, "status_assigned"), centre, "31/12"}
+		case smsRemindWorker:
+			args = []any{ref, 30}
+		case smsRemindCentre:
+			args = []any{ref, "IN-AN-NCO", 30}
+		case smsCentreNotice:
+			args = []any{ref, "IN-AN-NCO"}
+		}
+		out = append(out, smsText(lang, key, args...))
+	}
+	return out
+}
+
+// smsText returns the text for key in lang, English when lang has none, formatted with args.
+func smsText(lang onestop.Lang, key smsKey, args ...any) string {
+	s, ok := smsTexts[lang][key]
+	if !ok {
+		s = smsTexts[onestop.English][key]
+	}
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}

@@ -1,0 +1,263 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onestop-helpline/onestop/outbox"
+)
+
+// Africa's Talking's answers, as its bulk SMS API gives them.
+const (
+	atAccepted = `{"SMSMessageData":{"Message":"Sent to 1/1 Total Cost: KES 0.8000","Recipients":[{"statusCode":101,"number":"+8801911000003","status":"Success","cost":"KES 0.8000","messageId":"ATXid_4a7b"}]}}`
+	atInvalid  = `{"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":403,"number":"+8801911000003","status":"InvalidPhoneNumber","cost":"0","messageId":"None"}]}}`
+	atNoCredit = `{"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":405,"number":"+8801911000003","status":"InsufficientBalance","cost":"0","messageId":"None"}]}}`
+	atGateway  = `{"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":500,"number":"+8801911000003","status":"InternalServerError","cost":"0","messageId":"None"}]}}`
+	atNone     = `{"SMSMessageData":{"Message":"InvalidSenderId","Recipients":[]}}`
+)
+
+type outcome struct {
+	id         string
+	permanent  bool
+	retryAfter time.Duration
+	failed     bool
+}
+
+func classify(rc outbox.Receipt, err error) outcome {
+	if err == nil {
+		return outcome{id: rc.ProviderID}
+	}
+	var se *outbox.SendError
+	if errors.As(err, &se) {
+		return outcome{failed: true, permanent: se.Permanent, retryAfter: se.RetryAfter}
+	}
+	return outcome{failed: true}
+}
+
+func worker(text string) *outbox.Message {
+	return &outbox.Message{ID: 1, Key: "k", Kind: outbox.SMS, Audience: outbox.Worker, To: staffNumber, Text: text}
+}
+
+func TestAfricasTalkingClient(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		header map[string]string
+		body   string
+		want   outcome
+	}{
+		{"accepted", 201, nil, atAccepted, outcome{id: "ATXid_4a7b"}},
+		{"invalid number", 201, nil, atInvalid, outcome{failed: true, permanent: true}},
+		{"no credit", 201, nil, atNoCredit, outcome{failed: true}},
+		{"gateway error", 201, nil, atGateway, outcome{failed: true}},
+		{"no recipient taken", 201, nil, atNone, outcome{failed: true, permanent: true}},
+		{"wrong api key", 401, nil, "The supplied authentication is invalid", outcome{failed: true}},
+		{"rate limited", 429, map[string]string{"Retry-After": "7"}, "Too Many Requests", outcome{failed: true, retryAfter: 7 * time.Second}},
+		{"server error", 500, nil, "Internal Server Error", outcome{failed: true}},
+		{"not json", 201, nil, "<xml/>", outcome{failed: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got *http.Request
+			var form url.Values
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				got, form = r, r.PostForm
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, tc.body)
+			}))
+			defer srv.Close()
+			s := &outbox.ATSender{BaseURL: srv.URL, Username: "onestop", APIKey: "secret-key", From: "INFO"}
+			if o := classify(s.Send(context.Background(), worker("কেস R1234567 পেয়েছি"))); o != tc.want {
+				t.Fatalf("outcome %+v, want %+v", o, tc.want)
+			}
+			if got.URL.Path != "/version1/messaging" || got.Header.Get("apiKey") != "secret-key" || got.Header.Get("Accept") != "application/json" {
+				t.Fatalf("request %s %v", got.URL.Path, got.Header)
+			}
+			if form.Get("username") != "onestop" || form.Get("to") != staffNumber || form.Get("message") != "কেস R1234567 পেয়েছি" || form.Get("from") != "INFO" || form.Get("bulkSMSMode") != "1" {
+				t.Fatalf("form %v", form)
+			}
+		})
+	}
+}
+
+func TestTwilioClient(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		header map[string]string
+		body   string
+		want   outcome
+	}{
+		{"accepted", 201, nil, `{"sid":"SM8f3c0d2e4b5a6978c1d2e3f4a5b6c7d8","status":"queued","num_segments":"2","error_code":null,"error_message":null}`, outcome{id: "SM8f3c0d2e4b5a6978c1d2e3f4a5b6c7d8"}},
+		{"invalid number", 400, nil, `{"code": 21211, "message": "The 'To' number +88019 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`, outcome{failed: true, permanent: true}},
+		{"unsubscribed recipient", 400, nil, `{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}`, outcome{failed: true, permanent: true}},
+		{"wrong token", 401, nil, `{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}`, outcome{failed: true}},
+		{"rate limited", 429, map[string]string{"Retry-After": "3"}, `{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}`, outcome{failed: true, retryAfter: 3 * time.Second}},
+		{"service unavailable", 503, nil, `{"code": 20500, "message": "Internal Server Error", "status": 503}`, outcome{failed: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got *http.Request
+			var form url.Values
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				got, form = r, r.PostForm
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, tc.body)
+			}))
+			defer srv.Close()
+			s := &outbox.TwilioSender{BaseURL: srv.URL, AccountSID: "AC0123", AuthToken: "tok", From: "+15005550006", StatusCallback: "https://gw.example/sms/twilio/status"}
+			if o := classify(s.Send(context.Background(), worker("केस R1234567 मिला"))); o != tc.want {
+				t.Fatalf("outcome %+v, want %+v", o, tc.want)
+			}
+			user, pass, _ := got.BasicAuth()
+			if got.URL.Path != "/2010-04-01/Accounts/AC0123/Messages.json" || user != "AC0123" || pass != "tok" {
+				t.Fatalf("request %s as %s", got.URL.Path, user)
+			}
+			if form.Get("To") != staffNumber || form.Get("From") != "+15005550006" || form.Get("Body") != "केस R1234567 मिला" || form.Get("StatusCallback") != "https://gw.example/sms/twilio/status" {
+				t.Fatalf("form %v", form)
+			}
+		})
+	}
+}
+
+// flappingAT is an Africa's Talking stand-in that fails two requests in three (a 500, a 429) and
+// counts every message it accepted. Once paused it holds requests until the client gives up,
+// accepting nothing: the process is being stopped.
+type flappingAT struct {
+	mu       sync.Mutex
+	n        int
+	accepted map[string]int
+	paused   bool
+}
+
+func (p *flappingAT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	p.mu.Lock()
+	if p.paused {
+		p.mu.Unlock()
+		<-r.Context().Done()
+		return
+	}
+	p.n++
+	n := p.n
+	switch n % 3 {
+	case 1:
+		p.mu.Unlock()
+		http.Error(w, "Internal Server Error", 500)
+		return
+	case 2:
+		p.mu.Unlock()
+		w.WriteHeader(429)
+		fmt.Fprint(w, "Too Many Requests")
+		return
+	}
+	p.accepted[r.PostForm.Get("message")]++
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	fmt.Fprintf(w, `{"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"%s","status":"Success","cost":"KES 0.8000","messageId":"ATXid_%d"}]}}`, r.PostForm.Get("to"), n)
+}
+
+func (p *flappingAT) total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.accepted)
+}
+
+// TestFlappingProviderWithRestart sends 24 messages through a provider that fails two requests
+// in three, stops and reopens the bbolt file half way, and checks that every message reached the
+// provider exactly once.
+func TestFlappingProviderWithRestart(t *testing.T) {
+	f := newFixture(t, outbox.Config{Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, MaxAttempts: 50, Rate: 2000, Poll: 2 * time.Millisecond})
+	f.clock.Set(time.Time{})
+	f.db.Now = time.Now
+	p := &flappingAT{accepted: map[string]int{}}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	sender := func() *outbox.ATSender {
+		return &outbox.ATSender{BaseURL: srv.URL, Username: "onestop", APIKey: "k", Client: srv.Client()}
+	}
+	const total = 24
+	for i := range total {
+		m := outbox.Message{Key: fmt.Sprint("m", i), Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder,
+			To: staffNumber, Text: fmt.Sprintf("message %02d", i), Provider: outbox.ATName}
+		if _, err := f.ob.Queue(context.Background(), &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(until func() bool) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- f.ob.Run(ctx, sender()) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for !until() && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(func() bool {
+		if p.total() >= total/2 {
+			p.mu.Lock()
+			p.paused = true
+			p.mu.Unlock()
+			return true
+		}
+		return false
+	})
+	// Restart: the file is closed and opened again, as after a deploy.
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.open()
+	f.db.Now = time.Now
+	p.mu.Lock()
+	p.paused = false
+	p.mu.Unlock()
+	run(func() bool {
+		l, _ := f.ob.List(outbox.Filter{State: outbox.Sent})
+		return len(l) == total
+	})
+
+	if p.total() != total {
+		t.Fatalf("provider took %d distinct messages of %d", p.total(), total)
+	}
+	for text, n := range p.accepted {
+		if n != 1 {
+			t.Errorf("%q reached the provider %d times", text, n)
+		}
+	}
+	list, _ := f.ob.List(outbox.Filter{})
+	retried := 0
+	for _, m := range list {
+		if m.State != outbox.Sent || !strings.HasPrefix(m.ProviderID, "ATXid_") {
+			t.Errorf("message %d is %s (%s)", m.ID, m.State, m.Error)
+		}
+		if m.Attempts > 1 {
+			retried++
+		}
+	}
+	if retried == 0 {
+		t.Error("no message needed a retry: the provider did not flap")
+	}
+}
