@@ -63,6 +63,7 @@ Usage:
   onestop outbox list|retry|drop                         outbound messages and calls
   onestop user add|list|disable                          console users
   onestop audit verify                                   check the audit log's hash chain
+  onestop purge [--days 90]                              delete closed records past retention
   onestop load [--callers 50] [--duration 30s]           drive simulated callers at a loopback server
 
 Run 'onestop COMMAND -h' for a command's flags. Configuration is also read from the
@@ -99,6 +100,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAudit(ctx, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, rest, stdout, stderr)
+	case "purge":
+		return runPurge(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
