@@ -2,7 +2,6 @@ package directory
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -121,46 +120,10 @@ func isAreaCode(code, country string) bool {
 // line.
 func ParseAreas(r io.Reader) ([]Area, error) {
 	perr := &ParseError{File: "areas"}
-	add := func(line int, col, format string, args ...any) {
-		perr.Errors = append(perr.Errors, LineError{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
-	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			add(0, "", "empty file: want a header row naming %s", strings.Join(areaColumns, ","))
-		} else {
-			add(1, "", "header: %v", err)
-		}
-		return nil, perr
-	}
-	col, ok := readColumns(header, areaColumns, add)
-	if !ok {
-		return nil, perr
-	}
+	add := perr.adder()
 	var areas []Area
 	lines := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var ce *csv.ParseError
-			if !errors.As(err, &ce) {
-				add(0, "", "reading: %v", err)
-				return nil, perr
-			}
-			add(ce.StartLine, "", "%v", ce.Err)
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			add(line, "", "has %d fields, want %d", len(rec), len(header))
-			continue
-		}
-		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
+	ok := readCSV(r, areaColumns, add, func(line int, get func(string) string) {
 		a, errs := parseAreaRow(get)
 		for _, e := range errs {
 			add(line, e.Column, "%s", e.Msg)
@@ -168,13 +131,16 @@ func ParseAreas(r io.Reader) ([]Area, error) {
 		if a.Code != "" {
 			if first, dup := lines[a.Code]; dup {
 				add(line, "code", "%q already used on line %d", a.Code, first)
-				continue
+				return
 			}
 			lines[a.Code] = line
 		}
 		if len(errs) == 0 {
 			areas = append(areas, a)
 		}
+	})
+	if !ok {
+		return nil, perr
 	}
 	// The tree: a parent must exist, be of the same country and not be a district.
 	byCode := make(map[string]Area, len(areas))

@@ -140,49 +140,11 @@ func build(r io.Reader, areas []Area) (*Directory, error) {
 
 // parseCentres reads and validates a centres CSV; byCode holds the areas a centre may name.
 func parseCentres(r io.Reader, byCode map[string]*Area) ([]Centre, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1 // counted here, so a short row is reported with the others
 	perr := &ParseError{}
-	add := func(line int, col, format string, args ...any) {
-		perr.Errors = append(perr.Errors, LineError{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
-	}
-
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			add(0, "", "empty file: want a header row naming %s", strings.Join(columns, ","))
-		} else {
-			add(1, "", "header: %v", err)
-		}
-		return nil, perr
-	}
-	col, ok := readColumns(header, columns, add)
-	if !ok {
-		return nil, perr
-	}
-
+	add := perr.adder()
 	var centres []Centre
 	firstLine := map[string]int{} // id → line it was first seen on
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var ce *csv.ParseError
-			if !errors.As(err, &ce) {
-				add(0, "", "reading: %v", err)
-				return nil, perr
-			}
-			add(ce.StartLine, "", "%v", ce.Err)
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			add(line, "", "has %d fields, want %d", len(rec), len(header))
-			continue
-		}
-		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
+	ok := readCSV(r, columns, add, func(line int, get func(string) string) {
 		c, errs := parseRow(get)
 		if len(errs) == 0 {
 			errs = checkArea(c, byCode)
@@ -200,8 +162,10 @@ func parseCentres(r io.Reader, byCode map[string]*Area) ([]Centre, error) {
 		if len(errs) == 0 {
 			centres = append(centres, c)
 		}
+	})
+	if !ok {
+		return nil, perr
 	}
-
 	if len(perr.Errors) == 0 {
 		checkCoverage(centres, add)
 	}
@@ -229,6 +193,57 @@ func checkArea(c Centre, byCode map[string]*Area) []LineError {
 		}
 	}
 	return nil
+}
+
+// adder returns the function that records a problem on a line.
+func (perr *ParseError) adder() func(line int, col, format string, args ...any) {
+	return func(line int, col, format string, args ...any) {
+		perr.Errors = append(perr.Errors, LineError{Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// readCSV reads a CSV whose header names the columns in want (in any order), and calls row with
+// each well-formed record's line number and a getter by column name. Problems with the header,
+// a record's quoting or its field count are added with their line numbers and reading goes on,
+// so that every bad line is reported at once. ok is false when nothing more can be read: a bad
+// header or a failing reader.
+func readCSV(r io.Reader, want []string, add func(int, string, string, ...any), row func(line int, get func(string) string)) (ok bool) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // counted here, so a short row is reported with the others
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			add(0, "", "empty file: want a header row naming %s", strings.Join(want, ","))
+		} else {
+			add(1, "", "header: %v", err)
+		}
+		return false
+	}
+	col, ok := readColumns(header, want, add)
+	if !ok {
+		return false
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			var ce *csv.ParseError
+			if !errors.As(err, &ce) {
+				add(0, "", "reading: %v", err)
+				return false
+			}
+			add(ce.StartLine, "", "%v", ce.Err)
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			add(line, "", "has %d fields, want %d", len(rec), len(header))
+			continue
+		}
+		row(line, func(name string) string { return strings.TrimSpace(rec[col[name]]) })
+	}
 }
 
 // readColumns maps column names to their positions, reporting missing, unknown and repeated

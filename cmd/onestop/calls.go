@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // callRow is one contact as calls shows it: never the whole number.
@@ -38,10 +36,8 @@ func runCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, box, err := openStore(c, time.Second)
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%s is held by a running onestop serve; stop it first, or read the contacts in its console", c.DBPath())
-	} else if err != nil {
+	db, box, err := openForCommand(c, "read the contacts in its console")
+	if err != nil {
 		return err
 	}
 	defer db.Close()

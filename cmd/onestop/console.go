@@ -11,7 +11,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/console"
@@ -41,10 +40,8 @@ func (m *Main) openConsole(ctx context.Context) error {
 
 // openUsers opens the store for a command that changes or reads console users or the audit log.
 func openUsers(c Config) (*store.DB, *casebook.Casebook, error) {
-	db, box, err := openStore(c, time.Second)
-	if errors.Is(err, store.ErrLocked) {
-		return nil, nil, fmt.Errorf("%s is held by a running onestop serve; stop it first, or use the console", c.DBPath())
-	} else if err != nil {
+	db, box, err := openForCommand(c, "use the console")
+	if err != nil {
 		return nil, nil, err
 	}
 	return db, casebook.New(db, box), nil
@@ -55,21 +52,6 @@ const userUsage = `usage:
   onestop user list [--data DIR]
   onestop user disable [--data DIR] NAME
 `
-
-// parseInterleaved parses flags that may come before or after the positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -83,7 +65,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	dataFlag(fs, &c)
 	role := fs.String("role", "", "counsellor, supervisor or admin (add)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

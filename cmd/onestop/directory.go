@@ -11,11 +11,9 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/directory"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 const directoryUsage = `Usage:
@@ -57,22 +55,6 @@ func runDirectory(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	return &exitError{code: 2, err: fmt.Errorf("unknown directory command %q", cmd)}
 }
 
-// parseWithArgs parses flags that may come before or after the positional arguments
-// ("import FILE --dry-run"), and returns the positional ones.
-func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // loadDirectory returns the directory in force for the data directory: the operator's import if
 // there is one. Without a database there can be none, so the embedded directory is returned and
 // nothing is created.
@@ -80,19 +62,12 @@ func loadDirectory(c Config) (*directory.Directory, error) {
 	if _, err := os.Stat(c.DBPath()); errors.Is(err, os.ErrNotExist) {
 		return directory.Embedded()
 	}
-	db, _, err := openStore(c, time.Second)
+	db, _, err := openForCommand(c, "")
 	if err != nil {
-		return nil, lockedHint(c, err)
+		return nil, err
 	}
 	defer db.Close()
 	return directory.Load(db)
-}
-
-func lockedHint(c Config, err error) error {
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%s is held by a running onestop serve; stop it first: %w", c.DBPath(), err)
-	}
-	return err
 }
 
 // readInput reads FILE, or standard input for "-".
@@ -106,7 +81,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 func runDirectoryCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("directory check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	pos, err := parseWithArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -176,7 +151,7 @@ func runDirectoryAreas(args []string, stdout, stderr io.Writer) error {
 	country := fs.String("country", "", "BD, IN or PS (default all)")
 	level := fs.String("level", "", "division, district, state or governorate (default all)")
 	asJSON := fs.Bool("json", false, "print JSON, one area per line")
-	if pos, err := parseWithArgs(fs, args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("directory areas takes no arguments, got %q", pos)}
@@ -240,7 +215,7 @@ func runDirectoryNearest(args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", directory.DefaultLimit, "how many centres before the helpline")
 	service := fs.String("service", "", "only centres giving medical, police, legal, counselling or shelter")
 	asJSON := fs.Bool("json", false, "print JSON, one line per centre, the helpline last")
-	if pos, err := parseWithArgs(fs, args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("directory nearest takes no arguments, got %q", pos)}
@@ -304,7 +279,7 @@ func runDirectoryExport(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dataFlag(fs, &c)
 	table := fs.String("table", string(directory.TableCentres), "centres or areas")
-	if pos, err := parseWithArgs(fs, args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("directory export takes no arguments, got %q", pos)}
@@ -326,7 +301,7 @@ func runDirectoryImport(ctx context.Context, args []string, stdin io.Reader, std
 	fs.SetOutput(stderr)
 	dataFlag(fs, &c)
 	dryRun := fs.Bool("dry-run", false, "show what would change, change nothing")
-	pos, err := parseWithArgs(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -337,9 +312,9 @@ func runDirectoryImport(ctx context.Context, args []string, stdin io.Reader, std
 	if err != nil {
 		return err
 	}
-	db, _, err := openStore(c, time.Second)
+	db, _, err := openForCommand(c, "import in its console")
 	if err != nil {
-		return lockedHint(c, err)
+		return err
 	}
 	defer db.Close()
 	ch, err := directory.Import(ctx, db, data, *dryRun)

@@ -77,10 +77,8 @@ func runPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if days < 1 {
 		return &exitError{code: 2, err: errors.New("--days must be 1 or more")}
 	}
-	db, box, err := openStore(c, time.Second)
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%s is held by a running onestop serve, which purges by itself every day", c.DBPath())
-	} else if err != nil {
+	db, box, err := openForCommand(c, "leave it to serve, which purges by itself every day")
+	if err != nil {
 		return err
 	}
 	defer db.Close()

@@ -167,6 +167,45 @@ func openStore(c Config, lockWait time.Duration) (*store.DB, *seal.Box, error) {
 	return db, box, nil
 }
 
+// lockedError says that serve holds the database, and what to do instead.
+type lockedError struct{ msg string }
+
+func (e *lockedError) Error() string { return e.msg }
+func (e *lockedError) Unwrap() error { return store.ErrLocked }
+
+// openForCommand opens the store for a command run beside the server: it waits a second for the
+// file lock and, when serve holds it, says so plainly, with what to do instead when there is
+// something (instead may be empty).
+func openForCommand(c Config, instead string) (*store.DB, *seal.Box, error) {
+	db, box, err := openStore(c, time.Second)
+	if errors.Is(err, store.ErrLocked) {
+		msg := c.DBPath() + " is held by a running onestop serve; stop it first"
+		if instead != "" {
+			msg += ", or " + instead
+		}
+		return nil, nil, &lockedError{msg}
+	}
+	return db, box, err
+}
+
+// parseArgs parses fs over args with flags and positional arguments in any order, as people
+// write them ("worker add +8801… --name …", "import FILE --dry-run"), and returns the positional
+// ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
 // Open opens the store, builds the gateway and starts serving. It listens before returning, so
 // a taken port is reported here and an address of ":0" can be read back with Addr.
 func (m *Main) Open(ctx context.Context) (err error) {

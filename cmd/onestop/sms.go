@@ -459,32 +459,6 @@ func getDuty(tx *bbolt.Tx, box *seal.Box) (*dutyRecord, error) {
 	return &d, nil
 }
 
-// parseArgs parses fs over args with flags and positional arguments in any order, as
-// "worker add +8801… --name … --lang bn" writes them.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// storeFor opens the store for a command, saying so plainly when serve holds it.
-func storeFor(c Config) (*store.DB, *seal.Box, error) {
-	db, box, err := openStore(c, time.Second)
-	if errors.Is(err, store.ErrLocked) {
-		return nil, nil, fmt.Errorf("%s is held by a running onestop serve; stop it first", c.DBPath())
-	}
-	return db, box, err
-}
-
 // e164 reads a number an operator typed; it must be a valid number in E.164.
 func e164(s string) (phonenum.Number, error) {
 	if !strings.HasPrefix(strings.TrimSpace(s), "+") {
@@ -565,7 +539,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("--area %q is not an area code such as BD-13", *area)
 		}
 	}
-	db, box, err := storeFor(c)
+	db, box, err := openForCommand(c, "")
 	if err != nil {
 		return err
 	}
@@ -616,7 +590,7 @@ func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if args[0] == "list" {
-		db, box, err := storeFor(c)
+		db, box, err := openForCommand(c, "")
 		if err != nil {
 			return err
 		}
@@ -640,7 +614,7 @@ func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	db, box, err := storeFor(c)
+	db, box, err := openForCommand(c, "")
 	if err != nil {
 		return err
 	}
@@ -755,7 +729,7 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("--lang %q is not bn, hi, ar or en", *lang)
 		}
 	}
-	db, box, err := storeFor(c)
+	db, box, err := openForCommand(c, "")
 	if err != nil {
 		return err
 	}
@@ -819,7 +793,7 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, usage)
 		return &exitError{code: 2, err: fmt.Errorf("unknown outbox command %q", args[0])}
 	}
-	db, box, err := storeFor(c)
+	db, box, err := openForCommand(c, "")
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package africastalking
 
 import (
 	"bytes"
-	"context"
 	"mime"
 	"time"
 
@@ -22,27 +21,17 @@ import (
 // MaxSMSBody bounds an SMS callback's body: ten concatenated parts, escaped, and the other fields.
 const MaxSMSBody = 16 << 10
 
-// SMSReceiver answers inbound texts: flows.SMS.
-type SMSReceiver interface {
-	Receive(ctx context.Context, in flows.InboundSMS) (flows.SMSReply, error)
-}
-
-// DeliveryReports records delivery reports against sent messages: outbox.Outbox.
-type DeliveryReports interface {
-	Report(ctx context.Context, provider, providerID string, st outbox.State, reason string) error
-}
-
 // SMSHandler serves Africa's Talking's SMS callbacks.
 type SMSHandler struct {
 	g       *gateway.Gateway
-	sms     SMSReceiver
-	reports DeliveryReports
+	sms     gateway.SMSReceiver
+	reports gateway.DeliveryReports
 }
 
 // RegisterSMS adds POST /sms/africastalking/delivery and POST /sms/africastalking to the
 // gateway's webhooks. The delivery route is added first, so that with a webhook token the
 // inbound route's optional token segment never swallows it.
-func RegisterSMS(g *gateway.Gateway, sms SMSReceiver, reports DeliveryReports) *SMSHandler {
+func RegisterSMS(g *gateway.Gateway, sms gateway.SMSReceiver, reports gateway.DeliveryReports) *SMSHandler {
 	h := &SMSHandler{g: g, sms: sms, reports: reports}
 	g.Webhook(fiber.MethodPost, "/sms/africastalking/delivery", h.Delivery)
 	g.Webhook(fiber.MethodPost, "/sms/africastalking", h.Inbound)

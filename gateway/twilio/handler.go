@@ -7,7 +7,6 @@
 package twilio
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -31,16 +30,6 @@ const Provider = "twilio"
 // MaxBody bounds a webhook's body: ten SMS parts, escaped, and Twilio's other parameters.
 const MaxBody = 32 << 10
 
-// SMSReceiver answers inbound texts: flows.SMS.
-type SMSReceiver interface {
-	Receive(ctx context.Context, in flows.InboundSMS) (flows.SMSReply, error)
-}
-
-// DeliveryReports records delivery reports against sent messages: outbox.Outbox.
-type DeliveryReports interface {
-	Report(ctx context.Context, provider, providerID string, st outbox.State, reason string) error
-}
-
 // Config is what verifying Twilio's signatures needs.
 type Config struct {
 	// AuthToken is the account's auth token, the signing key.
@@ -54,14 +43,14 @@ type Config struct {
 type Handler struct {
 	g       *gateway.Gateway
 	cfg     Config
-	sms     SMSReceiver
-	reports DeliveryReports
+	sms     gateway.SMSReceiver
+	reports gateway.DeliveryReports
 }
 
 // Register adds POST /sms/twilio/status and POST /sms/twilio to the gateway's webhooks. The
 // status route is added first, so that with a webhook token the inbound route's optional token
 // segment never swallows it.
-func Register(g *gateway.Gateway, cfg Config, sms SMSReceiver, reports DeliveryReports) *Handler {
+func Register(g *gateway.Gateway, cfg Config, sms gateway.SMSReceiver, reports gateway.DeliveryReports) *Handler {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	h := &Handler{g: g, cfg: cfg, sms: sms, reports: reports}
 	g.Webhook(fiber.MethodPost, "/sms/twilio/status", h.Status)
