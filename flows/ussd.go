@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -101,6 +102,10 @@ var callbacks = fsm.Callbacks{
 
 func on(e *fsm.Event) *step { return e.Args[0].(*step) }
 
+// machines reuses the conversation's state machines: building one costs more than the rest of a
+// hop's conversation work, and SetState, which fires no callbacks, readies one for any session.
+var machines = sync.Pool{New: func() any { return fsm.NewFSM(stMenu, transitions, callbacks) }}
+
 // step is one hop in progress: the session as it will be saved, and what to record with it.
 type step struct {
 	e    *Engine
@@ -127,7 +132,9 @@ func (st *step) handle(ctx context.Context, input string) {
 		st.end = locales.Text(s.Lang, locales.Goodbye)
 		return
 	}
-	if n := len(st.pages()); input == keyMore && s.Page+1 < n {
+	// Only 98 and 99 need to know how many pages the screen has; laying it out costs, so
+	// nothing else asks.
+	if input == keyMore && s.Page+1 < len(st.pages()) {
 		s.Page++
 		st.valid()
 		return
@@ -141,7 +148,8 @@ func (st *step) handle(ctx context.Context, input string) {
 		st.invalid()
 		return
 	}
-	f := fsm.NewFSM(s.State, transitions, callbacks)
+	f := machines.Get().(*fsm.FSM)
+	f.SetState(s.State)
 	if err := f.Event(ctx, event, st, arg); err != nil {
 		// parse only offers events the graph has from this state; anything else is a defect
 		// that must not strand her, so it counts as an invalid key.
@@ -150,6 +158,8 @@ func (st *step) handle(ctx context.Context, input string) {
 		return
 	}
 	s.State = f.Current()
+	// Only a machine whose event went through cleanly goes back for reuse.
+	machines.Put(f)
 	s.Page = 0
 	st.valid()
 }
@@ -490,16 +500,22 @@ func (st *step) pages() []string {
 
 // zone is the time zone a caller's window is read in.
 func zone(country string) *time.Location {
-	name := map[string]string{"BD": "Asia/Dhaka", "IN": "Asia/Kolkata", "PS": "Asia/Hebron"}[country]
-	if name == "" {
-		return time.UTC
+	if loc, ok := zones()[country]; ok {
+		return loc
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return time.UTC
 }
+
+// zones are loaded once: time.LoadLocation parses the zone data on every call.
+var zones = sync.OnceValue(func() map[string]*time.Location {
+	m := map[string]*time.Location{}
+	for country, name := range map[string]string{"BD": "Asia/Dhaka", "IN": "Asia/Kolkata", "PS": "Asia/Hebron"} {
+		if loc, err := time.LoadLocation(name); err == nil {
+			m[country] = loc
+		}
+	}
+	return m
+})
 
 // window returns when a call in w may be made, as instants: "now" opens at once for
 // onestop.NowMinutes; a named window opens at its next occurrence in her local time (or at once,

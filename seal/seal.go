@@ -14,9 +14,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // KeySize is the size of a sealing key: AES-256.
@@ -27,8 +29,9 @@ var ErrOpen = errors.New("seal: cannot open sealed value (wrong key or damaged d
 
 // Box seals and opens values and hashes lookup keys. It is safe for concurrent use.
 type Box struct {
-	aead    cipher.AEAD
-	hashKey []byte
+	aead cipher.AEAD
+	// hashes holds keyed HMACs ready for reuse: Hash runs several times on every hop.
+	hashes sync.Pool
 }
 
 // New returns a Box for a 32-byte key. The sealing and hashing keys are derived from it
@@ -45,7 +48,10 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &Box{aead: aead, hashKey: derive(key, "onestop lookup v1")}, nil
+	hashKey := derive(key, "onestop lookup v1")
+	b := &Box{aead: aead}
+	b.hashes.New = func() any { return hmac.New(sha256.New, hashKey) }
+	return b, nil
 }
 
 func derive(key []byte, label string) []byte {
@@ -97,9 +103,12 @@ func (b *Box) OpenString(sealed []byte) (string, error) {
 // Hash returns the keyed lookup hash of s (HMAC-SHA-256, first 16 bytes): the same s always
 // gives the same hash under one key, and without the key nobody can test a guessed number.
 func (b *Box) Hash(s string) []byte {
-	m := hmac.New(sha256.New, b.hashKey)
+	m := b.hashes.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(s))
-	return m.Sum(nil)[:16]
+	sum := m.Sum(nil)[:16]
+	b.hashes.Put(m)
+	return sum
 }
 
 // LoadKey returns the sealing key. value, when set, is the key itself in base64 (the
