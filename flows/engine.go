@@ -53,9 +53,16 @@ type Engine struct {
 	cfg   Config
 	log   *slog.Logger
 
+	// numbers remembers callers' parsed numbers: every hop carries hers, and parsing it costs
+	// more than the rest of the hop's work outside the store.
+	numbers *phone.Cache
+
 	seed  maphash.Seed
 	locks [512]sync.Mutex
 }
+
+// numberCacheSize bounds the parsed numbers kept: more than the callers of any wave, a few MB.
+const numberCacheSize = 1 << 15
 
 // New returns an Engine recording into db through cases.
 func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg Config) *Engine {
@@ -68,7 +75,8 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed()}
+	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed(),
+		numbers: phone.NewCache(numberCacheSize)}
 }
 
 func (e *Engine) lock(key string) *sync.Mutex {
@@ -100,7 +108,7 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	if err := t.Validate(); err != nil {
 		return Reply{}, err
 	}
-	num, err := phone.Parse(t.Caller, "")
+	num, err := e.numbers.Parse(t.Caller, "")
 	if err != nil {
 		return Reply{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
 	}
@@ -178,46 +186,59 @@ func (e *Engine) emergency(country string) string {
 // Sweep deletes sessions idle past their TTL. A session that ended before she finished, with a
 // contact still open and no plan confirmed, marks that contact dropped: it stays on record, and
 // nothing is ever sent because of it. Returns how many sessions were swept.
+//
+// It walks the sessions once, in steps: each reads at most a few thousand records and deletes at
+// most sweepChunk of them in one write, which joins a group commit like any hop's. A wave of
+// expired sessions therefore never holds the writer long enough to pause the callers' hops.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
-	const chunk = 500
+	const scan = 8192
 	total := 0
+	from := ""
 	for {
 		now := e.db.Now()
 		var keys []string
+		var next string
 		if err := e.db.View(func(tx *bbolt.Tx) error {
-			keys = session.Expired(tx, now, chunk)
+			keys, next = session.ExpiredFrom(tx, from, now, sweepChunk, scan)
 			return nil
-		}); err != nil || len(keys) == 0 {
+		}); err != nil {
 			return total, err
 		}
-		// Hops never write to an expired session (Step answers them without a write), so
-		// re-checking the expiry inside the write is enough; no session lock is needed.
-		err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
-			for _, k := range keys {
-				s, err := session.Get(tx, k)
-				if err != nil || s == nil || !now.After(s.Expires) {
-					continue
-				}
-				if !s.End && s.ContactID != 0 {
-					if err := e.markDropped(tx, s.ContactID, now); err != nil {
+		if len(keys) > 0 {
+			// Hops never write to an expired session (Step answers them without a write), so
+			// re-checking the expiry inside the write is enough; no session lock is needed.
+			err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+				for _, k := range keys {
+					s, err := session.Get(tx, k)
+					if err != nil || s == nil || !now.After(s.Expires) {
+						continue
+					}
+					if !s.End && s.ContactID != 0 {
+						if err := e.markDropped(tx, s.ContactID, now); err != nil {
+							return err
+						}
+					}
+					if err := session.Delete(tx, k); err != nil {
 						return err
 					}
 				}
-				if err := session.Delete(tx, k); err != nil {
-					return err
-				}
+				return nil
+			})
+			if err != nil {
+				return total, err
 			}
-			return nil
-		})
-		if err != nil {
-			return total, err
+			total += len(keys)
 		}
-		total += len(keys)
-		if len(keys) < chunk || ctx.Err() != nil {
+		if next == "" || ctx.Err() != nil {
 			return total, ctx.Err()
 		}
+		from = next
 	}
 }
+
+// sweepChunk bounds the sessions one write of the sweep deletes: a step holds the writer about
+// as long as a full group of hops does. Smaller steps cost more commits, each with its fsyncs.
+const sweepChunk = 512
 
 func (e *Engine) markDropped(tx *bbolt.Tx, id uint64, now time.Time) error {
 	c, err := e.cases.Get(tx, id)

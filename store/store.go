@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -73,6 +74,21 @@ type DB struct {
 	// mu orders enqueues before Close: a write that got into the queue is always answered.
 	mu     sync.RWMutex
 	closed bool
+
+	commits, writes, commitNanos atomic.Uint64
+}
+
+// Stats counts the group commits since Open: how many transactions were committed, how many
+// writes they carried, and the time spent committing them (running the writes, bbolt's commit
+// and its fsyncs). Writes/Commits is the mean group size.
+type Stats struct {
+	Commits, Writes uint64
+	CommitTime      time.Duration
+}
+
+// Stats returns the group commit counters.
+func (db *DB) Stats() Stats {
+	return Stats{Commits: db.commits.Load(), Writes: db.writes.Load(), CommitTime: time.Duration(db.commitNanos.Load())}
 }
 
 type write struct {
@@ -195,6 +211,8 @@ func (db *DB) commitLoop() {
 // error and the rest are run again in a fresh transaction, so one bad write never takes others
 // down and never leaves half of itself behind.
 func (db *DB) commit(group []*write) {
+	start := time.Now()
+	defer func() { db.commitNanos.Add(uint64(time.Since(start))) }()
 	for len(group) > 0 {
 		failed, ferr := -1, error(nil)
 		err := db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -211,6 +229,8 @@ func (db *DB) commit(group []*write) {
 			group = append(group[:failed:failed], group[failed+1:]...)
 			continue
 		}
+		db.commits.Add(1)
+		db.writes.Add(uint64(len(group)))
 		for _, w := range group {
 			w.errc <- err
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // buildBinary builds onestop once for the subprocess tests.
@@ -106,4 +115,104 @@ func keys(m map[string]int) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestKillNineUnderLoadLosesNothing drives simulated callers at `onestop serve`, kills it with
+// SIGKILL at a random moment, restarts it on the same data directory, and does that again and
+// again. Every reference any caller was told must be on record exactly once, no session may hold
+// two contacts, no caller may see a wrong screen, and the database must pass bbolt's check.
+func TestKillNineUnderLoadLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts subprocesses; skipped with -short")
+	}
+	const kills = 20
+	bin, data := buildBinary(t), t.TempDir()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	told := map[string]int{} // reference → round it was told in
+	var exp *expectations
+	var hops, errs int64
+	for round := 0; round < kills; round++ {
+		cmd, addr := startServe(t, bin, data)
+		l := newLoader("http://"+addr+"/ussd/africastalking", 12)
+		if exp == nil {
+			var err error
+			if exp, err = learn(context.Background(), l, locales.DefaultLimit); err != nil {
+				cmd.Process.Kill()
+				t.Fatal(err)
+			}
+		}
+		l.exp = exp
+		ctx, cancel := context.WithCancel(context.Background())
+		killAt := time.Duration(50+rng.IntN(600)) * time.Millisecond
+		killed := make(chan struct{})
+		go func() {
+			time.Sleep(killAt)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			cancel() // hops still in flight fail now rather than at their timeout
+			close(killed)
+		}()
+		res := &loadResult{}
+		measure(ctx, l, time.Minute, res, io.Discard, "crash")
+		<-killed
+		if res.WrongScreens != 0 {
+			t.Fatalf("round %d: %d wrong screens", round, res.WrongScreens)
+		}
+		hops, errs = hops+res.Hops, errs+res.Errors
+		l.refs.Range(func(k, _ any) bool {
+			if r, dup := told[k.(string)]; dup {
+				t.Errorf("reference %s told in rounds %d and %d", k, r, round)
+			}
+			told[k.(string)] = round
+			return true
+		})
+	}
+	t.Logf("%d kills, %d hops, %d failed at a kill, %d references told", kills, hops, errs, len(told))
+	if len(told) < kills {
+		t.Fatalf("only %d references told in %d rounds: the load did not reach the closing screens", len(told), kills)
+	}
+
+	// The file opens clean and passes bbolt's consistency check.
+	db, err := store.Open(filepath.Join(data, "onestop.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	// Every reference told is on record, once; no session recorded two contacts.
+	db, box, err := openStore(Config{Data: data}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	all, err := casebook.New(db, box).List(casebook.Filter{Limit: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, sessions := map[string]int{}, map[string]int{}
+	for _, c := range all {
+		refs[c.Ref]++
+		sessions[c.Provider+":"+c.SessionID]++
+	}
+	for ref, round := range told {
+		if refs[ref] != 1 {
+			t.Errorf("reference %s told in round %d is on record %d times", ref, round, refs[ref])
+		}
+	}
+	for s, n := range sessions {
+		if n != 1 {
+			t.Errorf("session %s recorded %d contacts", s, n)
+		}
+	}
+	if len(all) < len(told) {
+		t.Errorf("%d contacts on record, %d references told", len(all), len(told))
+	}
 }

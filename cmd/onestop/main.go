@@ -64,7 +64,8 @@ Usage:
   onestop user add|list|disable                          console users
   onestop audit verify                                   check the audit log's hash chain
   onestop purge [--days 90]                              delete closed records past retention
-  onestop load [--callers 50] [--duration 30s]           drive simulated callers at a loopback server
+  onestop load [--callers 50] [--duration 30s] [--baseline]
+                                                         drive simulated callers at a loopback server
 
 Run 'onestop COMMAND -h' for a command's flags. Configuration is also read from the
 environment (see README.md).

@@ -80,10 +80,19 @@ func Write(c *fiber.Ctx, reply flows.Reply) error {
 	return c.SendString(prefix + reply.Text)
 }
 
+// isForm reports whether ct is a form's media type. The aggregator sends exactly that on every
+// hop, which is answered without parsing; anything else (parameters, another case) is parsed.
+func isForm(ct string) bool {
+	if ct == fiber.MIMEApplicationForm {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == fiber.MIMEApplicationForm
+}
+
 // parse reads a hop's form into a Turn, copying every value out of Fiber's reused buffers.
 func parse(c *fiber.Ctx) (flows.Turn, error) {
-	ct := c.Get(fiber.HeaderContentType)
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != fiber.MIMEApplicationForm {
+	if !isForm(c.Get(fiber.HeaderContentType)) {
 		return flows.Turn{}, fiber.NewError(fiber.StatusUnsupportedMediaType, "content type must be application/x-www-form-urlencoded")
 	}
 	if len(c.Body()) > MaxHopBody {

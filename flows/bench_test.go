@@ -1,0 +1,127 @@
+package flows_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop/flows"
+	"github.com/onestop-helpline/onestop/session"
+)
+
+// cpuPerOp reports the process's CPU time (user and system) per operation. Hops wait for a
+// group commit's fsync, so ns/op measures the disk; CPU per hop is what bounds throughput on a
+// machine whose cores are the limit, and it is steadier on a shared one.
+func cpuPerOp(b *testing.B) func() {
+	var before syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	return func() {
+		var after syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+		ns := func(r syscall.Rusage) int64 { return r.Utime.Nano() + r.Stime.Nano() }
+		b.ReportMetric(float64(ns(after)-ns(before))/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchmarkStepParallel is one hop of many callers at once, as the gateway sees them: sessions
+// walking the urgent path (which records a contact twice) and the information path (which records
+// one and pages), in four languages, their writes sharing group commits.
+func BenchmarkStepParallel(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	callers := []string{bdCaller, inCaller, psCaller, usCaller}
+	paths := [][]string{{"", "1", "1*1", "1*1*1", "1*1*1*1"}, {"", "4", "4*1", "4*1*98", "4*1*98*0"}}
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	defer cpuPerOp(b)()
+	before := f.db.Stats()
+	defer func() {
+		after := f.db.Stats()
+		if n := after.Commits - before.Commits; n > 0 {
+			b.ReportMetric(float64(after.Writes-before.Writes)/float64(n), "writes/commit")
+			b.ReportMetric(float64(after.CommitTime-before.CommitTime)/float64(after.Writes-before.Writes)/1e3, "commit-µs/write")
+		}
+	}()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var id string
+		var caller string
+		var path []string
+		hop := 0
+		for pb.Next() {
+			if hop == 0 {
+				n := next.Add(1)
+				id, caller, path = fmt.Sprintf("p%d", n), callers[n%4], paths[(n/4)%2]
+			}
+			r, err := f.engine.Step(ctx, flows.Turn{Provider: "africastalking", SessionID: id, Caller: caller, Text: path[hop]})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if hop++; hop == len(path) || r.End {
+				hop = 0
+			}
+		}
+	})
+}
+
+// expireSessions stores n sessions that expired a second ago, as many hops would have left them.
+func expireSessions(tb testing.TB, f *fixture, n int) {
+	tb.Helper()
+	now := f.clock.Now()
+	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		for i := 0; i < n; i++ {
+			s := &session.Session{Key: fmt.Sprintf("africastalking:s%06d", i), CallerHash: []byte{1}, Lang: "bn",
+				Country: "BD", Provider: "africastalking", State: "menu", Reply: "x", Created: now, Updated: now,
+				Expires: now.Add(-time.Second)}
+			if err := session.Put(tx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func sessionCount(f *fixture) (n int) {
+	f.db.View(func(tx *bbolt.Tx) error { n = session.Count(tx); return nil })
+	return n
+}
+
+// TestSweepDeletesEveryExpiredSessionInSteps sweeps more sessions than one step reads, while a
+// live session stays.
+func TestSweepDeletesEveryExpiredSessionInSteps(t *testing.T) {
+	f := newFixture(t)
+	expireSessions(t, f, 5000)
+	f.hop("live", bdCaller, "")
+	n, err := f.engine.Sweep(context.Background())
+	if err != nil || n != 5000 {
+		t.Fatalf("swept %d, %v", n, err)
+	}
+	if left := sessionCount(f); left != 1 {
+		t.Fatalf("%d sessions left, want the live one", left)
+	}
+	if r := f.hop("live", bdCaller, "4"); r.End {
+		t.Fatalf("the live session was swept: %q", r.Text)
+	}
+}
+
+// BenchmarkSweep sweeps 20,000 expired sessions: a wave's worth.
+func BenchmarkSweep(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := newFixture(b)
+		expireSessions(b, f, 20000)
+		b.StartTimer()
+		if n, err := f.engine.Sweep(context.Background()); err != nil || n != 20000 {
+			b.Fatalf("swept %d, %v", n, err)
+		}
+	}
+}

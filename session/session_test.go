@@ -1,0 +1,318 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/session"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+func openDB(tb testing.TB) *store.DB {
+	tb.Helper()
+	db, err := store.Open(filepath.Join(tb.TempDir(), "onestop.db"), time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// typical is a session midway through a Safe Contact Plan.
+func typical(key string) *session.Session {
+	now := time.Unix(0, 1_795_000_000_123_456_789)
+	return &session.Session{
+		Key: key, CallerHash: bytes.Repeat([]byte{7}, 32), Country: "BD", Lang: onestop.Bengali,
+		Provider: "africastalking", Network: "47001", State: "when", TypedLen: 3,
+		TypedHash: bytes.Repeat([]byte{9}, 32), Reply: "কখন নিরাপদ?\n1 এখন\n2 সকাল 8-12\n3 দুপুর 12-5\n4 সন্ধ্যা 5-9\n99 পিছনে\n0 বের হোন",
+		ContactID: 42, Urgency: onestop.Urgent, MayCall: true, Created: now, Updated: now, Expires: now.Add(5 * time.Minute),
+	}
+}
+
+func put(t *testing.T, db *store.DB, s *session.Session) {
+	t.Helper()
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return session.Put(tx, s) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, db *store.DB, key string) (s *session.Session, err error) {
+	t.Helper()
+	db.View(func(tx *bbolt.Tx) error {
+		s, err = session.Get(tx, key)
+		return nil
+	})
+	return s, err
+}
+
+func TestSessionsSurviveTheirRecord(t *testing.T) {
+	db := openDB(t)
+	withNumber := typical("africastalking:b")
+	withNumber.OtherNumber, withNumber.Window, withNumber.End = []byte("sealed"), onestop.Evening, true
+	hinted := typical("africastalking:c")
+	hinted.Hint, hinted.Invalid, hinted.Page, hinted.Topic = "invalid", 2, 3, 6
+	tests := []struct {
+		name string
+		s    *session.Session
+	}{
+		{"typical", typical("africastalking:a")},
+		{"another number and a window", withNumber},
+		{"a hint on a later page", hinted},
+		{"first screen", &session.Session{Key: "africastalking:d", CallerHash: []byte{1}, Lang: onestop.English, State: "menu", Expires: time.Unix(0, 1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			put(t, db, tt.s)
+			got, err := get(t, db, tt.s.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.s) {
+				t.Fatalf("read back\n%+v\nwant\n%+v", got, tt.s)
+			}
+		})
+	}
+	if s, err := get(t, db, "africastalking:none"); s != nil || err != nil {
+		t.Fatalf("missing session: %v, %v", s, err)
+	}
+}
+
+// TestEveryFieldSurvives sets every field of a Session to something other than its zero value
+// and reads it back: a field added to Session but not to the record's encoding fails here.
+func TestEveryFieldSurvives(t *testing.T) {
+	db := openDB(t)
+	s := &session.Session{}
+	v := reflect.ValueOf(s).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(fmt.Sprintf("v%d", i))
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(-i - 1000))
+		case reflect.Uint64:
+			f.SetUint(uint64(i) << 40)
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			f.SetBytes([]byte{byte(i), 0, 255})
+		case reflect.Struct:
+			f.Set(reflect.ValueOf(time.Unix(0, int64(i)*1e15+123)))
+		default:
+			t.Fatalf("field %s: kind %s not covered by this test", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	put(t, db, s)
+	got, err := get(t, db, s.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gv := reflect.ValueOf(got).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if !reflect.DeepEqual(gv.Field(i).Interface(), v.Field(i).Interface()) {
+			t.Errorf("field %s: read back %v, wrote %v", v.Type().Field(i).Name, gv.Field(i), v.Field(i))
+		}
+	}
+}
+
+// TestJSONRecordsAreStillRead reads sessions written before the binary format, as they were
+// written: the expiry, then the session as JSON.
+func TestJSONRecordsAreStillRead(t *testing.T) {
+	db := openDB(t)
+	old := typical("africastalking:old")
+	old.OtherNumber, old.Window = []byte("sealed"), onestop.Morning
+	body, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := binary.BigEndian.AppendUint64(nil, uint64(old.Expires.UnixNano()))
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		return tx.Bucket(store.Sessions).Put([]byte(old.Key), append(v, body...))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := get(t, db, old.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Created.Equal(old.Created) || !got.Updated.Equal(old.Updated) || !got.Expires.Equal(old.Expires) {
+		t.Fatalf("times: %v %v %v", got.Created, got.Updated, got.Expires)
+	}
+	got.Created, got.Updated = old.Created, old.Updated
+	if !reflect.DeepEqual(got, old) {
+		t.Fatalf("read back\n%+v\nwant\n%+v", got, old)
+	}
+	// Written again, it is in the binary format and still the same.
+	put(t, db, got)
+	again, err := get(t, db, old.Key)
+	if err != nil || !reflect.DeepEqual(again, old) {
+		t.Fatalf("rewritten: %+v, %v", again, err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if rec := tx.Bucket(store.Sessions).Get([]byte(old.Key)); rec[8] != 1 {
+			t.Errorf("rewritten record starts %q", rec[8:9])
+		}
+		return nil
+	})
+}
+
+func TestBrokenRecordsAreErrorsNotPanics(t *testing.T) {
+	db := openDB(t)
+	good := typical("k")
+	var whole []byte
+	put(t, db, good)
+	db.View(func(tx *bbolt.Tx) error {
+		whole = bytes.Clone(tx.Bucket(store.Sessions).Get([]byte("k")))
+		return nil
+	})
+	tests := map[string][]byte{
+		"empty":          {},
+		"expiry only":    whole[:8],
+		"unknown format": append(bytes.Clone(whole[:8]), 9, 1, 2),
+		"truncated":      whole[:len(whole)-3],
+		"cut in a field": whole[:20],
+		"bad json":       append(bytes.Clone(whole[:8]), []byte("{\"ch\":")...),
+		"huge length":    append(bytes.Clone(whole[:9]), 0xff, 0xff, 0xff, 0xff, 0x0f),
+	}
+	for name, rec := range tests {
+		t.Run(name, func(t *testing.T) {
+			if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+				return tx.Bucket(store.Sessions).Put([]byte("bad"), rec)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if s, err := get(t, db, "bad"); err == nil {
+				t.Fatalf("read %+v from a broken record", s)
+			}
+		})
+	}
+}
+
+func TestExpiredReadsOnlyTheExpiry(t *testing.T) {
+	db := openDB(t)
+	now := time.Unix(0, 1_795_000_000_000_000_000)
+	for i, d := range []time.Duration{-time.Minute, -time.Second, time.Second, time.Hour} {
+		s := typical(fmt.Sprintf("k%d", i))
+		s.Expires = now.Add(d)
+		put(t, db, s)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if got := session.Expired(tx, now, 10); !reflect.DeepEqual(got, []string{"k0", "k1"}) {
+			t.Errorf("expired: %q", got)
+		}
+		if got := session.Expired(tx, now, 1); len(got) != 1 {
+			t.Errorf("at most one: %q", got)
+		}
+		if n := session.Count(tx); n != 4 {
+			t.Errorf("count %d", n)
+		}
+		return nil
+	})
+}
+
+// TestExpiredFromWalksInSteps sweeps in steps of every size and finds each expired session once.
+func TestExpiredFromWalksInSteps(t *testing.T) {
+	db := openDB(t)
+	now := time.Unix(0, 1_795_000_000_000_000_000)
+	want := map[string]bool{}
+	for i := 0; i < 50; i++ {
+		s := typical(fmt.Sprintf("k%03d", i))
+		s.Expires = now.Add(time.Minute)
+		if i%3 != 0 {
+			s.Expires = now.Add(-time.Minute)
+			want[s.Key] = true
+		}
+		put(t, db, s)
+	}
+	tests := []struct{ max, scan int }{{1, -1}, {5, 7}, {100, 1}, {100, 3}, {7, 100}, {1000, -1}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("max %d scan %d", tt.max, tt.scan), func(t *testing.T) {
+			got := map[string]bool{}
+			from, steps := "", 0
+			db.View(func(tx *bbolt.Tx) error {
+				for {
+					keys, next := session.ExpiredFrom(tx, from, now, tt.max, tt.scan)
+					if len(keys) > tt.max {
+						t.Fatalf("%d keys, max %d", len(keys), tt.max)
+					}
+					for _, k := range keys {
+						if got[k] {
+							t.Fatalf("%s found twice", k)
+						}
+						got[k] = true
+					}
+					if steps++; next == "" || steps > 1000 {
+						return nil
+					}
+					from = next
+				}
+			})
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("found %d expired sessions, want %d", len(got), len(want))
+			}
+		})
+	}
+}
+
+// BenchmarkPut is one session write inside a transaction: the part of a hop that runs in the
+// group commit, where every writer waits for it.
+func BenchmarkPut(b *testing.B) {
+	db := openDB(b)
+	s := typical("")
+	b.ReportAllocs()
+	err := db.Bolt().Update(func(tx *bbolt.Tx) error {
+		for i := 0; i < b.N; i++ {
+			s.Key = fmt.Sprintf("africastalking:ATUid_%d", i%1000)
+			if err := session.Put(tx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkGet is one session read: what every hop does before anything else.
+func BenchmarkGet(b *testing.B) {
+	db := openDB(b)
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		for i := 0; i < 1000; i++ {
+			if err := session.Put(tx, typical(fmt.Sprintf("africastalking:ATUid_%d", i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("africastalking:ATUid_%d", i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	err := db.View(func(tx *bbolt.Tx) error {
+		for i := 0; i < b.N; i++ {
+			s, err := session.Get(tx, keys[i%len(keys)])
+			if err != nil || s == nil {
+				return fmt.Errorf("get: %v %v", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
