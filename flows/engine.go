@@ -40,6 +40,9 @@ type Config struct {
 	Recorded func(tx *bbolt.Tx, before, after *onestop.Contact) error
 }
 
+// EndedTTL is how long a session that has ended is kept, for a retry of its last hop.
+const EndedTTL = time.Minute
+
 // DefaultTTL is how long an idle session is kept.
 const DefaultTTL = 5 * time.Minute
 

@@ -524,3 +524,20 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 		t.Fatal("a contact was recorded although its hook failed")
 	}
 }
+
+func TestEndedSessionsAreKeptOnlyForARetryOfTheirLastHop(t *testing.T) {
+	f := newFixture(t)
+	end := last(f.walk("done", bdCaller, "1", "1", "1", "1"))
+	f.walk("open", bdCaller, "4")
+	f.clock.Add(30 * time.Second)
+	if r := f.hop("done", bdCaller, "1*1*1*1"); r != end {
+		t.Fatalf("retry of the last hop within the minute: %+v", r)
+	}
+	f.clock.Add(flows.EndedTTL)
+	if n, err := f.engine.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want only the ended session", n, err)
+	}
+	if r := f.hop("open", bdCaller, "4*1"); r.End {
+		t.Fatalf("an open session was swept with the ended one: %+v", r)
+	}
+}

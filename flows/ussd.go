@@ -352,6 +352,11 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 	s.TypedLen, s.TypedHash = len(t.Text), st.e.box.Hash(t.Text)
 	s.Reply, s.End = reply.Text, reply.End
 	s.Updated, s.Expires = st.now, st.now.Add(st.e.cfg.TTL)
+	if reply.End {
+		// An ended session is kept only for a retry of its last hop, which an aggregator makes
+		// within seconds; ended sessions were most of the store.
+		s.Expires = st.now.Add(min(st.e.cfg.TTL, EndedTTL))
+	}
 
 	saved := *s // each run of the write starts again from here
 	base := st.baseContact()
