@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.etcd.io/bbolt"
@@ -18,8 +19,32 @@ import (
 	"github.com/onestop-helpline/onestop/store"
 )
 
+// syncBuffer is a log buffer the server's goroutines write while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
 // runMainLogging starts the real gateway on data with its log in buf.
-func runMainLogging(t *testing.T, data string, buf *bytes.Buffer) *Main {
+func runMainLogging(t *testing.T, data string, buf *syncBuffer) *Main {
 	t.Helper()
 	m := NewMain()
 	m.Config = DefaultConfig()
@@ -37,7 +62,7 @@ func runMainLogging(t *testing.T, data string, buf *bytes.Buffer) *Main {
 
 func TestServeCreatesTheFirstAdminOnce(t *testing.T) {
 	data := t.TempDir()
-	var log bytes.Buffer
+	var log syncBuffer
 	m := runMainLogging(t, data, &log)
 	path := filepath.Join(data, "console-admin-password")
 	if !strings.Contains(log.String(), "file="+path) {

@@ -688,8 +688,9 @@ func driveBaseline(ctx context.Context, cfg loadConfig, sessions int64, stderr i
 func measure(ctx context.Context, l *loader, d time.Duration, res *loadResult, stderr io.Writer, name string) {
 	start := time.Now()
 	l.deadline = start.Add(d)
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
@@ -705,6 +706,7 @@ func measure(ctx context.Context, l *loader, d time.Duration, res *loadResult, s
 	}()
 	l.run(ctx)
 	close(done)
+	<-stopped // the progress line is written by then, so the summary never interleaves with it
 	// Idle keep-alive connections would hold a server's graceful shutdown until they time out.
 	l.client.CloseIdleConnections()
 	elapsed := time.Since(start)
