@@ -72,20 +72,9 @@ func (h *SMSHandler) Inbound(c *fiber.Ctx) error {
 		Provider: Provider, ID: get("id"), From: number(c, "from", get("from")), To: get("to"),
 		Text: string(c.Request().PostArgs().Peek("text")), Network: get("networkCode"),
 	}
-	if in.ID == "" || in.From == "" {
-		h.g.Metrics.Observe(Provider+"-sms", "rejected", start)
-		return onestop.Errorf(onestop.EINVALID, "missing id or from")
-	}
-	reply, err := h.sms.Receive(c.UserContext(), in)
-	if err != nil {
-		h.g.Metrics.Observe(Provider+"-sms", "failed", start)
+	if err := h.g.ReceiveSMS(c.UserContext(), h.sms, in, start, "missing id or from"); err != nil {
 		return err
 	}
-	outcome := "ok"
-	if reply.Duplicate {
-		outcome = "duplicate"
-	}
-	h.g.Metrics.Observe(Provider+"-sms", outcome, start)
 	c.Status(fiber.StatusOK)
 	return nil
 }

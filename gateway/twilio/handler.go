@@ -147,20 +147,9 @@ func (h *Handler) Inbound(c *fiber.Ctx) error {
 		Provider: Provider, ID: strings.TrimSpace(params.Get("MessageSid")), From: strings.TrimSpace(params.Get("From")),
 		To: strings.TrimSpace(params.Get("To")), Text: params.Get("Body"),
 	}
-	if in.ID == "" || in.From == "" {
-		h.g.Metrics.Observe(Provider+"-sms", "rejected", start)
-		return onestop.Errorf(onestop.EINVALID, "missing MessageSid or From")
-	}
-	reply, err := h.sms.Receive(c.UserContext(), in)
-	if err != nil {
-		h.g.Metrics.Observe(Provider+"-sms", "failed", start)
+	if err := h.g.ReceiveSMS(c.UserContext(), h.sms, in, start, "missing MessageSid or From"); err != nil {
 		return err
 	}
-	outcome := "ok"
-	if reply.Duplicate {
-		outcome = "duplicate"
-	}
-	h.g.Metrics.Observe(Provider+"-sms", outcome, start)
 	c.Set(fiber.HeaderContentType, "text/xml; charset=utf-8")
 	return c.SendString(emptyTwiML)
 }
