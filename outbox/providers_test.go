@@ -139,13 +139,14 @@ func TestTwilioClient(t *testing.T) {
 }
 
 // flappingAT is an Africa's Talking stand-in that fails two requests in three (a 500, a 429) and
-// counts every message it accepted. Once paused it holds requests until the client gives up,
-// accepting nothing: the process is being stopped.
+// counts every message it accepted. Once it has accepted pauseAfter messages it pauses: it holds
+// requests until the client gives up, accepting nothing, while the process is being stopped.
 type flappingAT struct {
-	mu       sync.Mutex
-	n        int
-	accepted map[string]int
-	paused   bool
+	mu         sync.Mutex
+	n          int
+	accepted   map[string]int
+	pauseAfter int
+	paused     bool
 }
 
 func (p *flappingAT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -170,6 +171,7 @@ func (p *flappingAT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.accepted[r.PostForm.Get("message")]++
+	p.paused = p.pauseAfter > 0 && len(p.accepted) >= p.pauseAfter
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(201)
@@ -186,16 +188,18 @@ func (p *flappingAT) total() int {
 // in three, stops and reopens the bbolt file half way, and checks that every message reached the
 // provider exactly once.
 func TestFlappingProviderWithRestart(t *testing.T) {
+	const total = 24
 	f := newFixture(t, outbox.Config{Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, MaxAttempts: 50, Rate: 2000, Poll: 2 * time.Millisecond})
 	f.clock.Set(time.Time{})
 	f.db.Now = time.Now
-	p := &flappingAT{accepted: map[string]int{}}
+	// The provider pauses itself on accepting half, so no message is accepted while the first
+	// run is being stopped: one accepted then would be answered after the stop, and sent again.
+	p := &flappingAT{accepted: map[string]int{}, pauseAfter: total / 2}
 	srv := httptest.NewServer(p)
 	defer srv.Close()
 	sender := func() *outbox.ATSender {
 		return &outbox.ATSender{BaseURL: srv.URL, Username: "onestop", APIKey: "k", Client: srv.Client()}
 	}
-	const total = 24
 	for i := range total {
 		m := outbox.Message{Key: fmt.Sprint("m", i), Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder,
 			To: staffNumber, Text: fmt.Sprintf("message %02d", i), Provider: outbox.ATName}
@@ -216,15 +220,11 @@ func TestFlappingProviderWithRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run(func() bool {
-		if p.total() >= total/2 {
-			p.mu.Lock()
-			p.paused = true
-			p.mu.Unlock()
-			return true
-		}
-		return false
-	})
+	sent := func() int {
+		l, _ := f.ob.List(outbox.Filter{State: outbox.Sent})
+		return len(l)
+	}
+	run(func() bool { return sent() == total/2 })
 	// Restart: the file is closed and opened again, as after a deploy.
 	if err := f.db.Close(); err != nil {
 		t.Fatal(err)
@@ -232,12 +232,9 @@ func TestFlappingProviderWithRestart(t *testing.T) {
 	f.open()
 	f.db.Now = time.Now
 	p.mu.Lock()
-	p.paused = false
+	p.paused, p.pauseAfter = false, 0
 	p.mu.Unlock()
-	run(func() bool {
-		l, _ := f.ob.List(outbox.Filter{State: outbox.Sent})
-		return len(l) == total
-	})
+	run(func() bool { return sent() == total })
 
 	if p.total() != total {
 		t.Fatalf("provider took %d distinct messages of %d", p.total(), total)
