@@ -45,6 +45,9 @@ func (st *step) choose(code string) {
 }
 
 // write stores what this hop chose, inside the hop's transaction; it may run more than once.
+// writes reports whether the hop has anything of hers to write besides the session.
+func (a *areaHop) writes() bool { return a.hasOffered || a.chosen != "" }
+
 func (a *areaHop) write(tx *bbolt.Tx, callerHash []byte, key string) error {
 	if a.hasOffered {
 		if err := session.PutPicks(tx, callerHash, key, a.offered); err != nil {

@@ -91,6 +91,7 @@ func expireSessions(tb testing.TB, f *fixture, n int) {
 }
 
 func sessionCount(f *fixture) (n int) {
+	f.settle()
 	f.db.View(func(tx *bbolt.Tx) error { n = session.Count(tx); return nil })
 	return n
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // callers' local windows must not depend on the host's zone files
@@ -60,8 +61,25 @@ type Engine struct {
 	// more than the rest of the hop's work outside the store.
 	numbers *phone.Cache
 
-	seed  maphash.Seed
-	locks [512]sync.Mutex
+	seed   maphash.Seed
+	shards [512]shard
+}
+
+// shard serialises the hops of the sessions that hash to it, and holds their pending states.
+type shard struct {
+	hop sync.Mutex // held for a whole hop
+
+	mu sync.Mutex // guards pending; the store's writer takes it, so never wait on a write under it
+	// pending holds a session's state after a hop that recorded nothing, from the moment its
+	// reply is sent until its write is on disk. The session's next hop reads it from here, so she
+	// is not kept waiting for a commit that records nothing she was told of.
+	pending map[string]pendingState
+	seq     uint64
+}
+
+type pendingState struct {
+	s   session.Session
+	seq uint64
 }
 
 // numberCacheSize bounds the parsed numbers kept: more than the callers of any wave, a few MB.
@@ -82,8 +100,41 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 		numbers: phone.NewCache(numberCacheSize)}
 }
 
-func (e *Engine) lock(key string) *sync.Mutex {
-	return &e.locks[maphash.String(e.seed, key)%uint64(len(e.locks))]
+func (e *Engine) shard(key string) *shard {
+	return &e.shards[maphash.String(e.seed, key)%uint64(len(e.shards))]
+}
+
+// pendingSession returns the session's state awaiting its write, if any.
+func (sh *shard) pendingSession(key string) (*session.Session, bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	p, ok := sh.pending[key]
+	if !ok {
+		return nil, false
+	}
+	s := p.s
+	return &s, true
+}
+
+// hold records s as its session's state until the write numbered by the returned seq is on disk.
+func (sh *shard) hold(s *session.Session) uint64 {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.pending == nil {
+		sh.pending = map[string]pendingState{}
+	}
+	sh.seq++
+	sh.pending[s.Key] = pendingState{s: *s, seq: sh.seq}
+	return sh.seq
+}
+
+// release forgets key's pending state if it is still the one written as seq (0: whatever it is).
+func (sh *shard) release(key string, seq uint64) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if p, ok := sh.pending[key]; ok && (seq == 0 || p.seq == seq) {
+		delete(sh.pending, key)
+	}
 }
 
 func (e *Engine) limit(provider string) locales.Limit {
@@ -116,21 +167,23 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 		return Reply{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
 	}
 	key := t.Provider + ":" + t.SessionID
-	mu := e.lock(key)
-	mu.Lock()
-	defer mu.Unlock()
+	sh := e.shard(key)
+	sh.hop.Lock()
+	defer sh.hop.Unlock()
 
 	hash := e.box.Hash(num.E164)
-	var s *session.Session
+	s, held := sh.pendingSession(key)
 	var remembered onestop.Lang
-	if err := e.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		if s, err = session.Get(tx, key); s == nil && err == nil {
-			remembered = session.Lang(tx, hash)
+	if !held {
+		if err := e.db.View(func(tx *bbolt.Tx) error {
+			var err error
+			if s, err = session.Get(tx, key); s == nil && err == nil {
+				remembered = session.Lang(tx, hash)
+			}
+			return err
+		}); err != nil {
+			return e.over(locales.ForRegion(num.Region), num.Region), err
 		}
-		return err
-	}); err != nil {
-		return e.over(locales.ForRegion(num.Region), num.Region), err
 	}
 	now := e.db.Now()
 
@@ -146,7 +199,7 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 			Key: key, CallerHash: hash, Country: e.country(num.Region), Lang: lang,
 			Provider: t.Provider, Network: t.Network, State: stMenu, Created: now,
 		}
-		st := &step{e: e, s: s, turn: t, num: num, now: now}
+		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
 		return st.finish(ctx)
 	}
 	if now.After(s.Expires) || !bytes.Equal(s.CallerHash, hash) {
@@ -162,9 +215,36 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	if s.End || !ok {
 		return e.over(s.Lang, s.Country), nil
 	}
-	st := &step{e: e, s: s, turn: t, num: num, now: now}
+	before := *s
+	st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
 	st.handle(ctx, locales.Normalize(input))
+	if s.Invalid > before.Invalid && strings.Contains(input, "*") {
+		if r := st.replay(ctx, before, strings.Split(input, "*")); r != nil {
+			st = r
+		}
+	}
 	return st.finish(ctx)
+}
+
+// replay applies keys one at a time to the session as it was before this hop, and returns the
+// step of the last key, or nil if any earlier key would not have been a valid hop that records
+// nothing. It is for a text that extends what was written by more than one key: hops that record
+// nothing are answered before their state is on disk, so a crash can lose their state while the
+// aggregator, which sends everything she typed, carries on. Their keys are played again and she
+// gets the screen her last key leads to. (Her last key alone can hold a '*' too, so this is
+// tried only when the whole text is not a valid input.)
+func (st *step) replay(ctx context.Context, s session.Session, keys []string) *step {
+	for i, key := range keys {
+		r := &step{e: st.e, sh: st.sh, s: &s, turn: st.turn, num: st.num, now: st.now}
+		r.handle(ctx, locales.Normalize(key))
+		if i == len(keys)-1 {
+			return r
+		}
+		if s.Invalid > 0 || r.end != "" || r.contact != nil || r.saveLang || r.area.writes() {
+			return nil
+		}
+	}
+	return nil
 }
 
 // over is the kind ending for a hop that cannot go on: a neutral line and the helpline.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,8 +175,18 @@ func TestARetriedHopGetsTheSameReplyAndRecordsNothing(t *testing.T) {
 	}
 }
 
+// settle returns once every write queued so far is on disk, including the session states of
+// hops that recorded nothing, which are written without the caller waiting.
+func (f *fixture) settle() {
+	f.t.Helper()
+	if err := f.db.Update(context.Background(), func(*bbolt.Tx) error { return nil }); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // snapshot returns the contacts and sessions buckets as text, to compare before and after.
 func (f *fixture) snapshot() string {
+	f.settle()
 	var b strings.Builder
 	f.db.View(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{store.Contacts, store.Sessions, store.Prefs, store.Refs} {
@@ -391,6 +402,7 @@ func TestExpiredSessionsEndKindlyAndUnfinishedUrgentIsMarkedDropped(t *testing.T
 	if cs[1].Status != onestop.Dropped || cs[1].Urgency != onestop.Urgent || cs[1].Plan != nil {
 		t.Fatalf("dropped contact: %+v", cs[1])
 	}
+	f.settle()
 	f.db.View(func(tx *bbolt.Tx) error {
 		if n := session.Count(tx); n != 0 {
 			t.Errorf("%d sessions left after the sweep", n)
@@ -539,5 +551,111 @@ func TestEndedSessionsAreKeptOnlyForARetryOfTheirLastHop(t *testing.T) {
 	}
 	if r := f.hop("open", bdCaller, "4*1"); r.End {
 		t.Fatalf("an open session was swept with the ended one: %+v", r)
+	}
+}
+
+// TestOnlyHopsThatRecordWaitForTheDisk holds the store's only writer and walks a session: the
+// screens that record nothing (the first screen, the language menu, back) are answered at once
+// and each hop sees the one before it; choosing urgent, which records her contact, is answered
+// only once the writer has committed it, with everything before it.
+func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
+	f := newFixture(t)
+	held, release := make(chan struct{}), make(chan struct{})
+	go f.db.Update(context.Background(), func(*bbolt.Tx) error {
+		close(held)
+		<-release
+		return nil
+	})
+	<-held
+
+	answered := make(chan []flows.Reply)
+	go func() {
+		var rs []flows.Reply
+		for _, text := range []string{"", "5", "5*99", "5*99"} {
+			r, err := f.engine.Step(context.Background(), flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
+				SessionID: "s", Caller: bdCaller, Text: text})
+			if err != nil {
+				t.Error(err)
+			}
+			rs = append(rs, r)
+		}
+		answered <- rs
+	}()
+	var rs []flows.Reply
+	select {
+	case rs = <-answered:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("hops that record nothing waited for the held writer")
+	}
+	first := rs[0]
+	if lang := rs[1]; lang.End || lang.Text == first.Text {
+		t.Fatalf("language menu while the writer is held: %+v", lang)
+	}
+	if back := rs[2]; back != first {
+		t.Fatalf("back from the language menu: %+v, want the first screen", back)
+	}
+	if retry := rs[3]; retry != first {
+		t.Fatalf("a retry of a hop not yet on disk: %+v", retry)
+	}
+
+	var released atomic.Bool
+	urgent := make(chan flows.Reply)
+	go func() { urgent <- f.hop("s", bdCaller, "5*99*1") }()
+	select {
+	case r := <-urgent:
+		t.Fatalf("urgent was answered before it was on disk: %+v", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	released.Store(true)
+	close(release)
+	if r := <-urgent; r.End || !released.Load() {
+		t.Fatalf("urgent: %+v", r)
+	}
+	if cs := f.contacts(); len(cs) != 1 || cs[0].Urgency != onestop.Urgent {
+		t.Fatalf("contacts after urgent: %+v", cs)
+	}
+	// The hops held in memory reached the file too, in order: a new engine on the same store,
+	// as after a restart, carries on from the last of them.
+	f.settle()
+	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
+	dir, _ := directory.Embedded()
+	restarted := flows.New(f.db, f.cases, box, dir, flows.Config{})
+	r, err := restarted.Step(context.Background(), flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
+		SessionID: "s", Caller: bdCaller, Text: "5*99*1*1"})
+	if err != nil || r.End || r.Text == first.Text {
+		t.Fatalf("after a restart: %+v, %v", r, err)
+	}
+}
+
+// TestKeysOfHopsLostInACrashArePlayedAgain: a hop that records nothing is answered before its
+// state is on disk, so a crash can lose it while her session goes on at the aggregator, which
+// sends everything she typed. Her next hop plays the lost keys again and she sees the screen she
+// expects; a key that would have recorded something is never played again, since its hop would
+// have been on disk.
+func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
+	f := newFixture(t)
+	want := f.walk("reference", bdCaller, "1", "1", "1", "1")
+	f.walk("s", bdCaller, "1") // urgent, on disk; her next hop, "1*1", is lost
+	if r := f.hop("s", bdCaller, "1*1*1"); r != want[3] {
+		t.Fatalf("after a lost hop: %+v, want %+v", r, want[3])
+	}
+	end := f.hop("s", bdCaller, "1*1*1*1")
+	cs := f.contacts()
+	if len(cs) != 2 || cs[0].Plan == nil || cs[0].Urgency != onestop.Urgent || !end.End || !strings.Contains(end.Text, cs[0].Ref) {
+		t.Fatalf("plan after a lost hop: %+v, contacts %+v", end, cs)
+	}
+
+	hint := locales.Text(onestop.Bengali, locales.Invalid)
+	f.hop("n", bdCaller, "")
+	if r := f.hop("n", bdCaller, "1*1"); r.End || !strings.HasPrefix(r.Text, hint) {
+		t.Fatalf("keys whose first would have recorded: %+v, want the hint", r)
+	}
+	f.hop("m", bdCaller, "")
+	if r := f.hop("m", bdCaller, "7*5"); r.End || !strings.HasPrefix(r.Text, hint) {
+		t.Fatalf("keys whose first is invalid: %+v, want the hint", r)
+	}
+	if n := len(f.contacts()); n != 2 {
+		t.Fatalf("%d contacts, want 2: a key played again recorded something", n)
 	}
 }

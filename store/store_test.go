@@ -125,6 +125,76 @@ func TestAFailingWriteDoesNotTakeItsGroupDown(t *testing.T) {
 	})
 }
 
+// Submitted writes are committed in the order queued: an Update queued after them returns only
+// once they are on disk and each has been told so. A failing one is told its error and the rest
+// go on.
+func TestSubmittedWritesCommitInOrderBeforeLaterUpdates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	db := open(t, path)
+	const n = 300 // more than one group holds
+	var mu sync.Mutex
+	var told []int
+	for i := range n {
+		err := db.Submit(context.Background(), func(tx *bbolt.Tx) error {
+			b := tx.Bucket(store.Sessions)
+			if i%100 == 42 {
+				return errors.New("refused")
+			}
+			// Each write sees its predecessor's value: they run in the order queued.
+			if prev := b.Get([]byte("last")); i > 0 && (prev == nil || string(prev) != fmt.Sprint(i-1-boolInt(i%100 == 43))) {
+				return fmt.Errorf("write %d ran after %q", i, prev)
+			}
+			return b.Put([]byte("last"), []byte(fmt.Sprint(i)))
+		}, func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if (err != nil) != (i%100 == 42) {
+				t.Errorf("write %d told %v", i, err)
+			}
+			if err == nil {
+				told = append(told, i)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(told) != n-3 {
+		t.Errorf("%d of %d committed writes told before a later Update returned", len(told), n-3)
+	}
+	for i := 1; i < len(told); i++ {
+		if told[i] <= told[i-1] {
+			t.Fatalf("committed writes told out of order: %v", told)
+		}
+	}
+	mu.Unlock()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Submit(context.Background(), func(*bbolt.Tx) error { return nil }, func(error) { t.Error("done called after Close") }); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Submit after Close: %v", err)
+	}
+	db = open(t, path)
+	defer db.Close()
+	db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(store.Sessions).Get([]byte("last")); string(v) != fmt.Sprint(n-1) {
+			t.Errorf("after reopen the last write is %q, want %d", v, n-1)
+		}
+		return nil
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func TestUpdateAfterCloseIsRefused(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "onestop.db"))
 	if err := db.Close(); err != nil {
