@@ -51,7 +51,6 @@ func (f *fixture) remembered(caller string) string {
 	f.t.Helper()
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	var code string
-	f.settle()
 	f.db.View(func(tx *bbolt.Tx) error {
 		code = session.Area(tx, box.Hash(caller))
 		return nil

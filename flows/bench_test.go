@@ -91,26 +91,29 @@ func expireSessions(tb testing.TB, f *fixture, n int) {
 }
 
 func sessionCount(f *fixture) (n int) {
-	f.settle()
 	f.db.View(func(tx *bbolt.Tx) error { n = session.Count(tx); return nil })
 	return n
 }
 
-// TestSweepDeletesEveryExpiredSessionInSteps sweeps more sessions than one step reads, while a
-// live session stays.
+// TestSweepDeletesEveryExpiredSessionInSteps sweeps more sessions than one step reads, while
+// two live sessions stay: one in the store, one that has recorded nothing yet, in memory.
 func TestSweepDeletesEveryExpiredSessionInSteps(t *testing.T) {
 	f := newFixture(t)
 	expireSessions(t, f, 5000)
-	f.hop("live", bdCaller, "")
+	f.walk("stored", bdCaller, "4")
+	f.hop("kept", bdCaller, "")
 	n, err := f.engine.Sweep(context.Background())
 	if err != nil || n != 5000 {
 		t.Fatalf("swept %d, %v", n, err)
 	}
-	if left := sessionCount(f); left != 1 {
-		t.Fatalf("%d sessions left, want the live one", left)
+	if stored, kept := sessionCount(f), f.engine.Live(); stored != 1 || kept != 1 {
+		t.Fatalf("%d sessions left in the store and %d in memory, want the live ones", stored, kept)
 	}
-	if r := f.hop("live", bdCaller, "4"); r.End {
-		t.Fatalf("the live session was swept: %q", r.Text)
+	if r := f.hop("stored", bdCaller, "4*1"); r.End {
+		t.Fatalf("the stored session was swept: %q", r.Text)
+	}
+	if r := f.hop("kept", bdCaller, "4"); r.End {
+		t.Fatalf("the session in memory was swept: %q", r.Text)
 	}
 }
 

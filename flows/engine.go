@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // callers' local windows must not depend on the host's zone files
 
@@ -33,6 +34,11 @@ type Config struct {
 	// the service runs in.
 	DefaultCountry string
 	Log            *slog.Logger
+
+	// MaxLive bounds the sessions kept in memory between hops that record nothing (0:
+	// DefaultMaxLive, below 0: none). Past it, such hops write their session to the store and
+	// wait for it like any other, so a flood of sessions costs disk and time, not memory.
+	MaxLive int
 
 	// Recorded, when set, is called inside the write that creates or changes a contact, with
 	// the contact as it was before the hop (nil for a new one) and as it is now. Alerts and
@@ -63,24 +69,24 @@ type Engine struct {
 
 	seed   maphash.Seed
 	shards [512]shard
+	live   atomic.Int64 // sessions held in memory, in all shards
 }
 
-// shard serialises the hops of the sessions that hash to it, and holds their pending states.
+// shard serialises the hops of the sessions that hash to it, and keeps those of them that live
+// only in memory.
 type shard struct {
 	hop sync.Mutex // held for a whole hop
 
-	mu sync.Mutex // guards pending; the store's writer takes it, so never wait on a write under it
-	// pending holds a session's state after a hop that recorded nothing, from the moment its
-	// reply is sent until its write is on disk. The session's next hop reads it from here, so she
-	// is not kept waiting for a commit that records nothing she was told of.
-	pending map[string]pendingState
-	seq     uint64
+	mu sync.Mutex // guards live; the store's writer takes it, so never wait on a write under it
+	// live holds the encoded state of sessions whose last hop recorded nothing: the first screen,
+	// a page turn, a step of the plan before she confirms it. Such a hop tells her nothing was
+	// recorded, so it need not wait for the disk, and it is not written at all: the session is
+	// written with the next hop that records something, and is forgotten here then.
+	live map[string][]byte
 }
 
-type pendingState struct {
-	s   session.Session
-	seq uint64
-}
+// DefaultMaxLive bounds the sessions kept in memory: about 50 MB of them.
+const DefaultMaxLive = 100_000
 
 // numberCacheSize bounds the parsed numbers kept: more than the callers of any wave, a few MB.
 const numberCacheSize = 1 << 15
@@ -96,6 +102,9 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.MaxLive == 0 {
+		cfg.MaxLive = DefaultMaxLive
+	}
 	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed(),
 		numbers: phone.NewCache(numberCacheSize)}
 }
@@ -104,38 +113,109 @@ func (e *Engine) shard(key string) *shard {
 	return &e.shards[maphash.String(e.seed, key)%uint64(len(e.shards))]
 }
 
-// pendingSession returns the session's state awaiting its write, if any.
-func (sh *shard) pendingSession(key string) (*session.Session, bool) {
+// get returns the session key lives in memory, if it does.
+func (sh *shard) get(key string) (*session.Session, bool, error) {
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	p, ok := sh.pending[key]
+	v, ok := sh.live[key]
+	sh.mu.Unlock()
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
-	s := p.s
-	return &s, true
+	s, err := session.Decode(key, v)
+	return s, true, err
 }
 
-// hold records s as its session's state until the write numbered by the returned seq is on disk.
-func (sh *shard) hold(s *session.Session) uint64 {
+// keep holds s in memory, unless MaxLive sessions are held already. It reports whether it did.
+func (e *Engine) keep(sh *shard, s *session.Session) bool {
+	v := session.Encode(s)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.pending == nil {
-		sh.pending = map[string]pendingState{}
+	if _, ok := sh.live[s.Key]; !ok {
+		if e.live.Load() >= int64(e.cfg.MaxLive) {
+			return false
+		}
+		e.live.Add(1)
 	}
-	sh.seq++
-	sh.pending[s.Key] = pendingState{s: *s, seq: sh.seq}
-	return sh.seq
+	if sh.live == nil {
+		sh.live = map[string][]byte{}
+	}
+	sh.live[s.Key] = v
+	return true
 }
 
-// release forgets key's pending state if it is still the one written as seq (0: whatever it is).
-func (sh *shard) release(key string, seq uint64) {
+// forget drops key from memory: its session is in the store now, or gone. Only a record that
+// is still v is dropped when v is given.
+func (e *Engine) forget(sh *shard, key string, v []byte) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if p, ok := sh.pending[key]; ok && (seq == 0 || p.seq == seq) {
-		delete(sh.pending, key)
+	if cur, ok := sh.live[key]; ok && (v == nil || &cur[0] == &v[0]) {
+		delete(sh.live, key)
+		e.live.Add(-1)
 	}
 }
+
+func (sh *shard) has(key string) bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	_, ok := sh.live[key]
+	return ok
+}
+
+// expire drops the sessions in memory that expired before now, adding their keys to expired.
+func (e *Engine) expire(sh *shard, now time.Time, expired map[string]bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for k, v := range sh.live {
+		if now.After(session.ExpiresAt(v)) {
+			delete(sh.live, k)
+			e.live.Add(-1)
+			expired[k] = true
+		}
+	}
+}
+
+// Flush writes the sessions held in memory to the store, so that a process started after this
+// one carries them on where they are. Serve calls it once it has stopped taking hops.
+func (e *Engine) Flush(ctx context.Context) (int, error) {
+	type rec struct {
+		key string
+		v   []byte
+	}
+	var recs []rec
+	for i := range e.shards {
+		sh := &e.shards[i]
+		sh.mu.Lock()
+		for k, v := range sh.live {
+			recs = append(recs, rec{k, v})
+		}
+		sh.mu.Unlock()
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+		for _, r := range recs {
+			s, err := session.Decode(r.key, r.v)
+			if err != nil {
+				return err
+			}
+			if err := session.Put(tx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range recs {
+		e.forget(e.shard(r.key), r.key, r.v) // unless a hop has changed it since
+	}
+	return len(recs), nil
+}
+
+// Live returns how many sessions are held in memory.
+func (e *Engine) Live() int { return int(e.live.Load()) }
 
 func (e *Engine) limit(provider string) locales.Limit {
 	if l, ok := e.cfg.Limits[provider]; ok {
@@ -172,9 +252,12 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	defer sh.hop.Unlock()
 
 	hash := e.box.Hash(num.E164)
-	s, held := sh.pendingSession(key)
+	s, live, err := sh.get(key)
+	if err != nil {
+		return e.over(locales.ForRegion(num.Region), num.Region), err
+	}
 	var remembered onestop.Lang
-	if !held {
+	if !live {
 		if err := e.db.View(func(tx *bbolt.Tx) error {
 			var err error
 			if s, err = session.Get(tx, key); s == nil && err == nil {
@@ -192,14 +275,18 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 		if lang == "" {
 			lang = locales.ForRegion(num.Region)
 		}
-		if t.Text != "" {
-			return e.over(lang, num.Region), nil
-		}
 		s = &session.Session{
 			Key: key, CallerHash: hash, Country: e.country(num.Region), Lang: lang,
 			Provider: t.Provider, Network: t.Network, State: stMenu, Created: now,
 		}
 		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
+		if t.Text != "" {
+			// A session this process never saw that has already begun: it lived in the memory of
+			// a process that has since stopped. Its keys are played again from the first screen.
+			if st = st.replay(ctx, *s, strings.Split(t.Text, "*")); st == nil {
+				return e.over(lang, num.Region), nil
+			}
+		}
 		return st.finish(ctx)
 	}
 	if now.After(s.Expires) || !bytes.Equal(s.CallerHash, hash) {
@@ -228,11 +315,12 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 
 // replay applies keys one at a time to the session as it was before this hop, and returns the
 // step of the last key, or nil if any earlier key would not have been a valid hop that records
-// nothing. It is for a text that extends what was written by more than one key: hops that record
-// nothing are answered before their state is on disk, so a crash can lose their state while the
-// aggregator, which sends everything she typed, carries on. Their keys are played again and she
-// gets the screen her last key leads to. (Her last key alone can hold a '*' too, so this is
-// tried only when the whole text is not a valid input.)
+// nothing. It is for a text that extends what is stored by more than one key: hops that record
+// nothing are kept in memory only, so a restart loses them while the aggregator, which sends
+// everything she typed, carries on. Their keys are played again and she gets the screen her last
+// key leads to. A key that would have recorded something is never played again: its hop would be
+// in the store. (Her last key alone can hold a '*' too, so a stored session tries this only when
+// the whole text is not a valid input.)
 func (st *step) replay(ctx context.Context, s session.Session, keys []string) *step {
 	for i, key := range keys {
 		r := &step{e: st.e, sh: st.sh, s: &s, turn: st.turn, num: st.num, now: st.now}
@@ -275,7 +363,13 @@ func (e *Engine) emergency(country string) string {
 // expired sessions therefore never holds the writer long enough to pause the callers' hops.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	const scan = 8192
-	total := 0
+	// Sessions in memory first: a stored session with a newer state in memory is left alone
+	// until that state expires too.
+	expired := map[string]bool{}
+	for i := range e.shards {
+		e.expire(&e.shards[i], e.db.Now(), expired)
+	}
+	total := len(expired)
 	from := ""
 	for {
 		now := e.db.Now()
@@ -288,14 +382,18 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			return total, err
 		}
 		if len(keys) > 0 {
-			// Hops never write to an expired session (Step answers them without a write), so
-			// re-checking the expiry inside the write is enough; no session lock is needed.
+			// Hops never write to an expired session (Step answers them without a write), and
+			// one with a newer state in memory is left to expire there; so re-checking both
+			// inside the write is enough, and no session lock is needed.
+			var deleted []string
 			err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+				deleted = deleted[:0]
 				for _, k := range keys {
 					s, err := session.Get(tx, k)
-					if err != nil || s == nil || !now.After(s.Expires) {
+					if err != nil || s == nil || !now.After(s.Expires) || e.shard(k).has(k) {
 						continue
 					}
+					deleted = append(deleted, k)
 					if !s.End && s.ContactID != 0 {
 						if err := e.markDropped(tx, s.ContactID, now); err != nil {
 							return err
@@ -310,7 +408,11 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, err
 			}
-			total += len(keys)
+			for _, k := range deleted {
+				if !expired[k] { // counted once, whether it expired in memory, the store or both
+					total++
+				}
+			}
 		}
 		if next == "" || ctx.Err() != nil {
 			return total, ctx.Err()

@@ -175,18 +175,8 @@ func TestARetriedHopGetsTheSameReplyAndRecordsNothing(t *testing.T) {
 	}
 }
 
-// settle returns once every write queued so far is on disk, including the session states of
-// hops that recorded nothing, which are written without the caller waiting.
-func (f *fixture) settle() {
-	f.t.Helper()
-	if err := f.db.Update(context.Background(), func(*bbolt.Tx) error { return nil }); err != nil {
-		f.t.Fatal(err)
-	}
-}
-
 // snapshot returns the contacts and sessions buckets as text, to compare before and after.
 func (f *fixture) snapshot() string {
-	f.settle()
 	var b strings.Builder
 	f.db.View(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{store.Contacts, store.Sessions, store.Prefs, store.Refs} {
@@ -402,7 +392,6 @@ func TestExpiredSessionsEndKindlyAndUnfinishedUrgentIsMarkedDropped(t *testing.T
 	if cs[1].Status != onestop.Dropped || cs[1].Urgency != onestop.Urgent || cs[1].Plan != nil {
 		t.Fatalf("dropped contact: %+v", cs[1])
 	}
-	f.settle()
 	f.db.View(func(tx *bbolt.Tx) error {
 		if n := session.Count(tx); n != 0 {
 			t.Errorf("%d sessions left after the sweep", n)
@@ -615,16 +604,98 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	if cs := f.contacts(); len(cs) != 1 || cs[0].Urgency != onestop.Urgent {
 		t.Fatalf("contacts after urgent: %+v", cs)
 	}
-	// The hops held in memory reached the file too, in order: a new engine on the same store,
-	// as after a restart, carries on from the last of them.
-	f.settle()
-	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
-	dir, _ := directory.Embedded()
-	restarted := flows.New(f.db, f.cases, box, dir, flows.Config{})
-	r, err := restarted.Step(context.Background(), flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
-		SessionID: "s", Caller: bdCaller, Text: "5*99*1*1"})
+	// Urgent wrote her session as it stood: a new engine on the same store, as after a restart,
+	// carries on from it.
+	r, err := f.restart(flows.Config{}).Step(context.Background(), turn("s", "5*99*1*1"))
 	if err != nil || r.End || r.Text == first.Text {
 		t.Fatalf("after a restart: %+v, %v", r, err)
+	}
+}
+
+// restart returns a new engine on the fixture's store, as a process started after this one has
+// it: nothing of the old engine's memory.
+func (f *fixture) restart(cfg flows.Config) *flows.Engine {
+	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
+	dir, _ := directory.Embedded()
+	return flows.New(f.db, f.cases, box, dir, cfg)
+}
+
+func turn(session, text string) flows.Turn {
+	return flows.Turn{Channel: onestop.USSD, Provider: "africastalking", SessionID: session, Caller: bdCaller,
+		ServiceCode: "*109#", Network: "47001", Text: text}
+}
+
+// TestSessionsInMemoryCarryOnAfterARestart: sessions whose hops recorded nothing live in memory
+// only. After a restart the aggregator's next hop still carries everything she typed, so she
+// gets the screen she expects; and a graceful stop writes them to the store, so even a hint
+// screen, which cannot be played again, carries on.
+func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
+	f := newFixture(t)
+	want := f.walk("reference", bdCaller, "5", "99", "4")
+	f.hop("s", bdCaller, "")
+	f.hop("s", bdCaller, "5")
+	if n := f.engine.Live(); n != 1 {
+		t.Fatalf("%d sessions in memory, want the one that recorded nothing", n)
+	}
+	after := f.restart(flows.Config{})
+	if r, _ := after.Step(context.Background(), turn("s", "5*99")); r != want[2] {
+		t.Fatalf("after a restart: %+v, want the first screen", r)
+	}
+	if r, _ := after.Step(context.Background(), turn("s", "5*99*4")); r != want[3] {
+		t.Fatalf("then: %+v, want the information menu", r)
+	}
+
+	// A hint screen lives in memory too; played again it would be refused, so only Flush,
+	// which a graceful stop calls, carries it on.
+	before := f.restart(flows.Config{})
+	before.Step(context.Background(), turn("h", ""))
+	before.Step(context.Background(), turn("h", "7"))
+	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("h", "7*4")); !r.End {
+		t.Fatalf("after a crash: %+v, want the kind ending", r)
+	}
+	if n, err := before.Flush(context.Background()); err != nil || n != 1 || before.Live() != 0 {
+		t.Fatalf("Flush = %d, %v; %d left in memory", n, err, before.Live())
+	}
+	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("h", "7*4")); r != want[3] {
+		t.Fatalf("after a graceful stop: %+v, want the information menu", r)
+	}
+	// A session the store never saw, whose first key would have recorded: never played again.
+	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("n", "1*1")); !r.End {
+		t.Fatalf("unknown session with a recording key: %+v", r)
+	}
+	if n := len(f.contacts()); n != 3 {
+		t.Fatalf("%d contacts, want the three information choices", n)
+	}
+}
+
+// TestMemoryIsBoundedAndThenHopsWriteThrough: with no room in memory, a hop that records nothing
+// writes her session to the store like any other, and the conversation goes on the same.
+func TestMemoryIsBoundedAndThenHopsWriteThrough(t *testing.T) {
+	f := newFixture(t)
+	want := f.walk("reference", bdCaller, "5", "99", "4")
+	full := f.restart(flows.Config{MaxLive: 1})
+	var got []flows.Reply
+	for i, text := range []string{"", "5", "5*99", "5*99*4"} {
+		for _, id := range []string{"a", "b"} {
+			r, err := full.Step(context.Background(), turn(id, text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id == "b" {
+				got = append(got, r)
+			}
+		}
+		if full.Live() > 1 {
+			t.Fatalf("hop %d: %d sessions in memory, past MaxLive", i, full.Live())
+		}
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("hop %d with memory full: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if n := sessionCount(f); n < 2 {
+		t.Fatalf("%d sessions in the store, want the one that found memory full too", n)
 	}
 }
 

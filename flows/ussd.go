@@ -359,10 +359,8 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 		s.Expires = st.now.Add(min(st.e.cfg.TTL, EndedTTL))
 	}
 
-	if st.contact == nil && !st.saveLang && !st.area.writes() {
-		if err := st.hold(ctx); err != nil {
-			return st.e.over(s.Lang, s.Country), err
-		}
+	// A hop that records nothing keeps the session in memory and answers at once.
+	if st.contact == nil && !st.saveLang && !st.area.writes() && st.e.keep(st.sh, s) {
 		return reply, nil
 	}
 	saved := *s // each run of the write starts again from here
@@ -399,38 +397,13 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 		}
 		return session.Put(tx, &ns)
 	})
-	// Any state held for the session was queued before this write, so it is on disk by now.
-	st.sh.release(s.Key, 0)
 	if err != nil {
 		// Nothing was recorded, so she must not be told anything was: the kind ending, and the
 		// error for the gateway to log.
 		return st.e.over(s.Lang, s.Country), err
 	}
+	st.e.forget(st.sh, s.Key, nil)
 	return reply, nil
-}
-
-// hold answers a hop that recorded nothing (the first screen, a page turn, a step of the plan
-// before she confirms it) without waiting for its write: the session's new state is held in
-// memory, where her next hop reads it, and its write is queued behind every write before it.
-// She has been told nothing is recorded, so nothing she was told is lost if the process dies
-// before it is on disk; her session then ends kindly at her next key, as it would on any restart.
-func (st *step) hold(ctx context.Context) error {
-	s := *st.s
-	key := s.Key
-	seq := st.sh.hold(&s)
-	err := st.e.db.Submit(ctx, func(tx *bbolt.Tx) error {
-		ns := s
-		return session.Put(tx, &ns)
-	}, func(err error) {
-		if err != nil {
-			st.e.log.Error("session state not written", "err", err)
-		}
-		st.sh.release(key, seq)
-	})
-	if err != nil {
-		st.sh.release(key, seq)
-	}
-	return err
 }
 
 // loadContact returns the session's contact from tx, or a new one when it has none yet.

@@ -106,11 +106,28 @@ func decode(key string, v []byte) (*Session, error) {
 
 // Put writes s under its key.
 func Put(tx *bbolt.Tx, s *Session) error {
+	return tx.Bucket(store.Sessions).Put([]byte(s.Key), Encode(s))
+}
+
+// Encode returns s as the record Put stores: compact, and holding no pointer but its own bytes,
+// so it is also how a session is best kept in memory.
+func Encode(s *Session) []byte {
 	v := make([]byte, 9, 9+64+len(s.CallerHash)+len(s.TypedHash)+len(s.OtherNumber)+len(s.Reply)+len(s.Country)+
 		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window))
 	binary.BigEndian.PutUint64(v, uint64(s.Expires.UnixNano()))
 	v[8] = formatBinary1
-	return tx.Bucket(store.Sessions).Put([]byte(s.Key), s.marshal(v))
+	return s.marshal(v)
+}
+
+// Decode returns the session key holds in record v, as Encode made it.
+func Decode(key string, v []byte) (*Session, error) { return decode(key, v) }
+
+// ExpiresAt returns when the session in record v expires, without decoding the rest.
+func ExpiresAt(v []byte) time.Time {
+	if len(v) < 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))
 }
 
 // marshal appends s in the binary format's field order. A field added to Session must be added

@@ -117,10 +117,21 @@ func TestEveryFieldSurvives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gv := reflect.ValueOf(got).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		if !reflect.DeepEqual(gv.Field(i).Interface(), v.Field(i).Interface()) {
-			t.Errorf("field %s: read back %v, wrote %v", v.Type().Field(i).Name, gv.Field(i), v.Field(i))
+	// The same record kept in memory, as a live session is between hops.
+	rec := session.Encode(s)
+	kept, err := session.Decode(s.Key, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !session.ExpiresAt(rec).Equal(s.Expires) {
+		t.Errorf("ExpiresAt = %v, want %v", session.ExpiresAt(rec), s.Expires)
+	}
+	for _, got := range []*session.Session{got, kept} {
+		gv := reflect.ValueOf(got).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			if !reflect.DeepEqual(gv.Field(i).Interface(), v.Field(i).Interface()) {
+				t.Errorf("field %s: read back %v, wrote %v", v.Type().Field(i).Name, gv.Field(i), v.Field(i))
+			}
 		}
 	}
 }

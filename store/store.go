@@ -92,9 +92,8 @@ func (db *DB) Stats() Stats {
 }
 
 type write struct {
-	fn func(*bbolt.Tx) error
-	// done is told the outcome once the write's group is on disk, or has failed.
-	done func(error)
+	fn   func(*bbolt.Tx) error
+	errc chan error
 }
 
 // Open opens or creates the database at path, waiting at most timeout for another opener to let
@@ -158,34 +157,20 @@ func (db *DB) View(fn func(*bbolt.Tx) error) error { return db.bolt.View(fn) }
 // A write already queued is waited for even if ctx is cancelled: the caller must know whether
 // it was committed.
 func (db *DB) Update(ctx context.Context, fn func(*bbolt.Tx) error) error {
-	errc := make(chan error, 1)
-	if err := db.Submit(ctx, fn, func(err error) { errc <- err }); err != nil {
-		return err
-	}
-	return <-errc
-}
-
-// Submit queues fn like Update but returns once it is queued, not committed: done is called with
-// the outcome when its group is on disk (nil) or has failed. Writes are committed in the order
-// they were queued, so an Update queued later returns only after this one is on disk.
-//
-// It is for state nobody has been told is recorded, such as which screen a caller is on: whoever
-// acts on a write's being durable must use Update, or wait for done. done runs on the store's
-// only writer, so it must be quick and must not wait for another write. On an error (ErrClosed,
-// or ctx ending before the write was queued) done is never called.
-func (db *DB) Submit(ctx context.Context, fn func(*bbolt.Tx) error, done func(error)) error {
-	w := &write{fn: fn, done: done}
+	w := &write{fn: fn, errc: make(chan error, 1)}
 	db.mu.RLock()
-	defer db.mu.RUnlock()
 	if db.closed {
+		db.mu.RUnlock()
 		return ErrClosed
 	}
 	select {
 	case db.queue <- w:
-		return nil
+		db.mu.RUnlock()
 	case <-ctx.Done():
+		db.mu.RUnlock()
 		return ctx.Err()
 	}
+	return <-w.errc
 }
 
 // commitLoop is the only writer. It takes every write that is waiting, runs them in one
@@ -240,14 +225,14 @@ func (db *DB) commit(group []*write) {
 			return nil
 		})
 		if failed >= 0 {
-			group[failed].done(ferr)
+			group[failed].errc <- ferr
 			group = append(group[:failed:failed], group[failed+1:]...)
 			continue
 		}
 		db.commits.Add(1)
 		db.writes.Add(uint64(len(group)))
 		for _, w := range group {
-			w.done(err)
+			w.errc <- err
 		}
 		return
 	}

@@ -106,6 +106,32 @@ func TestServeRecordsWhatCallsLists(t *testing.T) {
 	}
 }
 
+// TestARestartCarriesOnSessionsMidMenu: a session whose hops recorded nothing lives in memory;
+// a graceful stop writes it, so after a restart on the same data her next key goes on, even
+// from a hint screen.
+func TestARestartCarriesOnSessionsMidMenu(t *testing.T) {
+	m := MustRunMain(t)
+	const caller = "+8801711000001"
+	hop(t, m.Addr(), "ATUid_mid", caller, "")
+	if r := hop(t, m.Addr(), "ATUid_mid", caller, "7"); !strings.HasPrefix(r, "CON ") {
+		t.Fatalf("invalid key: %q", r)
+	}
+	want := hop(t, m.Addr(), "ATUid_ref", caller, "4")
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := NewMain()
+	again.Config = m.Config
+	again.Log = m.Log
+	if err := again.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if r := hop(t, again.Addr(), "ATUid_mid", caller, "7*4"); r != want {
+		t.Fatalf("after a restart: %q, want %q", r, want)
+	}
+}
+
 func get(tb testing.TB, u string) int {
 	tb.Helper()
 	resp, err := http.Get(u)

@@ -279,6 +279,12 @@ func (m *Main) Close() error {
 	if m.Gateway != nil && m.ln != nil {
 		errs = append(errs, m.Gateway.App.ShutdownWithTimeout(10*time.Second))
 	}
+	if m.Engine != nil {
+		// Sessions mid-menu live in memory; written now, they carry on after a restart.
+		if _, err := m.Engine.Flush(context.Background()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}
