@@ -117,6 +117,15 @@ func TestARestartCarriesOnSessionsMidMenu(t *testing.T) {
 		t.Fatalf("invalid key: %q", r)
 	}
 	want := hop(t, m.Addr(), "ATUid_ref", caller, "4")
+	resp, err := http.Get("http://" + m.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(metrics, []byte("\nonestop_sessions_in_memory 1\n")) {
+		t.Fatalf("metrics do not count the one session in memory:\n%s", metrics)
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is the operator's configuration: flags, with defaults from the environment.
@@ -245,6 +246,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Recorded: m.onRecorded, Log: m.Log,
 	})
 	africastalking.Register(m.Gateway, m.Engine)
+	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "onestop_sessions_in_memory",
+		Help: "USSD sessions that have recorded nothing yet, held in memory (at most 100,000; past it they are written to the store).",
+	}, func() float64 { return float64(m.Engine.Live()) }))
 	if err := m.openConsole(ctx); err != nil {
 		return err
 	}
