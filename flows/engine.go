@@ -70,6 +70,10 @@ type Engine struct {
 	seed   maphash.Seed
 	shards [512]shard
 	live   atomic.Int64 // sessions held in memory, in all shards
+	// started is when this engine began: only for a TTL after it can a session have been lost
+	// from the memory of a process before it.
+	started time.Time
+	closed  bool // set by Flush, under every shard's hop lock: later hops end kindly
 }
 
 // shard serialises the hops of the sessions that hash to it, and keeps those of them that live
@@ -85,7 +89,8 @@ type shard struct {
 	live map[string][]byte
 }
 
-// DefaultMaxLive bounds the sessions kept in memory: about 50 MB of them.
+// DefaultMaxLive bounds the sessions kept in memory: under 100 MB of them (a Bengali screen alone
+// is about 500 bytes).
 const DefaultMaxLive = 100_000
 
 // numberCacheSize bounds the parsed numbers kept: more than the callers of any wave, a few MB.
@@ -106,7 +111,7 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 		cfg.MaxLive = DefaultMaxLive
 	}
 	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed(),
-		numbers: phone.NewCache(numberCacheSize)}
+		numbers: phone.NewCache(numberCacheSize), started: db.Now()}
 }
 
 func (e *Engine) shard(key string) *shard {
@@ -143,12 +148,11 @@ func (e *Engine) keep(sh *shard, s *session.Session) bool {
 	return true
 }
 
-// forget drops key from memory: its session is in the store now, or gone. Only a record that
-// is still v is dropped when v is given.
-func (e *Engine) forget(sh *shard, key string, v []byte) {
+// forget drops key from memory: its session is in the store now, or gone.
+func (e *Engine) forget(sh *shard, key string) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if cur, ok := sh.live[key]; ok && (v == nil || &cur[0] == &v[0]) {
+	if _, ok := sh.live[key]; ok {
 		delete(sh.live, key)
 		e.live.Add(-1)
 	}
@@ -163,6 +167,8 @@ func (sh *shard) has(key string) bool {
 
 // expire drops the sessions in memory that expired before now, adding their keys to expired.
 func (e *Engine) expire(sh *shard, now time.Time, expired map[string]bool) {
+	sh.hop.Lock() // not under a hop that read one of them before it expired and will keep it
+	defer sh.hop.Unlock()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	for k, v := range sh.live {
@@ -175,43 +181,42 @@ func (e *Engine) expire(sh *shard, now time.Time, expired map[string]bool) {
 }
 
 // Flush writes the sessions held in memory to the store, so that a process started after this
-// one carries them on where they are. Serve calls it once it has stopped taking hops.
+// one carries them on where they are, and closes the engine: it waits for every hop in progress,
+// and any hop after it gets the kind ending and changes nothing. Serve calls it on its way out.
 func (e *Engine) Flush(ctx context.Context) (int, error) {
-	type rec struct {
-		key string
-		v   []byte
+	for i := range e.shards { // in order, and a hop holds only its own: no deadlock
+		e.shards[i].hop.Lock()
+		defer e.shards[i].hop.Unlock()
 	}
-	var recs []rec
+	e.closed = true
+	var all []*session.Session
 	for i := range e.shards {
 		sh := &e.shards[i]
-		sh.mu.Lock()
 		for k, v := range sh.live {
-			recs = append(recs, rec{k, v})
+			s, err := session.Decode(k, v)
+			if err != nil {
+				return 0, err
+			}
+			all = append(all, s)
 		}
-		sh.mu.Unlock()
 	}
-	if len(recs) == 0 {
+	if len(all) == 0 {
 		return 0, nil
 	}
-	err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
-		for _, r := range recs {
-			s, err := session.Decode(r.key, r.v)
-			if err != nil {
-				return err
-			}
+	if err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+		for _, s := range all {
 			if err := session.Put(tx, s); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
 		return 0, err
 	}
-	for _, r := range recs {
-		e.forget(e.shard(r.key), r.key, r.v) // unless a hop has changed it since
+	for _, s := range all {
+		e.forget(e.shard(s.Key), s.Key)
 	}
-	return len(recs), nil
+	return len(all), nil
 }
 
 // Live returns how many sessions are held in memory.
@@ -235,7 +240,8 @@ func (e *Engine) country(region string) string {
 // Step answers one hop. What the reply says was recorded is committed before Step returns it.
 // A retried hop (same session, same text) gets the stored reply and records nothing. A hop that
 // cannot continue its session (unknown, expired, not extending what was typed) gets a kind END
-// screen and changes nothing. Returns EINVALID for a turn that cannot be a caller's hop; on any
+// screen and changes nothing; soon after a restart, keys typed in a session the store has not
+// seen are played again instead (see replay). Returns EINVALID for a turn that cannot be a caller's hop; on any
 // other error the Reply is still a kind END screen that claims nothing was recorded, so the
 // gateway can show it rather than the aggregator's generic failure.
 func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
@@ -250,6 +256,9 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	sh := e.shard(key)
 	sh.hop.Lock()
 	defer sh.hop.Unlock()
+	if e.closed {
+		return e.over(locales.ForRegion(num.Region), num.Region), errClosed
+	}
 
 	hash := e.box.Hash(num.E164)
 	s, live, err := sh.get(key)
@@ -281,8 +290,12 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 		}
 		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
 		if t.Text != "" {
-			// A session this process never saw that has already begun: it lived in the memory of
-			// a process that has since stopped. Its keys are played again from the first screen.
+			// A session the store never saw that has already begun: soon after a restart, it
+			// lived in the memory of the process before, and its keys are played again from the
+			// first screen. At any other time it is unknown, or expired and swept.
+			if !e.mayHaveLost(now) {
+				return e.over(lang, num.Region), nil
+			}
 			if st = st.replay(ctx, *s, strings.Split(t.Text, "*")); st == nil {
 				return e.over(lang, num.Region), nil
 			}
@@ -305,13 +318,20 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	before := *s
 	st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
 	st.handle(ctx, locales.Normalize(input))
-	if s.Invalid > before.Invalid && strings.Contains(input, "*") {
+	if !live && s.Invalid > before.Invalid && strings.Contains(input, "*") && e.mayHaveLost(now) {
 		if r := st.replay(ctx, before, strings.Split(input, "*")); r != nil {
 			st = r
 		}
 	}
 	return st.finish(ctx)
 }
+
+// mayHaveLost reports whether a session's latest state can have been lost with the memory of a
+// process before this one: only while a session it held could still be alive.
+func (e *Engine) mayHaveLost(now time.Time) bool { return now.Before(e.started.Add(e.cfg.TTL)) }
+
+// errClosed answers a hop that arrives after Flush.
+var errClosed = onestop.Errorf(onestop.EUNAVAILABLE, "the conversation engine is closed")
 
 // replay applies keys one at a time to the session as it was before this hop, and returns the
 // step of the last key, or nil if any earlier key would not have been a valid hop that records

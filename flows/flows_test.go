@@ -730,3 +730,70 @@ func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 		t.Fatalf("%d contacts, want 2: a key played again recorded something", n)
 	}
 }
+
+// TestFlushWaitsForHopsInProgressAndThenRefusesHops: a graceful stop must not write a session's
+// older state from memory over a hop that is recording at that moment, and no hop may start after
+// it.
+func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
+	f := newFixture(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e := f.restart(flows.Config{Recorded: func(*bbolt.Tx, *onestop.Contact, *onestop.Contact) error {
+		once.Do(func() { close(entered) })
+		<-release
+		return nil
+	}})
+	if _, err := e.Step(context.Background(), turn("s", "")); err != nil { // kept in memory
+		t.Fatal(err)
+	}
+	urgent := make(chan flows.Reply)
+	go func() {
+		r, _ := e.Step(context.Background(), turn("s", "1"))
+		urgent <- r
+	}()
+	<-entered // the urgent hop is inside its write
+	flushed := make(chan error)
+	go func() {
+		_, err := e.Flush(context.Background())
+		flushed <- err
+	}()
+	close(release)
+	if r := <-urgent; r.End {
+		t.Fatalf("urgent: %+v", r)
+	}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.Step(context.Background(), turn("t", "")); err == nil || !r.End {
+		t.Fatalf("a hop after Flush: %+v, %v; want the kind ending and an error", r, err)
+	}
+	// The store holds her session as the urgent hop left it: after a restart she goes on.
+	want := f.walk("reference", bdCaller, "1", "1")
+	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("s", "1*1")); r != want[2] {
+		t.Fatalf("after the restart: %+v, want %+v", r, want[2])
+	}
+	if n := len(f.contacts()); n != 2 {
+		t.Fatalf("%d contacts, want hers and the reference's", n)
+	}
+}
+
+// TestUnknownSessionsArePlayedAgainOnlySoonAfterARestart: past one TTL after the engine started,
+// no session can have been lost from a process before it, so an unknown session's keys end
+// kindly and record nothing, as an expired and swept session's do.
+func TestUnknownSessionsArePlayedAgainOnlySoonAfterARestart(t *testing.T) {
+	f := newFixture(t)
+	e := f.restart(flows.Config{})
+	if r, _ := e.Step(context.Background(), turn("soon", "5")); r.End {
+		t.Fatalf("soon after the start: %+v, want the language menu", r)
+	}
+	f.clock.Add(flows.DefaultTTL + time.Second)
+	before := f.snapshot()
+	for _, text := range []string{"5", "4", "1"} {
+		if r, _ := e.Step(context.Background(), turn("late", text)); !r.End {
+			t.Fatalf("unknown session %q past the window: %+v", text, r)
+		}
+	}
+	if f.snapshot() != before {
+		t.Fatal("an unknown session past the window changed the store")
+	}
+}

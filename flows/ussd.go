@@ -335,8 +335,9 @@ var later = map[onestop.Window]locales.Key{
 	onestop.Morning: locales.LaterMorning, onestop.Afternoon: locales.LaterAfternoon, onestop.Evening: locales.LaterEvening,
 }
 
-// finish renders the reply, and commits the session, her contact and her language in one write
-// before returning it.
+// finish renders the reply. A hop that records something commits the session, her contact, her
+// language and her area in one write before returning it; one that records nothing keeps the
+// session in memory and writes nothing.
 func (st *step) finish(ctx context.Context) (Reply, error) {
 	s, t := st.s, st.turn
 	var reply Reply
@@ -402,7 +403,7 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 		// error for the gateway to log.
 		return st.e.over(s.Lang, s.Country), err
 	}
-	st.e.forget(st.sh, s.Key, nil)
+	st.e.forget(st.sh, s.Key)
 	return reply, nil
 }
 
