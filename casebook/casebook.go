@@ -8,7 +8,6 @@
 package casebook
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -46,9 +45,6 @@ func (cb *Casebook) Put(tx *bbolt.Tx, c *onestop.Contact) error {
 			return err
 		}
 		c.ID, c.Ref = id, Ref(id)
-		if err := tx.Bucket(store.Refs).Put([]byte(c.Ref), store.U64(id)); err != nil {
-			return err
-		}
 	}
 	r := record{Contact: *c, CallerSealed: cb.box.SealString(c.Caller)}
 	r.Caller = ""
@@ -103,12 +99,15 @@ func (cb *Casebook) Contact(id uint64) (c *onestop.Contact, err error) {
 
 // ByRef returns the contact with the reference a caller was given. Returns ENOTFOUND if none.
 func (cb *Casebook) ByRef(ref string) (c *onestop.Contact, err error) {
+	id, ok := refID(ref)
+	if !ok {
+		return nil, onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
+	}
 	err = cb.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(store.Refs).Get([]byte(ref))
-		if v == nil {
-			return onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
+		c, err = cb.Get(tx, id)
+		if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+			err = onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
 		}
-		c, err = cb.Get(tx, binary.BigEndian.Uint64(v))
 		return err
 	})
 	return c, err
@@ -168,15 +167,37 @@ func newestFirst(b *bbolt.Bucket, before uint64, fn func(v []byte) (bool, error)
 // reveal how many contacts came before, and a Luhn check digit so that a mistyped reference is
 // caught instead of pointing at someone else's case. IDs past a million get longer references,
 // which cannot collide with the seven-digit ones.
+//
+// It is a bijection, so a reference is turned back into its ID by arithmetic (refID) and needs
+// no index: an index keyed by these scattered digits cost every new contact a write to a page
+// of its own in the group commit.
 func Ref(id uint64) string {
-	const space, mul, add = 1_000_000, 738_677, 482_911 // mul is coprime to 10: a bijection
 	var body string
-	if id < space {
-		body = fmt.Sprintf("%06d", (id*mul+add)%space)
+	if id < refSpace {
+		body = fmt.Sprintf("%06d", (id*refMul+refAdd)%refSpace)
 	} else {
 		body = strconv.FormatUint(id, 10)
 	}
 	return body + string(rune('0'+luhn(body)))
+}
+
+// refMul is coprime to refSpace, and refInv is its inverse modulo refSpace.
+const refSpace, refMul, refAdd, refInv = 1_000_000, 738_677, 482_911, 83_613
+
+// refID returns the ID whose reference is ref, and false for anything Ref cannot have made.
+func refID(ref string) (uint64, bool) {
+	if !ValidRef(ref) || ref[0] == '0' && len(ref) > 7 {
+		return 0, false
+	}
+	body := ref[:len(ref)-1]
+	n, err := strconv.ParseUint(body, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if len(body) == 6 {
+		return (n + refSpace - refAdd) % refSpace * refInv % refSpace, true
+	}
+	return n, n >= refSpace
 }
 
 // ValidRef reports whether ref's check digit is right.

@@ -1,6 +1,7 @@
 package casebook
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -22,8 +23,8 @@ type PurgeCounts struct {
 const purgeChunk = 500
 
 // Purge deletes what retention says is due: contacts last changed before cutoff whose callback
-// window, if any, has closed, and closed or declined referrals last changed before cutoff, with
-// their references and callback tasks. Referrals still being worked are kept whatever their age.
+// window, if any, has closed, with their callback tasks, and closed or declined referrals last
+// changed before cutoff. Referrals still being worked are kept whatever their age.
 // The audit log is not touched: it is append-only and holds no number or free text in the clear.
 func (cb *Casebook) Purge(ctx context.Context, cutoff time.Time) (PurgeCounts, error) {
 	var n PurgeCounts
@@ -42,17 +43,18 @@ func (cb *Casebook) Purge(ctx context.Context, cutoff time.Time) (PurgeCounts, e
 		return r.Updated.Before(cutoff) && (r.Status == onestop.Closed || r.Status == onestop.Declined)
 	}
 	var err error
-	if n.Contacts, err = cb.purge(ctx, store.Contacts, "", contact); err != nil {
+	if n.Contacts, err = cb.purge(ctx, store.Contacts, contact); err != nil {
 		return n, err
 	}
-	n.Referrals, err = cb.purge(ctx, store.Referrals, referralRefPrefix, referral)
+	n.Referrals, err = cb.purge(ctx, store.Referrals, referral)
 	return n, err
 }
 
-// purge deletes the records of bucket that due says are due, with their references (refPrefix
-// and the ID's reference) and, for contacts, their callback tasks. A record that cannot be read
-// is kept: purging must never be the way a damaged record disappears unseen.
-func (cb *Casebook) purge(ctx context.Context, bucket []byte, refPrefix string, due func(v []byte) bool) (int, error) {
+// purge deletes the records of bucket that due says are due and, for contacts, their callback
+// tasks. A record that cannot be read is kept: purging must never be the way a damaged record
+// disappears unseen. (A reference is arithmetic on the ID, so it goes with the record.)
+func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte) bool) (int, error) {
+	contacts := bytes.Equal(bucket, store.Contacts)
 	total := 0
 	var after uint64
 	for {
@@ -82,10 +84,7 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, refPrefix string, 
 					if err := tx.Bucket(bucket).Delete(store.U64(id)); err != nil {
 						return err
 					}
-					if err := tx.Bucket(store.Refs).Delete([]byte(refPrefix + Ref(id))); err != nil {
-						return err
-					}
-					if refPrefix == "" {
+					if contacts {
 						if err := tx.Bucket(store.Callbacks).Delete(store.U64(id)); err != nil {
 							return err
 						}

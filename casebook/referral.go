@@ -1,7 +1,6 @@
 package casebook
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -18,7 +17,7 @@ type referralRecord struct {
 	NeedSealed   []byte `json:"needSealed,omitempty"`
 }
 
-// referralRefPrefix keeps referral references apart from contact references in the Refs bucket.
+// referralRefPrefix keeps referral references apart from contacts' references.
 const referralRefPrefix = "R"
 
 // PutReferral writes r in tx. A new referral (ID 0) gets the next ID and its reference ("R" and
@@ -31,9 +30,6 @@ func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
 			return err
 		}
 		r.ID, r.Ref = id, referralRefPrefix+Ref(id)
-		if err := tx.Bucket(store.Refs).Put([]byte(r.Ref), store.U64(id)); err != nil {
-			return err
-		}
 	}
 	rec := referralRecord{Referral: *r, WorkerSealed: cb.box.SealString(r.Worker), NeedSealed: cb.box.SealString(r.Need)}
 	rec.Worker, rec.Need = "", ""
@@ -73,11 +69,7 @@ func (cb *Casebook) decodeReferral(v []byte) (*onestop.Referral, error) {
 // ENOTFOUND if none.
 func (cb *Casebook) ReferralByRef(ref string) (r *onestop.Referral, err error) {
 	err = cb.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(store.Refs).Get([]byte(ref))
-		if v == nil || len(ref) == 0 || ref[:1] != referralRefPrefix {
-			return onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
-		}
-		r, err = cb.GetReferral(tx, binary.BigEndian.Uint64(v))
+		r, err = cb.ReferralByRefTx(tx, ref)
 		return err
 	})
 	return r, err

@@ -1,7 +1,6 @@
 package casebook
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -122,14 +121,18 @@ func ReferralOpen(r *onestop.Referral) bool {
 
 // ReferralByRefTx is ReferralByRef inside tx. Returns ENOTFOUND if none.
 func (cb *Casebook) ReferralByRefTx(tx *bbolt.Tx, ref string) (*onestop.Referral, error) {
-	if len(ref) < 2 || ref[:1] != referralRefPrefix {
+	id, ok := uint64(0), false
+	if len(ref) > 1 && ref[:1] == referralRefPrefix {
+		id, ok = refID(ref[1:])
+	}
+	if !ok {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
 	}
-	v := tx.Bucket(store.Refs).Get([]byte(ref))
-	if v == nil {
-		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
+	r, err := cb.GetReferral(tx, id)
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+		err = onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
 	}
-	return cb.GetReferral(tx, binary.BigEndian.Uint64(v))
+	return r, err
 }
 
 // ForEachReferral calls fn with every referral in tx, oldest first, opened.

@@ -179,7 +179,7 @@ func TestARetriedHopGetsTheSameReplyAndRecordsNothing(t *testing.T) {
 func (f *fixture) snapshot() string {
 	var b strings.Builder
 	f.db.View(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{store.Contacts, store.Sessions, store.Prefs, store.Refs} {
+		for _, name := range [][]byte{store.Contacts, store.Sessions, store.Prefs} {
 			tx.Bucket(name).ForEach(func(k, v []byte) error {
 				fmt.Fprintf(&b, "%s %x %x\n", name, k, v)
 				return nil

@@ -26,7 +26,6 @@ var (
 	Sessions = []byte("sessions") // USSD session state, by provider:sessionId
 	Prefs    = []byte("prefs")    // a caller's remembered choices, by keyed hash of her number
 	Contacts = []byte("contacts") // contacts, by 8-byte ID
-	Refs     = []byte("refs")     // contact reference → ID
 
 	Areas     = []byte("areas")     // the operator's imported directory, replacing the embedded one
 	Referrals = []byte("referrals") // community workers' referrals, by 8-byte ID
@@ -41,11 +40,18 @@ var (
 	Audit     = []byte("audit")     // the append-only, hash-chained audit log
 )
 
-var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Refs, Areas, Referrals, Workers, Officials, Duty,
+var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Workers, Officials, Duty,
 	Inbound, Outbox, Callbacks, Users, Logins, Audit}
 
-// SchemaVersion is written to the meta bucket; Open refuses a file written by a newer schema.
-const SchemaVersion = 1
+// SchemaVersion is written to the meta bucket; Open refuses a file written by a newer schema and
+// brings an older one up to date.
+//
+//	1  the first
+//	2  no "refs" bucket: a reference is turned back into its ID by arithmetic (casebook.Ref)
+const SchemaVersion = 2
+
+// refsV1 is the index of references that schema 1 kept.
+var refsV1 = []byte("refs")
 
 var keySchema = []byte("schema")
 
@@ -132,10 +138,18 @@ func initialise(tx *bbolt.Tx) error {
 	}
 	meta := tx.Bucket(Meta)
 	if v := meta.Get(keySchema); v != nil {
-		if got := binary.BigEndian.Uint64(v); got > SchemaVersion {
+		got := binary.BigEndian.Uint64(v)
+		if got > SchemaVersion {
 			return fmt.Errorf("store: database schema %d is newer than this binary's %d", got, SchemaVersion)
 		}
-		return nil
+		if got == SchemaVersion {
+			return nil
+		}
+	}
+	if tx.Bucket(refsV1) != nil {
+		if err := tx.DeleteBucket(refsV1); err != nil {
+			return fmt.Errorf("store: upgrading to schema 2: %w", err)
+		}
 	}
 	return meta.Put(keySchema, U64(SchemaVersion))
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -149,6 +150,48 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	if _, err := store.Open(path, time.Second); err == nil {
 		t.Fatal("opened a database written by a newer schema")
 	}
+}
+
+// TestSchemaOneIsUpgraded opens a file as the first schema left it, with its index of references,
+// and finds it brought up to date: the index gone, the records kept, the version written.
+func TestSchemaOneIsUpgraded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	old, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = old.Update(func(tx *bbolt.Tx) error {
+		for _, name := range []string{"meta", "contacts", "refs"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket([]byte("refs")).Put([]byte("4829114"), store.U64(1)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(store.Contacts).Put(store.U64(1), []byte(`{"id":1}`)); err != nil {
+			return err
+		}
+		return tx.Bucket(store.Meta).Put([]byte("schema"), store.U64(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db := open(t, path)
+	db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket([]byte("refs")) != nil {
+			t.Error("the index of references is still there")
+		}
+		if tx.Bucket(store.Contacts).Get(store.U64(1)) == nil {
+			t.Error("a contact was lost in the upgrade")
+		}
+		if v := tx.Bucket(store.Meta).Get([]byte("schema")); v == nil || binary.BigEndian.Uint64(v) != store.SchemaVersion {
+			t.Errorf("schema is %x, want %d", v, store.SchemaVersion)
+		}
+		return nil
+	})
 }
 
 // cpuPerOp reports the process's CPU time (user and system) per operation: on a shared machine

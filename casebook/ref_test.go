@@ -1,0 +1,23 @@
+package casebook
+
+import "testing"
+
+func TestRefIDUndoesRef(t *testing.T) {
+	check := func(id uint64) {
+		if got, ok := refID(Ref(id)); !ok || got != id {
+			t.Fatalf("refID(Ref(%d) = %s) = %d, %v", id, Ref(id), got, ok)
+		}
+	}
+	for id := uint64(1); id < 300_000; id++ {
+		check(id)
+	}
+	for id := uint64(999_000); id < 1_001_000; id++ {
+		check(id)
+	}
+	check(123_456_789_012)
+	for _, ref := range []string{"", "7", "123456", "12345678", "abcdefg", "0" + Ref(1_000_000), Ref(4242)[1:]} {
+		if id, ok := refID(ref); ok {
+			t.Errorf("refID(%q) = %d, want no ID", ref, id)
+		}
+	}
+}
