@@ -451,7 +451,9 @@ func (e *Engine) markDropped(tx *bbolt.Tx, id uint64, now time.Time) error {
 		return err
 	}
 	before := *c
-	dropIfUnfinished(c)
+	if dropIfUnfinished(c); c.Status == before.Status {
+		return nil
+	}
 	c.Updated = now
 	if err := e.cases.Put(tx, c); err != nil {
 		return err

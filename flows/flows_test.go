@@ -612,6 +612,38 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	}
 }
 
+// TestLeavingAfterInformationWritesNothing: 0 after reading information changes nothing of her
+// contact, so it writes nothing and waits for nothing; the goodbye is still given again to a
+// retry, in this process and after a crash, and sweeping the session later leaves the contact be.
+func TestLeavingAfterInformationWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.walk("s", bdCaller, "4", "1")
+	before := f.snapshot()
+	bye := f.hop("s", bdCaller, "4*1*0")
+	if !bye.End {
+		t.Fatalf("0 after information: %+v", bye)
+	}
+	if f.snapshot() != before {
+		t.Fatal("leaving after information wrote to the store")
+	}
+	if r := f.hop("s", bdCaller, "4*1*0"); r != bye {
+		t.Fatalf("a retry: %+v, want the goodbye", r)
+	}
+	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("s", "4*1*0")); r != bye {
+		t.Fatalf("a retry after a crash: %+v, want the goodbye", r)
+	}
+	f.clock.Add(flows.DefaultTTL + time.Second)
+	if _, err := f.engine.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.snapshot() == before {
+		t.Fatal("the expired session was not swept")
+	}
+	if cs := f.contacts(); len(cs) != 1 || cs[0].Status != onestop.Done || !cs[0].Updated.Equal(start) {
+		t.Fatalf("contacts: %+v, want the information contact as it was", cs)
+	}
+}
+
 // restart returns a new engine on the fixture's store, as a process started after this one has
 // it: nothing of the old engine's memory.
 func (f *fixture) restart(cfg flows.Config) *flows.Engine {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -360,6 +361,11 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 		s.Expires = st.now.Add(min(st.e.cfg.TTL, EndedTTL))
 	}
 
+	// A change that leaves her contact as it is (leaving after reading information, say)
+	// records nothing.
+	if st.contact != nil && s.ContactID != 0 && st.unchanged() {
+		st.contact = nil
+	}
 	// A hop that records nothing keeps the session in memory and answers at once.
 	if st.contact == nil && !st.saveLang && !st.area.writes() && st.e.keep(st.sh, s) {
 		return reply, nil
@@ -405,6 +411,27 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 	}
 	st.e.forget(st.sh, s.Key)
 	return reply, nil
+}
+
+// unchanged reports whether this hop's change to her contact would leave it as it is.
+func (st *step) unchanged() bool {
+	same := false
+	st.e.db.View(func(tx *bbolt.Tx) error {
+		c, err := st.e.cases.Get(tx, st.s.ContactID)
+		if err != nil {
+			return nil // the write will say what is wrong
+		}
+		before := *c
+		if c.Plan != nil {
+			p := *c.Plan
+			before.Plan = &p
+		}
+		st.contact(c)
+		c.Lang = st.s.Lang
+		same = reflect.DeepEqual(before, *c)
+		return nil
+	})
+	return same
 }
 
 // loadContact returns the session's contact from tx, or a new one when it has none yet.
