@@ -67,6 +67,10 @@ type Engine struct {
 	// more than the rest of the hop's work outside the store.
 	numbers *phone.Cache
 
+	// screens holds the screens laid out once (step.pages): a few hundred at most, a few for
+	// each language, screen, country and provider's page size.
+	screens sync.Map
+
 	seed   maphash.Seed
 	shards [512]shard
 	live   atomic.Int64 // sessions held in memory, in all shards

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,6 +355,19 @@ func TestInformationContactsAreClassifiedAndUrgencyOnlyRises(t *testing.T) {
 	f.walk("s2", psCaller, "2")
 	if c := f.contacts()[0]; c.Urgency != onestop.Information || c.Status != onestop.Done {
 		t.Fatalf("find help: %+v", c)
+	}
+}
+
+// TestTopicsNameHerOwnCountrysHelpline: callers from two countries read the same topic in the
+// same language, one after the other, and each is told her own helpline.
+func TestTopicsNameHerOwnCountrysHelpline(t *testing.T) {
+	f := newFixture(t)
+	english := strconv.Itoa(slices.Index(onestop.Langs, onestop.English) + 1)
+	for i, tc := range []struct{ caller, helpline string }{{bdCaller, "109"}, {inCaller, "181"}, {bdCaller, "109"}} {
+		topic := last(f.walk(strconv.Itoa(i), tc.caller, "5", english, "4", "1"))
+		if !strings.Contains(topic.Text, tc.helpline) {
+			t.Fatalf("%s reads %q, want her helpline %s", tc.caller, topic.Text, tc.helpline)
+		}
 	}
 }
 

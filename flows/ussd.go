@@ -118,7 +118,9 @@ type step struct {
 
 	// contact, when set, changes the session's contact (creating it if there is none) in the
 	// same write as the session.
-	contact  func(*onestop.Contact)
+	contact func(*onestop.Contact)
+	// planned says the change sets her Safe Contact Plan, which always changes her contact.
+	planned  bool
 	saveLang bool
 	// area is what the find-help screens chose this hop (area.go), written with the session.
 	area areaHop
@@ -287,6 +289,7 @@ var rank = map[onestop.Urgency]int{onestop.Information: 1, onestop.NonUrgent: 2,
 // refuse records that she does not want to be called.
 func (st *step) refuse() {
 	s, now := st.s, st.now
+	st.planned = true
 	st.change(func(c *onestop.Contact) {
 		c.Plan = &onestop.SafeContactPlan{MayCall: false, AgreedAt: now}
 		c.Caller = ""
@@ -315,6 +318,7 @@ func (st *step) confirm() {
 		MayCall: true, Number: number, OtherNumber: other, Window: s.Window,
 		Opens: opens, Closes: closes, TZ: tz.String(), Cover: string(locales.Cover), AgreedAt: now,
 	}
+	st.planned = true
 	st.change(func(c *onestop.Contact) {
 		c.Plan = plan
 		if other {
@@ -363,7 +367,7 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 
 	// A change that leaves her contact as it is (leaving after reading information, say)
 	// records nothing.
-	if st.contact != nil && s.ContactID != 0 && st.unchanged() {
+	if st.contact != nil && !st.planned && s.ContactID != 0 && st.unchanged() {
 		st.contact = nil
 	}
 	// A hop that records nothing keeps the session in memory and answers at once.
@@ -472,11 +476,40 @@ var (
 // pages renders the current screen, split into pages that fit the provider's limit.
 func (st *step) pages() []string {
 	s := st.s
-	lang, lim := s.Lang, st.e.limit(s.Provider)
 	hint := ""
 	if s.Hint != "" {
-		hint = locales.Text(lang, locales.Key(s.Hint))
+		hint = locales.Text(s.Lang, locales.Key(s.Hint))
 	}
+	switch s.State {
+	case stHelp, stNoMatch, stDistricts, stMatches, stCentres:
+		return st.areaPages(hint)
+	}
+	// Every other screen is the same for everyone on the same screen in the same language and
+	// country, with the same hint: it is laid out once.
+	k := screenKey{lang: s.Lang, lim: st.e.limit(s.Provider), hint: s.Hint, state: s.State, country: s.Country}
+	if s.State == stTopic {
+		k.topic = s.Topic
+	}
+	if p, ok := st.e.screens.Load(k); ok {
+		return p.([]string)
+	}
+	p := st.layout(k.lim, hint)
+	st.e.screens.Store(k, p)
+	return p
+}
+
+// screenKey is what a screen outside find-help depends on.
+type screenKey struct {
+	lang                 onestop.Lang
+	lim                  locales.Limit
+	hint, state, country string
+	topic                int
+}
+
+// layout renders a screen outside find-help.
+func (st *step) layout(lim locales.Limit, hint string) []string {
+	s := st.s
+	lang := s.Lang
 	header := func(k locales.Key) string {
 		if hint == "" {
 			return locales.Text(lang, k)
@@ -512,8 +545,6 @@ func (st *step) pages() []string {
 		return menu(locales.AskWhen, opts(locales.WhenNow, locales.WhenMorning, locales.WhenAfternoon, locales.WhenEvening))
 	case stCover:
 		return menu(locales.Cover, opts(locales.Understood))
-	case stHelp, stNoMatch, stDistricts, stMatches, stCentres:
-		return st.areaPages(hint)
 	case stInfo:
 		keys := make([]locales.Key, len(topics))
 		for i, t := range topics {
