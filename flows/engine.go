@@ -204,23 +204,28 @@ func (e *Engine) Flush(ctx context.Context) (int, error) {
 			all = append(all, s)
 		}
 	}
-	if len(all) == 0 {
-		return 0, nil
-	}
-	if err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
-		for _, s := range all {
-			if err := session.Put(tx, s); err != nil {
-				return err
+	// In steps, like the sweep: pages a write frees are reused only by a later write, so one
+	// write of every session would grow the file by as much as it rewrites.
+	n := 0
+	for len(all) > 0 {
+		chunk := all[:min(len(all), sweepChunk)]
+		all = all[len(chunk):]
+		if err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+			for _, s := range chunk {
+				if err := session.Put(tx, s); err != nil {
+					return err
+				}
 			}
+			return nil
+		}); err != nil {
+			return n, err
 		}
-		return nil
-	}); err != nil {
-		return 0, err
+		for _, s := range chunk {
+			e.forget(e.shard(s.Key), s.Key)
+		}
+		n += len(chunk)
 	}
-	for _, s := range all {
-		e.forget(e.shard(s.Key), s.Key)
-	}
-	return len(all), nil
+	return n, nil
 }
 
 // Live returns how many sessions are held in memory.

@@ -778,6 +778,27 @@ func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 	}
 }
 
+// TestFlushWritesInSteps: a graceful stop with many sessions in memory writes them in steps of
+// at most 512, as the sweep deletes: pages one write frees are reused only by a later write, and
+// 30,000 sessions written at once grew a load test's file from 145 to 200 MiB.
+func TestFlushWritesInSteps(t *testing.T) {
+	f := newFixture(t)
+	const n = 1500
+	for i := range n {
+		f.hop(fmt.Sprintf("s%d", i), bdCaller, "")
+	}
+	before := f.db.Stats()
+	if got, err := f.engine.Flush(context.Background()); err != nil || got != n {
+		t.Fatalf("Flush = %d, %v; want %d", got, err, n)
+	}
+	if writes := f.db.Stats().Writes - before.Writes; writes < 3 {
+		t.Errorf("%d sessions written in %d writes, want steps of at most 512", n, writes)
+	}
+	if stored, kept := sessionCount(f), f.engine.Live(); stored != n || kept != 0 {
+		t.Fatalf("%d sessions in the store and %d in memory after Flush", stored, kept)
+	}
+}
+
 // TestFlushWaitsForHopsInProgressAndThenRefusesHops: a graceful stop must not write a session's
 // older state from memory over a hop that is recording at that moment, and no hop may start after
 // it.
