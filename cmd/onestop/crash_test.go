@@ -17,6 +17,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/store"
@@ -115,6 +116,83 @@ func keys(m map[string]int) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestKillNineMidMenuCarriesOn kills the server while callers are part way through menus whose
+// latest screens lived only in its memory, restarts it on the same directory, and has each press
+// her next keys: she sees the screens she would have seen with no crash (a reference server on a
+// directory of its own shows which), and a plan confirmed after the restart lands on the contact
+// recorded before it.
+func TestKillNineMidMenuCarriesOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts subprocesses; skipped with -short")
+	}
+	bin := buildBinary(t)
+	walks := []struct {
+		name string
+		keys []string
+		cut  int // keys pressed before the kill
+	}{
+		{"urgent", []string{"1", "1", "1", "1"}, 3},  // urgent on disk, two plan steps in memory
+		{"information", []string{"4", "1", "99"}, 2}, // information on disk, a topic in memory
+		{"language", []string{"5", "99", "4"}, 2},    // nothing on disk: the store never saw her
+	}
+	texts := func(keys []string) []string {
+		out := []string{""}
+		for i := range keys {
+			out = append(out, strings.Join(keys[:i+1], "*"))
+		}
+		return out
+	}
+	mask := func(screen string) string { return refPattern.ReplaceAllString(screen, refMask) }
+	caller := func(i int) string { return fmt.Sprintf("+8801711%06d", 500+i) }
+
+	ref, refAddr := startServe(t, bin, t.TempDir())
+	want := map[string][]string{}
+	for i, w := range walks {
+		for _, text := range texts(w.keys) {
+			want[w.name] = append(want[w.name], mask(hop(t, refAddr, "ATUid_ref_"+w.name, caller(i), text)))
+		}
+	}
+	ref.Process.Kill()
+	ref.Wait()
+
+	data := t.TempDir()
+	cmd, addr := startServe(t, bin, data)
+	for i, w := range walks {
+		for _, text := range texts(w.keys)[:w.cut+1] {
+			hop(t, addr, "ATUid_mid_"+w.name, caller(i), text)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	cmd, addr = startServe(t, bin, data)
+	var told string
+	for i, w := range walks {
+		for k, text := range texts(w.keys)[w.cut+1:] {
+			got := hop(t, addr, "ATUid_mid_"+w.name, caller(i), text)
+			if exp := want[w.name][w.cut+1+k]; mask(got) != exp {
+				t.Errorf("%s, %q after the kill: %q, want %q", w.name, text, got, exp)
+			}
+			if r := refPattern.FindString(got); r != "" && strings.HasPrefix(got, "END ") {
+				told = r
+			}
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	rows := callsJSON(t, data)
+	if len(rows) != len(walks) {
+		t.Fatalf("%d contacts on record, want one for each caller: %+v", len(rows), rows)
+	}
+	for _, r := range rows {
+		if r.Urgency == onestop.Urgent && (r.Ref != told || r.Plan == "") {
+			t.Errorf("the urgent contact %+v, want reference %s with her plan", r, told)
+		}
+	}
 }
 
 // TestKillNineUnderLoadLosesNothing drives simulated callers at `onestop serve`, kills it with
