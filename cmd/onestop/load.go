@@ -178,6 +178,9 @@ type loadResult struct {
 	RSSAfter     int64   `json:"server_rss_after_kib,omitempty"`
 	RSSAfterAnon int64   `json:"server_rss_after_anon_kib,omitempty"`
 	RSSAfterFile int64   `json:"server_rss_after_file_kib,omitempty"`
+	// RSSPeak is the server's highest RSS since it started (VmHWM): an after figure alone can
+	// fall just after the kernel dropped mapped pages, or just before a sweep maps them again.
+	RSSPeak int64 `json:"server_rss_peak_kib,omitempty"`
 	// CPUPerHop is the server's CPU time (user and system) per hop in microseconds: on a shared
 	// machine, steadier than hops/s.
 	CPUPerHop float64          `json:"server_cpu_us_per_hop,omitempty"`
@@ -202,8 +205,9 @@ func printLoad(w io.Writer, r *loadResult) {
 	row("errors", "%d", r.Errors)
 	row("wrong screens", "%d", r.WrongScreens)
 	if r.PID != 0 {
-		row("server RSS", "%.1f MiB before, %.1f MiB after: %.1f MiB heap and stacks, %.1f MiB mapped database (pid %d)",
-			float64(r.RSSBefore)/1024, float64(r.RSSAfter)/1024, float64(r.RSSAfterAnon)/1024, float64(r.RSSAfterFile)/1024, r.PID)
+		row("server RSS", "%.1f MiB before, %.1f MiB after: %.1f MiB heap and stacks, %.1f MiB mapped database; peak %.1f MiB (pid %d)",
+			float64(r.RSSBefore)/1024, float64(r.RSSAfter)/1024, float64(r.RSSAfterAnon)/1024, float64(r.RSSAfterFile)/1024,
+			float64(r.RSSPeak)/1024, r.PID)
 		row("server CPU", "%.0f µs per hop", r.CPUPerHop)
 	} else {
 		row("server RSS", "unknown (no --pid, and no listening process found)")
@@ -640,7 +644,7 @@ func driveLoad(ctx context.Context, cfg loadConfig, endpoint string, pid int, st
 	measure(ctx, l, cfg.Duration, res, stderr, "onestop")
 	if pid != 0 {
 		st := procStatus(pid)
-		res.RSSAfter, res.RSSAfterAnon, res.RSSAfterFile = st["VmRSS"], st["RssAnon"], st["RssFile"]
+		res.RSSAfter, res.RSSAfterAnon, res.RSSAfterFile, res.RSSPeak = st["VmRSS"], st["RssAnon"], st["RssFile"], st["VmHWM"]
 		if res.Hops > 0 && cpu > 0 {
 			res.CPUPerHop = float64(cpuTime(pid)-cpu) / float64(res.Hops) / float64(time.Microsecond)
 		}
@@ -735,9 +739,9 @@ func measure(ctx context.Context, l *loader, d time.Duration, res *loadResult, s
 // rssKiB reads a process's resident set size from /proc, 0 if it cannot.
 func rssKiB(pid int) int64 { return procStatus(pid)["VmRSS"] }
 
-// procStatus reads the sizes in a process's /proc status, in KiB: VmRSS, and its parts RssAnon
-// (the heap and stacks) and RssFile (mapped files: for the gateway, bbolt's map of its database,
-// whose pages the kernel can drop and read again).
+// procStatus reads the sizes in a process's /proc status, in KiB: VmRSS, its parts RssAnon (the
+// heap and stacks) and RssFile (mapped files: for the gateway, bbolt's map of its database, whose
+// pages the kernel can drop and read again), and VmHWM, the highest VmRSS so far.
 func procStatus(pid int) map[string]int64 {
 	out := map[string]int64{}
 	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))

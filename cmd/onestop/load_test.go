@@ -35,8 +35,8 @@ func TestLoadSeesEveryCallersOwnScreens(t *testing.T) {
 			t.Errorf("no %s session in %v", k, res.Paths)
 		}
 	}
-	if res.RSSBefore <= 0 || res.RSSAfter <= 0 {
-		t.Errorf("RSS %d → %d", res.RSSBefore, res.RSSAfter)
+	if res.RSSBefore <= 0 || res.RSSAfter <= 0 || res.RSSPeak < res.RSSAfter {
+		t.Errorf("RSS %d → %d, peak %d", res.RSSBefore, res.RSSAfter, res.RSSPeak)
 	}
 	// Every reference a caller was told is on record, once.
 	if err := m.Close(); err != nil {
