@@ -67,8 +67,8 @@ type Engine struct {
 	// more than the rest of the hop's work outside the store.
 	numbers *phone.Cache
 
-	// screens holds the screens laid out once (step.pages): a few hundred at most, a few for
-	// each language, screen, country and provider's page size.
+	// screens holds the screens laid out once (step.pages), one for each language, screen,
+	// hint, country and page size met: bounded by the catalogue, a few hundred in practice.
 	screens sync.Map
 
 	seed   maphash.Seed
