@@ -8,6 +8,7 @@
 package casebook
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -47,18 +48,10 @@ func (cb *Casebook) Put(tx *bbolt.Tx, c *onestop.Contact) error {
 		c.ID, c.Ref = id, Ref(id)
 	}
 	r := record{Contact: *c, CallerSealed: cb.box.SealString(c.Caller)}
-	r.Caller = ""
 	if c.Plan != nil {
-		p := *c.Plan
-		r.NumberSealed = cb.box.SealString(p.Number)
-		p.Number = ""
-		r.Plan = &p
+		r.NumberSealed = cb.box.SealString(c.Plan.Number)
 	}
-	v, err := json.Marshal(&r)
-	if err != nil {
-		return err
-	}
-	return b.Put(store.U64(c.ID), v)
+	return b.Put(store.U64(c.ID), r.marshal())
 }
 
 // Get returns the contact with id from tx, its numbers opened. Returns ENOTFOUND if none.
@@ -71,12 +64,11 @@ func (cb *Casebook) Get(tx *bbolt.Tx, id uint64) (*onestop.Contact, error) {
 }
 
 func (cb *Casebook) decode(v []byte) (*onestop.Contact, error) {
-	var r record
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("casebook: %w", err)
+	r, err := unmarshal(v)
+	if err != nil {
+		return nil, err
 	}
 	c := r.Contact
-	var err error
 	if c.Caller, err = cb.box.OpenString(r.CallerSealed); err != nil {
 		return nil, fmt.Errorf("casebook: contact %d: %w", c.ID, err)
 	}
@@ -86,6 +78,109 @@ func (cb *Casebook) decode(v []byte) (*onestop.Contact, error) {
 		}
 	}
 	return &c, nil
+}
+
+// A contact's record is a compact binary encoding whose first byte is its version; records
+// written before it are JSON, whose first byte is always '{', and are still read (a contact is
+// rewritten in the new format when it next changes). JSON took two to three times the bytes
+// (every field's name, base64 for the sealed numbers, times as text), and contacts are most of
+// the file, most of the pages a group commit writes and most of the database's memory.
+const (
+	formatBinary1 = 1
+	formatJSON    = '{'
+)
+
+// marshal encodes r in the binary format's field order. A field added to Contact or to
+// SafeContactPlan must be added here and in unmarshal, at the end of its group
+// (TestEveryContactFieldSurvives fails until it is). The reference is not kept: it is the ID's.
+func (r *record) marshal() []byte {
+	c := &r.Contact
+	b := make([]byte, 0, 128+len(r.CallerSealed)+len(r.NumberSealed)+len(c.SessionID)+len(c.Provider)+len(c.Masked))
+	b = append(b, formatBinary1)
+	b = binary.AppendUvarint(b, c.ID)
+	b = store.AppendTime(b, c.Time)
+	b = store.AppendTime(b, c.Updated)
+	b = store.AppendString(b, string(c.Channel))
+	b = store.AppendString(b, c.Provider)
+	b = store.AppendString(b, c.SessionID)
+	b = store.AppendString(b, c.Country)
+	b = store.AppendString(b, c.Area)
+	b = store.AppendString(b, c.Network)
+	b = store.AppendString(b, string(c.Lang))
+	b = store.AppendString(b, string(c.Urgency))
+	b = store.AppendString(b, string(c.Status))
+	b = store.AppendBytes(b, r.CallerSealed)
+	b = store.AppendString(b, c.Masked)
+	p := c.Plan
+	b = store.AppendBool(b, p != nil)
+	if p == nil {
+		return b
+	}
+	b = store.AppendBool(b, p.MayCall)
+	b = store.AppendBytes(b, r.NumberSealed)
+	b = store.AppendBool(b, p.OtherNumber)
+	b = store.AppendString(b, string(p.Window))
+	b = store.AppendZonedTime(b, p.Opens)
+	b = store.AppendZonedTime(b, p.Closes)
+	b = store.AppendString(b, p.TZ)
+	b = store.AppendString(b, p.Cover)
+	return store.AppendTime(b, p.AgreedAt)
+}
+
+// unmarshal reads a stored contact, in either format, leaving its numbers sealed.
+func unmarshal(v []byte) (record, error) {
+	var r record
+	if len(v) == 0 {
+		return r, fmt.Errorf("casebook: empty record")
+	}
+	switch v[0] {
+	case formatJSON:
+		if err := json.Unmarshal(v, &r); err != nil {
+			return r, fmt.Errorf("casebook: %w", err)
+		}
+		r.Caller = ""
+		if r.Plan != nil {
+			r.Plan.Number = ""
+		}
+		return r, nil
+	case formatBinary1:
+	default:
+		return r, fmt.Errorf("casebook: unknown record format %d", v[0])
+	}
+	in := store.NewReader(v[1:])
+	c := &r.Contact
+	c.ID = in.Uvarint()
+	c.Ref = Ref(c.ID)
+	c.Time = in.Time()
+	c.Updated = in.Time()
+	c.Channel = onestop.Channel(in.String())
+	c.Provider = in.String()
+	c.SessionID = in.String()
+	c.Country = in.String()
+	c.Area = in.String()
+	c.Network = in.String()
+	c.Lang = onestop.Lang(in.String())
+	c.Urgency = onestop.Urgency(in.String())
+	c.Status = onestop.ContactStatus(in.String())
+	r.CallerSealed = in.Bytes()
+	c.Masked = in.String()
+	if in.Bool() {
+		p := &onestop.SafeContactPlan{}
+		p.MayCall = in.Bool()
+		r.NumberSealed = in.Bytes()
+		p.OtherNumber = in.Bool()
+		p.Window = onestop.Window(in.String())
+		p.Opens = in.ZonedTime()
+		p.Closes = in.ZonedTime()
+		p.TZ = in.String()
+		p.Cover = in.String()
+		p.AgreedAt = in.Time()
+		c.Plan = p
+	}
+	if err := in.Err(); err != nil {
+		return r, fmt.Errorf("casebook: contact %d: %w", c.ID, err)
+	}
+	return r, nil
 }
 
 // Contact returns the contact with id. Returns ENOTFOUND if none.

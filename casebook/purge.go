@@ -29,11 +29,11 @@ const purgeChunk = 500
 func (cb *Casebook) Purge(ctx context.Context, cutoff time.Time) (PurgeCounts, error) {
 	var n PurgeCounts
 	contact := func(v []byte) bool {
-		var c onestop.Contact
-		if json.Unmarshal(v, &c) != nil {
+		r, err := unmarshal(v)
+		if err != nil {
 			return false
 		}
-		return c.Updated.Before(cutoff) && (c.Plan == nil || !c.Plan.Closes.After(cutoff))
+		return r.Updated.Before(cutoff) && (r.Plan == nil || !r.Plan.Closes.After(cutoff))
 	}
 	referral := func(v []byte) bool {
 		var r onestop.Referral

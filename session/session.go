@@ -7,10 +7,8 @@
 package session
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -133,155 +131,54 @@ func ExpiresAt(v []byte) time.Time {
 // marshal appends s in the binary format's field order. A field added to Session must be added
 // here and in unmarshal, at the end (TestEveryFieldSurvives fails until it is).
 func (s *Session) marshal(b []byte) []byte {
-	b = appendBytes(b, s.CallerHash)
-	b = appendString(b, s.Country)
-	b = appendString(b, string(s.Lang))
-	b = appendString(b, s.Provider)
-	b = appendString(b, s.Network)
-	b = appendString(b, s.State)
+	b = store.AppendBytes(b, s.CallerHash)
+	b = store.AppendString(b, s.Country)
+	b = store.AppendString(b, string(s.Lang))
+	b = store.AppendString(b, s.Provider)
+	b = store.AppendString(b, s.Network)
+	b = store.AppendString(b, s.State)
 	b = binary.AppendVarint(b, int64(s.Page))
 	b = binary.AppendVarint(b, int64(s.Topic))
 	b = binary.AppendVarint(b, int64(s.Invalid))
-	b = appendString(b, s.Hint)
+	b = store.AppendString(b, s.Hint)
 	b = binary.AppendVarint(b, int64(s.TypedLen))
-	b = appendBytes(b, s.TypedHash)
-	b = appendString(b, s.Reply)
-	b = appendBool(b, s.End)
+	b = store.AppendBytes(b, s.TypedHash)
+	b = store.AppendString(b, s.Reply)
+	b = store.AppendBool(b, s.End)
 	b = binary.AppendUvarint(b, s.ContactID)
-	b = appendString(b, string(s.Urgency))
-	b = appendBool(b, s.MayCall)
-	b = appendBytes(b, s.OtherNumber)
-	b = appendString(b, string(s.Window))
-	b = appendTime(b, s.Created)
-	b = appendTime(b, s.Updated)
+	b = store.AppendString(b, string(s.Urgency))
+	b = store.AppendBool(b, s.MayCall)
+	b = store.AppendBytes(b, s.OtherNumber)
+	b = store.AppendString(b, string(s.Window))
+	b = store.AppendTime(b, s.Created)
+	b = store.AppendTime(b, s.Updated)
 	return b
 }
 
 func (s *Session) unmarshal(b []byte) error {
-	r := reader{b: b}
-	s.CallerHash = r.bytes()
-	s.Country = r.string()
-	s.Lang = onestop.Lang(r.string())
-	s.Provider = r.string()
-	s.Network = r.string()
-	s.State = r.string()
-	s.Page = r.int()
-	s.Topic = r.int()
-	s.Invalid = r.int()
-	s.Hint = r.string()
-	s.TypedLen = r.int()
-	s.TypedHash = r.bytes()
-	s.Reply = r.string()
-	s.End = r.bool()
-	s.ContactID = r.uvarint()
-	s.Urgency = onestop.Urgency(r.string())
-	s.MayCall = r.bool()
-	s.OtherNumber = r.bytes()
-	s.Window = onestop.Window(r.string())
-	s.Created = r.time()
-	s.Updated = r.time()
-	return r.err
-}
-
-func appendBytes(b, v []byte) []byte { return append(binary.AppendUvarint(b, uint64(len(v))), v...) }
-
-func appendString(b []byte, v string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 1)
-	}
-	return append(b, 0)
-}
-
-// appendTime keeps the instant; zero stays zero.
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return binary.AppendVarint(b, 0)
-	}
-	return binary.AppendVarint(b, t.UnixNano())
-}
-
-// reader reads the binary format; the first error sticks and every later read returns zero.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errTruncated = errors.New("truncated record")
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errTruncated
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) int() int {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errTruncated
-		return 0
-	}
-	r.b = r.b[n:]
-	return int(v)
-}
-
-// raw returns the next length-prefixed field, still inside the database's memory.
-func (r *reader) raw() []byte {
-	n := r.uvarint()
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errTruncated
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-// bytes copies the field out: bbolt's memory is valid only inside the transaction.
-func (r *reader) bytes() []byte {
-	if v := r.raw(); len(v) > 0 {
-		return bytes.Clone(v)
-	}
-	return nil
-}
-
-func (r *reader) string() string { return string(r.raw()) }
-
-func (r *reader) bool() bool {
-	if r.err != nil {
-		return false
-	}
-	if len(r.b) == 0 {
-		r.err = errTruncated
-		return false
-	}
-	v := r.b[0] == 1
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) time() time.Time {
-	n := r.int()
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, int64(n))
+	r := store.NewReader(b)
+	s.CallerHash = r.Bytes()
+	s.Country = r.String()
+	s.Lang = onestop.Lang(r.String())
+	s.Provider = r.String()
+	s.Network = r.String()
+	s.State = r.String()
+	s.Page = r.Int()
+	s.Topic = r.Int()
+	s.Invalid = r.Int()
+	s.Hint = r.String()
+	s.TypedLen = r.Int()
+	s.TypedHash = r.Bytes()
+	s.Reply = r.String()
+	s.End = r.Bool()
+	s.ContactID = r.Uvarint()
+	s.Urgency = onestop.Urgency(r.String())
+	s.MayCall = r.Bool()
+	s.OtherNumber = r.Bytes()
+	s.Window = onestop.Window(r.String())
+	s.Created = r.Time()
+	s.Updated = r.Time()
+	return r.Err()
 }
 
 // Delete removes the session at key.
