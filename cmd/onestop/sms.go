@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -264,11 +265,7 @@ func (m *Main) onRecorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
 			}
 			task.OutboxID = msg.ID
 		}
-		v, err := json.Marshal(&task)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(store.Callbacks).Put(store.U64(after.ID), v); err != nil {
+		if err := tx.Bucket(store.Callbacks).Put(store.U64(after.ID), task.marshal()); err != nil {
 			return err
 		}
 	}
@@ -291,8 +288,7 @@ func (m *Main) notifyCallbacks(ctx context.Context) (int, error) {
 		b := tx.Bucket(store.Callbacks)
 		var waiting []callbackTask
 		err = b.ForEach(func(_, v []byte) error {
-			var t callbackTask
-			if json.Unmarshal(v, &t) == nil && t.OutboxID == 0 && now.Before(t.Closes) {
+			if t, err := unmarshalTask(v); err == nil && t.OutboxID == 0 && now.Before(t.Closes) {
 				waiting = append(waiting, t)
 			}
 			return nil
@@ -316,11 +312,7 @@ func (m *Main) notifyCallbacks(ctx context.Context) (int, error) {
 				return err
 			}
 			t.OutboxID = msg.ID
-			v, err := json.Marshal(&t)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(store.U64(t.ContactID), v); err != nil {
+			if err := b.Put(store.U64(t.ContactID), t.marshal()); err != nil {
 				return err
 			}
 			n++
@@ -367,6 +359,43 @@ type callbackTask struct {
 	TZ        string         `json:"tz"`
 	Created   time.Time      `json:"created"`
 	OutboxID  uint64         `json:"outboxId,omitempty"`
+}
+
+// A task's record is binary, like a contact's, with its version first; tasks written before
+// were JSON, and are still read. The reference is the contact's, made from its ID.
+const taskBinary1 = 1
+
+func (t *callbackTask) marshal() []byte {
+	b := make([]byte, 0, 64+len(t.Window)+len(t.TZ))
+	b = append(b, taskBinary1)
+	b = binary.AppendUvarint(b, t.ContactID)
+	b = store.AppendZonedTime(b, t.Due)
+	b = store.AppendZonedTime(b, t.Closes)
+	b = store.AppendString(b, string(t.Window))
+	b = store.AppendString(b, t.TZ)
+	b = store.AppendTime(b, t.Created)
+	return binary.AppendUvarint(b, t.OutboxID)
+}
+
+func unmarshalTask(v []byte) (callbackTask, error) {
+	var t callbackTask
+	if len(v) > 0 && v[0] == '{' {
+		err := json.Unmarshal(v, &t)
+		return t, err
+	}
+	if len(v) == 0 || v[0] != taskBinary1 {
+		return t, errors.New("callback task: unknown record format")
+	}
+	r := store.NewReader(v[1:])
+	t.ContactID = r.Uvarint()
+	t.Ref = casebook.Ref(t.ContactID)
+	t.Due = r.ZonedTime()
+	t.Closes = r.ZonedTime()
+	t.Window = onestop.Window(r.String())
+	t.TZ = r.String()
+	t.Created = r.Time()
+	t.OutboxID = r.Uvarint()
+	return t, r.Err()
 }
 
 // The alerts staff receive. They carry the case reference and the district, never the

@@ -366,7 +366,7 @@ func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
 	m.DB.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(store.Callbacks).Get(store.U64(c.ID))
 		if v != nil {
-			json.Unmarshal(v, &task)
+			task, _ = unmarshalTask(v)
 		}
 		return nil
 	})
@@ -470,5 +470,35 @@ func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
 	l, _ := ob.List(outbox.Filter{})
 	if len(l) != 1 || l[0].To != dutyNumber || !strings.Contains(l[0].Text, open.Ref) || !l[0].NextAttempt.Equal(open.Plan.Opens) {
 		t.Fatalf("notes %+v", l)
+	}
+}
+
+func TestCallbackTaskRecords(t *testing.T) {
+	dhaka := time.FixedZone("", 6*3600)
+	task := callbackTask{
+		ContactID: 4711, Ref: casebook.Ref(4711), Window: onestop.Evening, TZ: "Asia/Dhaka",
+		Due:     time.Date(2026, 11, 24, 17, 0, 0, 0, dhaka),
+		Closes:  time.Date(2026, 11, 24, 21, 0, 0, 0, dhaka),
+		Created: time.Unix(1_800_000_000, 5), OutboxID: 99,
+	}
+	got, err := unmarshalTask(task.marshal())
+	if err != nil || got != task {
+		t.Fatalf("read back %+v, %v; wrote %+v", got, err, task)
+	}
+	if got.Due.String() != task.Due.String() {
+		t.Errorf("due reads %s, was %s", got.Due, task.Due)
+	}
+	// Written before the binary format: JSON, still read the same.
+	old, err := json.Marshal(&task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := unmarshalTask(old); err != nil || got.Ref != task.Ref || !got.Due.Equal(task.Due) || got.OutboxID != 99 {
+		t.Fatalf("JSON task read as %+v, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, {9, 1}, task.marshal()[:5], []byte(`{"contactId":`)} {
+		if got, err := unmarshalTask(bad); err == nil {
+			t.Errorf("%q read as %+v", bad, got)
+		}
 	}
 }
