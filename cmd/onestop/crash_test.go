@@ -231,7 +231,8 @@ func TestKillNineUnderLoadLosesNothing(t *testing.T) {
 			close(killed)
 		}()
 		res := &loadResult{}
-		measure(ctx, l, time.Minute, res, io.Discard, "crash")
+		l.drive(ctx, time.Minute, io.Discard, "crash")
+		l.fill(res)
 		<-killed
 		if res.WrongScreens != 0 {
 			t.Fatalf("round %d: %d wrong screens", round, res.WrongScreens)

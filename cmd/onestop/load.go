@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -40,6 +42,11 @@ paths (urgent, callback, find help, information, language, exit) in Bengali, Hin
 English, one session after another, and every reply is checked against the screen she must see
 next. Prints hops/s, latency percentiles, errors, wrong screens and the server's RSS.
 
+With --baseline, the same client and callers also drive a bare Fiber handler that answers every
+hop with a fixed screen, in a process of its own as the gateway is; the two take turns of 5 s
+(unless --sessions bounds the run), so both meet the same moments of a shared machine, and the
+gateway's hops/s is printed as a ratio of the handler's.
+
 Only a gateway on a loopback address is driven. The run stops at --duration or after --sessions
 sessions, whichever comes first. When the gateway wants basic auth, set ONESTOP_WEBHOOK_USER and
 ONESTOP_WEBHOOK_PASSWORD as it has them.
@@ -59,6 +66,8 @@ type loadConfig struct {
 	PID      int
 	Page     locales.Limit
 	Think    time.Duration
+	// BaselineServe makes this process the baseline's own (see startBaseline).
+	BaselineServe bool
 }
 
 func parseLoad(args []string, stderr io.Writer) (loadConfig, error) {
@@ -74,6 +83,7 @@ func parseLoad(args []string, stderr io.Writer) (loadConfig, error) {
 	fs.BoolVar(&cfg.JSON, "json", false, "print the figures as one JSON object")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "also measure a bare Fiber handler with the same client, and print the ratio")
 	fs.DurationVar(&cfg.Think, "think", 0, "each caller's pause between a screen and her next key, on average (0: none, the most load)")
+	fs.BoolVar(&cfg.BaselineServe, "baseline-serve", false, "be the bare Fiber server --baseline starts: print its URL, serve until standard input ends")
 	fs.IntVar(&cfg.PID, "pid", 0, "the server's process id, for its RSS (default: the process listening on --url's port)")
 	page := fs.String("page", "182/80", "the gateway's USSD page size, GSM-7/UCS-2 (as its ONESTOP_USSD_PAGE)")
 	if err := parseFlags(fs, args); err != nil {
@@ -98,10 +108,13 @@ func parseLoad(args []string, stderr io.Writer) (loadConfig, error) {
 	return cfg, nil
 }
 
-func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runLoad(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg, err := parseLoad(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.BaselineServe {
+		return serveBaseline(stdin, stdout)
 	}
 	if err := loopbackOnly(cfg.URL); err != nil {
 		return err
@@ -114,17 +127,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if pid == 0 {
 		pid = listeningPID(endpoint)
 	}
-	res, err := driveLoad(ctx, cfg, endpoint, pid, stderr)
+	l, err := prepare(ctx, cfg, endpoint, stderr)
 	if err != nil {
 		return err
 	}
-	if cfg.Baseline {
-		if res.Baseline, err = driveBaseline(ctx, cfg, res.Sessions, stderr); err != nil {
-			return err
-		}
-		if res.Baseline.HopsPerSec > 0 {
-			res.Ratio = res.HopsPerSec / res.Baseline.HopsPerSec
-		}
+	res, err := drive(ctx, cfg, l, pid, stderr)
+	if err != nil {
+		return err
 	}
 	if cfg.JSON {
 		enc := json.NewEncoder(stdout)
@@ -351,9 +360,18 @@ type loader struct {
 
 	refs     sync.Map // references told, to catch one told twice
 	nrefs    atomic.Int64
-	lat      [][]time.Duration // by caller
-	report   io.Writer         // the first few wrong screens and errors are described here
+	state    []callerState // by caller, carried from one slice of the run to the next
+	elapsed  time.Duration // the time the callers ran, in all slices
+	pid      int           // the server's process, when this started it
+	report   io.Writer     // the first few wrong screens and errors are described here
 	reported atomic.Int64
+}
+
+// callerState is where one simulated caller is in her run.
+type callerState struct {
+	rng      *rand.Rand
+	seq, gen int // her next session, and her number's generation (see number)
+	lat      []time.Duration
 }
 
 func newLoader(endpoint string, callers int) *loader {
@@ -373,7 +391,7 @@ func newLoader(endpoint string, callers int) *loader {
 	return &loader{
 		endpoint: endpoint, client: client, callers: callers,
 		nonce: binary.LittleEndian.Uint64(b[:8]), seed: binary.LittleEndian.Uint64(b[8:]),
-		lat: make([][]time.Duration, callers), report: io.Discard,
+		state: make([]callerState, callers), report: io.Discard,
 	}
 }
 
@@ -438,34 +456,35 @@ func (l *loader) run(ctx context.Context) {
 
 func (l *loader) caller(ctx context.Context, i int) {
 	region := i % len(regions)
-	rng := rand.New(rand.NewPCG(l.seed, uint64(i)))
-	lang := locales.ForRegion(regions[region].region)
-	paths := pathsFor(lang)
-	lat := make([]time.Duration, 0, 1024)
-	defer func() { l.lat[i] = lat }()
-	if l.think > 0 {
-		// Callers who read their screens also arrive spread out, not all in the same instant.
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Duration(rng.Int64N(int64(l.think) + 1))):
+	paths := pathsFor(locales.ForRegion(regions[region].region))
+	st := &l.state[i]
+	if st.rng == nil {
+		st.rng = rand.New(rand.NewPCG(l.seed, uint64(i)))
+		st.lat = make([]time.Duration, 0, 1024)
+		if l.think > 0 {
+			// Callers who read their screens also arrive spread out, not all in the same instant.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(st.rng.Int64N(int64(l.think) + 1))):
+			}
 		}
 	}
-	gen := 0
-	for seq := 0; ; seq++ {
+	for {
 		if ctx.Err() != nil || time.Now().After(l.deadline) {
 			return
 		}
 		if l.max > 0 && l.claimed.Add(1) > l.max {
 			return
 		}
-		pi := rng.IntN(len(paths))
-		id := sessionID(l.nonce, i, seq)
-		ok := l.session(ctx, rng, region, pi, paths[pi], l.number(region, i, gen), id, &lat)
+		pi := st.rng.IntN(len(paths))
+		id := sessionID(l.nonce, i, st.seq)
+		st.seq++
+		ok := l.session(ctx, st.rng, region, pi, paths[pi], l.number(region, i, st.gen), id, &st.lat)
 		l.sessions.Add(1)
 		l.byKind[slices.Index(pathKinds, paths[pi].kind)].Add(1)
 		if !ok {
-			gen++
+			st.gen++
 		}
 	}
 }
@@ -640,41 +659,144 @@ func learn(ctx context.Context, l *loader, lim locales.Limit) (*expectations, er
 	return e, nil
 }
 
-// driveLoad measures the gateway at endpoint.
-func driveLoad(ctx context.Context, cfg loadConfig, endpoint string, pid int, stderr io.Writer) (*loadResult, error) {
+// prepare returns a loader for the gateway at endpoint, its screens learned by a reference walk.
+func prepare(ctx context.Context, cfg loadConfig, endpoint string, stderr io.Writer) (*loader, error) {
 	l := newLoader(endpoint, cfg.Callers)
 	l.report = stderr
 	l.max = cfg.Sessions
 	l.think = cfg.Think
-	res := &loadResult{Target: endpoint, Callers: cfg.Callers, PID: pid, Think: cfg.Think.Seconds()}
-	if pid != 0 {
-		res.RSSBefore = rssKiB(pid)
-	}
 	exp, err := learn(ctx, l, cfg.Page)
 	if err != nil {
 		return nil, err
 	}
 	l.exp = exp
-	cpu := cpuTime(pid)
-	measure(ctx, l, cfg.Duration, res, stderr, "onestop")
-	if pid != 0 {
-		st := procStatus(pid)
-		res.RSSAfter, res.RSSAfterAnon, res.RSSAfterFile, res.RSSPeak = st["VmRSS"], st["RssAnon"], st["RssFile"], st["VmHWM"]
-		if res.Hops > 0 && cpu > 0 {
-			res.CPUPerHop = float64(cpuTime(pid)-cpu) / float64(res.Hops) / float64(time.Microsecond)
+	return l, nil
+}
+
+// baselineSlice is how long the gateway and bare Fiber each run before the other takes over:
+// both meet the same moments of a shared machine's load, which moves by a factor of two from
+// one minute to the next.
+const baselineSlice = 5 * time.Second
+
+// drive runs the gateway's callers, and with --baseline bare Fiber's, in alternating slices,
+// and returns the gateway's figures with the baseline's beside them.
+func drive(ctx context.Context, cfg loadConfig, l *loader, pid int, stderr io.Writer) (*loadResult, error) {
+	res := &loadResult{Target: l.endpoint, Callers: cfg.Callers, PID: pid, Think: cfg.Think.Seconds()}
+	var bare *loader
+	if cfg.Baseline {
+		b, stop, err := startBaseline(ctx, cfg, stderr)
+		if err != nil {
+			return nil, err
 		}
+		defer stop()
+		bare = b
+	}
+	// A run bounded by sessions is not sliced: the baseline then runs as many sessions after it.
+	n := 1
+	if bare != nil && cfg.Sessions == 0 {
+		n = max(1, int(cfg.Duration/baselineSlice))
+	}
+	if pid != 0 {
+		res.RSSBefore = rssKiB(pid)
+	}
+	var cpu time.Duration
+	for k := range n {
+		before := cpuTime(pid)
+		l.drive(ctx, cfg.Duration/time.Duration(n), stderr, "onestop")
+		cpu += cpuTime(pid) - before
+		if k == n-1 && pid != 0 {
+			st := procStatus(pid)
+			res.RSSAfter, res.RSSAfterAnon, res.RSSAfterFile, res.RSSPeak = st["VmRSS"], st["RssAnon"], st["RssFile"], st["VmHWM"]
+		}
+		if bare != nil {
+			if cfg.Sessions > 0 {
+				bare.max = l.sessions.Load()
+			}
+			bare.drive(ctx, cfg.Duration/time.Duration(n), stderr, "bare Fiber")
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	// Idle keep-alive connections would hold a server's graceful shutdown until they time out.
+	l.client.CloseIdleConnections()
+	l.fill(res)
+	if res.Hops > 0 && cpu > 0 {
+		res.CPUPerHop = float64(cpu) / float64(res.Hops) / float64(time.Microsecond)
 	}
 	res.Paths = map[string]int64{}
 	for i, k := range pathKinds {
 		res.Paths[k] = l.byKind[i].Load()
 	}
 	res.Refs = int(l.nrefs.Load())
+	if bare != nil {
+		res.Baseline = &loadResult{Target: "bare Fiber " + bare.endpoint, Callers: cfg.Callers, PID: bare.pid}
+		bare.fill(res.Baseline)
+		if res.Baseline.HopsPerSec > 0 {
+			res.Ratio = res.HopsPerSec / res.Baseline.HopsPerSec
+		}
+	}
 	return res, nil
 }
 
-// driveBaseline measures a bare Fiber handler that answers every hop with a fixed CON screen,
-// in this process, with the same client and callers: what the gateway's figures are a ratio of.
-func driveBaseline(ctx context.Context, cfg loadConfig, sessions int64, stderr io.Writer) (*loadResult, error) {
+// startBaseline starts a bare Fiber handler that answers every hop with a fixed CON screen, in
+// a process of its own as the gateway is (in this one, it would share the client's scheduler
+// and be spared the switches between processes that every hop to the gateway pays), and returns
+// a loader for it with the same client and callers, and how to stop it.
+func startBaseline(ctx context.Context, cfg loadConfig, stderr io.Writer) (*loader, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load: baseline: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe, "load", "--baseline-serve")
+	var why bytes.Buffer // what it says, shown only if it does not start
+	cmd.Stderr = &why
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("load: baseline: %w", err)
+	}
+	var l *loader
+	stop := func() {
+		if l != nil {
+			l.client.CloseIdleConnections() // or its graceful stop waits for them
+		}
+		stdin.Close() // it stops when its input ends
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("load: baseline did not start: %w: %s", err, strings.TrimSpace(why.String()))
+	}
+	endpoint, err := dialEndpoint(dialConfig{URL: strings.TrimSpace(line), Token: cfg.Token})
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	l = newLoader(endpoint, cfg.Callers)
+	l.report = stderr
+	l.think = cfg.Think
+	l.pid = cmd.Process.Pid
+	return l, stop, nil
+}
+
+// serveBaseline is the baseline's process: a bare Fiber app on a free loopback port, whose URL
+// it prints, serving until its input ends.
+func serveBaseline(stdin io.Reader, stdout io.Writer) error {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	bare := func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
@@ -684,29 +806,25 @@ func driveBaseline(ctx context.Context, cfg loadConfig, sessions int64, stderr i
 	app.Post("/ussd/africastalking/*", bare)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	go app.Listener(ln)
-	defer app.ShutdownWithTimeout(5 * time.Second)
-	endpoint, err := dialEndpoint(dialConfig{URL: "http://" + ln.Addr().String(), Token: cfg.Token})
-	if err != nil {
-		return nil, err
+	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
+	if stdin != nil {
+		io.Copy(io.Discard, stdin)
 	}
-	l := newLoader(endpoint, cfg.Callers)
-	l.report = stderr
-	l.think = cfg.Think
-	if cfg.Sessions > 0 {
-		l.max = sessions
-	}
-	res := &loadResult{Target: "bare Fiber " + endpoint, Callers: cfg.Callers}
-	measure(ctx, l, cfg.Duration, res, stderr, "bare Fiber")
-	return res, nil
+	return app.ShutdownWithTimeout(5 * time.Second)
 }
 
-// measure runs l for at most d, with a progress line on stderr, and fills res.
-func measure(ctx context.Context, l *loader, d time.Duration, res *loadResult, stderr io.Writer, name string) {
+// drive runs l's callers for at most d, with a progress line on stderr.
+func (l *loader) drive(ctx context.Context, d time.Duration, stderr io.Writer, name string) {
 	start := time.Now()
 	l.deadline = start.Add(d)
+	progress := func() {
+		el := (l.elapsed + time.Since(start)).Seconds()
+		fmt.Fprintf(stderr, "\r%-10s %5.0fs  %9d hops  %7.0f hops/s  %d sessions  %d errors  %d wrong screens ",
+			name, el, l.hops.Load(), float64(l.hops.Load())/el, l.sessions.Load(), l.errs.Load(), l.wrong.Load())
+	}
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -717,22 +835,23 @@ func measure(ctx context.Context, l *loader, d time.Duration, res *loadResult, s
 			case <-done:
 				return
 			case <-tick.C:
-				el := time.Since(start).Seconds()
-				fmt.Fprintf(stderr, "\r%-10s %5.0fs  %9d hops  %7.0f hops/s  %d sessions  %d errors  %d wrong screens ",
-					name, el, l.hops.Load(), float64(l.hops.Load())/el, l.sessions.Load(), l.errs.Load(), l.wrong.Load())
+				progress()
 			}
 		}
 	}()
 	l.run(ctx)
 	close(done)
 	<-stopped // the progress line is written by then, so the summary never interleaves with it
-	// Idle keep-alive connections would hold a server's graceful shutdown until they time out.
-	l.client.CloseIdleConnections()
-	elapsed := time.Since(start)
+	progress()
+	l.elapsed += time.Since(start)
 	fmt.Fprintln(stderr)
+}
+
+// fill puts what l counted, in all its slices, in res.
+func (l *loader) fill(res *loadResult) {
 	var all []time.Duration
-	for _, s := range l.lat {
-		all = append(all, s...)
+	for _, st := range l.state {
+		all = append(all, st.lat...)
 	}
 	slices.Sort(all)
 	pct := func(p float64) float64 {
@@ -742,10 +861,12 @@ func measure(ctx context.Context, l *loader, d time.Duration, res *loadResult, s
 		i := int(p * float64(len(all)-1))
 		return float64(all[i]) / float64(time.Millisecond)
 	}
-	res.Seconds = elapsed.Seconds()
+	res.Seconds = l.elapsed.Seconds()
 	res.Sessions = l.sessions.Load()
 	res.Hops = l.hops.Load()
-	res.HopsPerSec = float64(res.Hops) / elapsed.Seconds()
+	if l.elapsed > 0 {
+		res.HopsPerSec = float64(res.Hops) / l.elapsed.Seconds()
+	}
 	res.P50, res.P95, res.P99, res.Max = pct(.50), pct(.95), pct(.99), pct(1)
 	res.Errors = l.errs.Load()
 	res.WrongScreens = l.wrong.Load()

@@ -20,7 +20,11 @@ import (
 func TestLoadSeesEveryCallersOwnScreens(t *testing.T) {
 	m := MustRunMain(t)
 	cfg := loadConfig{Callers: 8, Duration: 20 * time.Second, Sessions: 240, Page: locales.DefaultLimit}
-	res, err := driveLoad(context.Background(), cfg, "http://"+m.Addr()+"/ussd/africastalking", os.Getpid(), io.Discard)
+	l, err := prepare(context.Background(), cfg, "http://"+m.Addr()+"/ussd/africastalking", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := drive(context.Background(), cfg, l, os.Getpid(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +130,8 @@ func TestLoadCountsWrongScreens(t *testing.T) {
 			l.exp = exp
 			on.Store(true)
 			res := &loadResult{}
-			measure(context.Background(), l, 20*time.Second, res, io.Discard, "test")
+			l.drive(context.Background(), 20*time.Second, io.Discard, "test")
+			l.fill(res)
 			if res.WrongScreens == 0 || res.Errors != 0 {
 				t.Fatalf("%d wrong screens, %d errors", res.WrongScreens, res.Errors)
 			}
@@ -174,6 +179,10 @@ func TestLoadWithBaselinePrintsTheRatio(t *testing.T) {
 	if res.PID != os.Getpid() {
 		t.Errorf("server pid %d, this process is %d", res.PID, os.Getpid())
 	}
+	// Bare Fiber runs in a process of its own, as the gateway does.
+	if res.Baseline.PID == 0 || res.Baseline.PID == os.Getpid() {
+		t.Errorf("bare Fiber ran in process %d; this one is %d", res.Baseline.PID, os.Getpid())
+	}
 	if !strings.Contains(errb.String(), "hops/s") {
 		t.Errorf("no progress line: %q", errb.String())
 	}
@@ -203,7 +212,8 @@ func BenchmarkGatewayHops(b *testing.B) {
 	before := m.DB.Stats()
 	b.ResetTimer()
 	res := &loadResult{}
-	measure(context.Background(), l, time.Hour, res, io.Discard, "bench")
+	l.drive(context.Background(), time.Hour, io.Discard, "bench")
+	l.fill(res)
 	b.ReportMetric(res.HopsPerSec, "hops/s")
 	b.ReportMetric(res.P99, "p99-ms")
 	after := m.DB.Stats()

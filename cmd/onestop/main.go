@@ -100,7 +100,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "audit":
 		return runAudit(ctx, rest, stdout, stderr)
 	case "load":
-		return runLoad(ctx, rest, stdout, stderr)
+		return runLoad(ctx, rest, stdin, stdout, stderr)
 	case "purge":
 		return runPurge(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
