@@ -679,10 +679,11 @@ func turn(session, text string) flows.Turn {
 func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
 	f := newFixture(t)
 	want := f.walk("reference", bdCaller, "5", "99", "4")
+	live := f.engine.Live()
 	f.hop("s", bdCaller, "")
 	f.hop("s", bdCaller, "5")
-	if n := f.engine.Live(); n != 1 {
-		t.Fatalf("%d sessions in memory, want the one that recorded nothing", n)
+	if n := f.engine.Live(); n != live+1 {
+		t.Fatalf("%d sessions in memory, want hers too (%d before)", n, live)
 	}
 	after := f.restart(flows.Config{})
 	if r, _ := after.Step(context.Background(), turn("s", "5*99")); r != want[2] {
@@ -754,7 +755,8 @@ func TestMemoryIsBoundedAndThenHopsWriteThrough(t *testing.T) {
 func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 	f := newFixture(t)
 	want := f.walk("reference", bdCaller, "1", "1", "1", "1")
-	f.walk("s", bdCaller, "1") // urgent, on disk; her next hop, "1*1", is lost
+	f.walk("s", bdCaller, "1")           // urgent, on disk; her next hop, "1*1", is lost
+	f.engine = f.restart(flows.Config{}) // in the crash, with the memory that held it
 	if r := f.hop("s", bdCaller, "1*1*1"); r != want[3] {
 		t.Fatalf("after a lost hop: %+v, want %+v", r, want[3])
 	}
@@ -863,5 +865,32 @@ func TestUnknownSessionsArePlayedAgainOnlySoonAfterARestart(t *testing.T) {
 	}
 	if f.snapshot() != before {
 		t.Fatal("an unknown session past the window changed the store")
+	}
+}
+
+// TestAGoingSessionIsKeptAfterItsWrite: after a hop that records something and goes on, her next
+// hop finds the session in memory, as written (with its contact); an ended one is not kept.
+func TestAGoingSessionIsKeptAfterItsWrite(t *testing.T) {
+	f := newFixture(t)
+	f.walk("s", bdCaller, "1") // urgent: recorded, and the plan's first question
+	if n, stored := f.engine.Live(), sessionCount(f); n != 1 || stored != 1 {
+		t.Fatalf("after urgent: %d in memory, %d stored; want it in both", n, stored)
+	}
+	f.hop("s", bdCaller, "1*1")
+	f.hop("s", bdCaller, "1*1*1")
+	end := f.hop("s", bdCaller, "1*1*1*1")
+	cs := f.contacts()
+	if !end.End || len(cs) != 1 || cs[0].Plan == nil || !strings.Contains(end.Text, cs[0].Ref) {
+		t.Fatalf("plan confirmed from memory: %+v, contacts %+v", end, cs)
+	}
+	if n := f.engine.Live(); n != 0 {
+		t.Fatalf("%d sessions in memory after she ended hers", n)
+	}
+	none := f.restart(flows.Config{MaxLive: -1})
+	if _, err := none.Step(context.Background(), turn("t", "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := none.Step(context.Background(), turn("t", "1")); err != nil || none.Live() != 0 {
+		t.Fatalf("with no memory allowed: %v, %d kept", err, none.Live())
 	}
 }

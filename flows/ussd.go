@@ -342,7 +342,7 @@ var later = map[onestop.Window]locales.Key{
 
 // finish renders the reply. A hop that records something commits the session, her contact, her
 // language and her area in one write before returning it; one that records nothing keeps the
-// session in memory and writes nothing.
+// session in memory and writes nothing. Either way a session that goes on is kept in memory.
 func (st *step) finish(ctx context.Context) (Reply, error) {
 	s, t := st.s, st.turn
 	var reply Reply
@@ -376,8 +376,9 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 	}
 	saved := *s // each run of the write starts again from here
 	base := st.baseContact()
+	var ns session.Session // as written
 	err := st.e.db.Update(ctx, func(tx *bbolt.Tx) error {
-		ns := saved
+		ns = saved
 		if st.contact != nil {
 			c, err := st.loadContact(tx, ns.ContactID, base)
 			if err != nil {
@@ -413,7 +414,11 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 		// error for the gateway to log.
 		return st.e.over(s.Lang, s.Country), err
 	}
-	st.e.forget(st.sh, s.Key)
+	// Her next hop, if the session goes on, reads it from memory rather than the store. An ended
+	// session is only read again for a retry, so memory is spared it.
+	if reply.End || !st.e.keep(st.sh, &ns) {
+		st.e.forget(st.sh, s.Key)
+	}
 	return reply, nil
 }
 
