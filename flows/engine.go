@@ -70,6 +70,9 @@ type Engine struct {
 	// screens holds the screens laid out once (step.pages), one for each language, screen,
 	// hint, country and page size met: bounded by the catalogue, a few hundred in practice.
 	screens sync.Map
+	// countries holds each country's numbers (lines), one entry per region a caller's number
+	// was from: a few hundred at most.
+	countries sync.Map
 
 	seed   maphash.Seed
 	shards [512]shard
@@ -240,7 +243,7 @@ func (e *Engine) limit(provider string) locales.Limit {
 
 // country is the country whose helplines a caller is told about.
 func (e *Engine) country(region string) string {
-	if _, ok := e.dir.Helpline(region); ok {
+	if e.lines(region).known {
 		return region
 	}
 	return e.cfg.DefaultCountry
@@ -369,19 +372,32 @@ func (e *Engine) over(lang onestop.Lang, region string) Reply {
 	return Reply{Text: locales.Text(lang, locales.SessionOver, e.helpline(e.country(region))), End: true}
 }
 
-func (e *Engine) helpline(country string) string {
-	if c, ok := e.dir.Helpline(country); ok {
-		return c.Number()
-	}
-	return ""
+// lines are the numbers a country's screens name: its helpline, if the directory has one, and
+// the first of its emergency numbers.
+type lines struct {
+	helpline, emergency string
+	known               bool // the directory has the country's helpline
 }
 
-func (e *Engine) emergency(country string) string {
-	if cs := e.dir.Emergency(country); len(cs) > 0 {
-		return cs[0].Number()
+// lines returns country's numbers. They are looked up once per country: the directory does not
+// change under an engine, and finding them walks every centre.
+func (e *Engine) lines(country string) lines {
+	if l, ok := e.countries.Load(country); ok {
+		return l.(lines)
 	}
-	return ""
+	var l lines
+	if c, ok := e.dir.Helpline(country); ok {
+		l.helpline, l.known = c.Number(), true
+	}
+	if cs := e.dir.Emergency(country); len(cs) > 0 {
+		l.emergency = cs[0].Number()
+	}
+	e.countries.Store(country, l)
+	return l
 }
+
+func (e *Engine) helpline(country string) string  { return e.lines(country).helpline }
+func (e *Engine) emergency(country string) string { return e.lines(country).emergency }
 
 // Sweep deletes sessions idle past their TTL. A session that ended before she finished, with a
 // contact still open and no plan confirmed, marks that contact dropped: it stays on record, and
