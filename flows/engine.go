@@ -35,9 +35,10 @@ type Config struct {
 	DefaultCountry string
 	Log            *slog.Logger
 
-	// MaxLive bounds the sessions kept in memory between hops that record nothing (0:
-	// DefaultMaxLive, below 0: none). Past it, such hops write their session to the store and
-	// wait for it like any other, so a flood of sessions costs disk and time, not memory.
+	// MaxLive bounds the sessions kept in memory between hops (0: DefaultMaxLive, below 0:
+	// none). Past it, a hop that records nothing writes her session to the store and waits for
+	// it like any other, and her next hop reads it from there, so a flood of sessions costs disk
+	// and time, not memory.
 	MaxLive int
 
 	// Recorded, when set, is called inside the write that creates or changes a contact, with
@@ -89,10 +90,11 @@ type shard struct {
 	hop sync.Mutex // held for a whole hop
 
 	mu sync.Mutex // guards live; the store's writer takes it, so never wait on a write under it
-	// live holds the encoded state of sessions whose last hop recorded nothing: the first screen,
-	// a page turn, a step of the plan before she confirms it. Such a hop tells her nothing was
-	// recorded, so it need not wait for the disk, and it is not written at all: the session is
-	// written with the next hop that records something, and is forgotten here then.
+	// live holds the encoded state of the sessions that go on. After a hop that recorded nothing
+	// (the first screen, a page turn, a step of the plan before she confirms it) it is their only
+	// copy: such a hop tells her nothing was recorded, so it need not wait for the disk, and the
+	// session is written with the next hop that records something. After a hop that wrote, it is
+	// the session as written, so her next hop need not look for it in the store.
 	live map[string][]byte
 }
 

@@ -121,9 +121,9 @@ func TestServeRecordsWhatCallsLists(t *testing.T) {
 	}
 }
 
-// TestARestartCarriesOnSessionsMidMenu: a session whose hops recorded nothing lives in memory;
-// a graceful stop writes it, so after a restart on the same data her next key goes on, even
-// from a hint screen.
+// TestARestartCarriesOnSessionsMidMenu: a session whose hops recorded nothing lives only in
+// memory; a graceful stop writes it, so after a restart on the same data her next key goes on,
+// even from a hint screen.
 func TestARestartCarriesOnSessionsMidMenu(t *testing.T) {
 	m := MustRunMain(t)
 	const caller = "+8801711000001"
@@ -131,15 +131,15 @@ func TestARestartCarriesOnSessionsMidMenu(t *testing.T) {
 	if r := hop(t, m.Addr(), "ATUid_mid", caller, "7"); !strings.HasPrefix(r, "CON ") {
 		t.Fatalf("invalid key: %q", r)
 	}
-	want := hop(t, m.Addr(), "ATUid_ref", caller, "4")
+	want := hop(t, m.Addr(), "ATUid_ref", caller, "4") // records an information contact, and goes on
 	resp, err := http.Get("http://" + m.Addr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !bytes.Contains(metrics, []byte("\nonestop_sessions_in_memory 1\n")) {
-		t.Fatalf("metrics do not count the one session in memory:\n%s", metrics)
+	if !bytes.Contains(metrics, []byte("\nonestop_sessions_in_memory 2\n")) {
+		t.Fatalf("metrics do not count the two sessions going on:\n%s", metrics)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

@@ -248,7 +248,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	africastalking.Register(m.Gateway, m.Engine)
 	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "onestop_sessions_in_memory",
-		Help: "USSD sessions that have recorded nothing yet, held in memory; past their bound, such sessions are written to the store.",
+		Help: "USSD sessions going on, held in memory between hops; past their bound, a session is written to the store and read from there.",
 	}, func() float64 { return float64(m.Engine.Live()) }))
 	if err := m.openConsole(ctx); err != nil {
 		return err
