@@ -70,16 +70,21 @@ func BenchmarkStepParallel(b *testing.B) {
 	})
 }
 
-// expireSessions stores n sessions that expired a second ago, as many hops would have left them.
+// expireSessions stores n sessions that expired a second ago, as many hops would have left them,
+// and starts the fixture's engine again, so that it finds them in the store.
 func expireSessions(tb testing.TB, f *fixture, n int) {
 	tb.Helper()
 	now := f.clock.Now()
 	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		stored, err := session.LoadIndex(tx)
+		if err != nil {
+			return err
+		}
 		for i := 0; i < n; i++ {
 			s := &session.Session{Key: fmt.Sprintf("africastalking:s%06d", i), CallerHash: []byte{1}, Lang: "bn",
 				Country: "BD", Provider: "africastalking", State: "menu", Reply: "x", Created: now, Updated: now,
 				Expires: now.Add(-time.Second)}
-			if err := session.Put(tx, s); err != nil {
+			if err := stored.Put(tx, s); err != nil {
 				return err
 			}
 		}
@@ -88,6 +93,7 @@ func expireSessions(tb testing.TB, f *fixture, n int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	f.engine = f.restart(flows.Config{})
 }
 
 func sessionCount(f *fixture) (n int) {

@@ -75,6 +75,9 @@ type Engine struct {
 	// was from: a few hundred at most.
 	countries sync.Map
 
+	// stored finds the sessions in the store, and is how they are read and written.
+	stored *session.Index
+
 	seed   maphash.Seed
 	shards [512]shard
 	live   atomic.Int64 // sessions held in memory, in all shards
@@ -106,7 +109,7 @@ const DefaultMaxLive = 100_000
 const numberCacheSize = 1 << 15
 
 // New returns an Engine recording into db through cases.
-func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg Config) *Engine {
+func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg Config) (*Engine, error) {
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
 	}
@@ -119,8 +122,16 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	if cfg.MaxLive == 0 {
 		cfg.MaxLive = DefaultMaxLive
 	}
+	var stored *session.Index
+	if err := db.View(func(tx *bbolt.Tx) error {
+		var err error
+		stored, err = session.LoadIndex(tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed(),
-		numbers: phone.NewCache(numberCacheSize), started: db.Now()}
+		numbers: phone.NewCache(numberCacheSize), stored: stored, started: db.Now()}, nil
 }
 
 func (e *Engine) shard(key string) *shard {
@@ -217,7 +228,7 @@ func (e *Engine) Flush(ctx context.Context) (int, error) {
 		all = all[len(chunk):]
 		if err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
 			for _, s := range chunk {
-				if err := session.Put(tx, s); err != nil {
+				if err := e.stored.Put(tx, s); err != nil {
 					return err
 				}
 			}
@@ -283,7 +294,7 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	if !live {
 		if err := e.db.View(func(tx *bbolt.Tx) error {
 			var err error
-			if s, err = session.Get(tx, key); s == nil && err == nil {
+			if s, err = e.stored.Get(tx, key); s == nil && err == nil {
 				remembered = session.Lang(tx, hash)
 			}
 			return err
@@ -436,17 +447,17 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
 				deleted = deleted[:0]
 				for _, k := range keys {
-					s, err := session.Get(tx, k)
-					if err != nil || s == nil || !now.After(s.Expires) || e.shard(k).has(k) {
+					s, err := e.stored.GetStored(tx, k)
+					if err != nil || s == nil || !now.After(s.Expires) || e.shard(s.Key).has(s.Key) {
 						continue
 					}
-					deleted = append(deleted, k)
+					deleted = append(deleted, s.Key)
 					if !s.End && s.ContactID != 0 {
 						if err := e.markDropped(tx, s.ContactID, now); err != nil {
 							return err
 						}
 					}
-					if err := session.Delete(tx, k); err != nil {
+					if err := e.stored.DeleteStored(tx, k); err != nil {
 						return err
 					}
 				}

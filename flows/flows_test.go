@@ -68,7 +68,16 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	cases := casebook.New(db, box)
-	return &fixture{t: t, db: db, cases: cases, clock: clk, engine: flows.New(db, cases, box, dir, flows.Config{})}
+	return &fixture{t: t, db: db, cases: cases, clock: clk, engine: newEngine(t, db, cases, box, dir, flows.Config{})}
+}
+
+func newEngine(tb testing.TB, db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg flows.Config) *flows.Engine {
+	tb.Helper()
+	e, err := flows.New(db, cases, box, dir, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }
 
 const (
@@ -509,7 +518,7 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 	fail := false
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	dir, _ := directory.Embedded()
-	f.engine = flows.New(f.db, f.cases, box, dir, flows.Config{Recorded: func(tx *bbolt.Tx, before, after *onestop.Contact) error {
+	f.engine = newEngine(t, f.db, f.cases, box, dir, flows.Config{Recorded: func(tx *bbolt.Tx, before, after *onestop.Contact) error {
 		if fail {
 			return fmt.Errorf("refused")
 		}
@@ -664,7 +673,7 @@ func TestLeavingAfterInformationWritesNothing(t *testing.T) {
 func (f *fixture) restart(cfg flows.Config) *flows.Engine {
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	dir, _ := directory.Embedded()
-	return flows.New(f.db, f.cases, box, dir, cfg)
+	return newEngine(f.t, f.db, f.cases, box, dir, cfg)
 }
 
 func turn(session, text string) flows.Turn {

@@ -29,7 +29,11 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(db, casebook.New(db, box), box, dir, cfg)
+	e, err := New(db, casebook.New(db, box), box, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // onePage are the screens that must show all their options at once, hint or no hint.

@@ -407,7 +407,7 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 		if err := st.area.write(tx, ns.CallerHash, ns.Key); err != nil {
 			return err
 		}
-		return session.Put(tx, &ns)
+		return st.e.stored.Put(tx, &ns)
 	})
 	if err != nil {
 		// Nothing was recorded, so she must not be told anything was: the kind ending, and the

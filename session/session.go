@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -20,7 +22,7 @@ import (
 
 // Session is one USSD conversation's state.
 type Session struct {
-	// Key is the provider and the aggregator's session id; it is the record's key, not a field.
+	// Key is the provider and the aggregator's session id; the record's key holds it (see Index).
 	Key string `json:"-"`
 
 	CallerHash []byte       `json:"ch"`
@@ -62,13 +64,118 @@ type Session struct {
 	Expires time.Time `json:"-"`
 }
 
+// Index finds where the store keeps each session, and is how sessions are read and written.
+//
+// A session is stored under the time it was first stored (8 bytes, big-endian nanoseconds) and
+// then its key. An aggregator's session ids are random, so keyed by them alone, every write of a
+// session landed on a page of its own, somewhere in the bucket, and the group commit wrote one
+// page for each; in the order they began, the sessions a wave of callers is writing share the
+// last few pages. The index maps a session's key to that time: it is built from the store when
+// the engine starts (LoadIndex) and kept in step after every commit that adds or deletes one.
+// The store is its only writer.
+//
+// It holds a 64-bit hash of each key, not the key: 16 bytes a session, and nothing for the
+// garbage collector to trace. Two stored sessions whose keys share a hash (about one chance in
+// 10^9 with 200,000 stored) share a time: each is still stored under its own key, and read back
+// by it. If the first is then swept, the second is found only by the sweep, which reads the
+// store itself; between hops she would be told her session is over, as after a restart.
+type Index struct {
+	mu   sync.Mutex
+	seed maphash.Seed
+	at   map[uint64]uint64 // hash of a session key → the time in its stored key; committed only
+}
+
+// LoadIndex reads where every stored session is.
+func LoadIndex(tx *bbolt.Tx) (*Index, error) {
+	ix := &Index{seed: maphash.MakeSeed(), at: map[uint64]uint64{}}
+	c := tx.Bucket(store.Sessions).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) < 8 {
+			return nil, fmt.Errorf("session: stored key %q is too short", k)
+		}
+		ix.at[maphash.Bytes(ix.seed, k[8:])] = binary.BigEndian.Uint64(k)
+	}
+	return ix, nil
+}
+
+// Len returns how many sessions the index holds.
+func (ix *Index) Len() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return len(ix.at)
+}
+
+func (ix *Index) find(h uint64) (uint64, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	at, ok := ix.at[h]
+	return at, ok
+}
+
+func storeKey(at uint64, key string) []byte {
+	return append(binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(key)), at), key...)
+}
+
 // Get returns the session at key, or nil if there is none.
-func Get(tx *bbolt.Tx, key string) (*Session, error) {
-	v := tx.Bucket(store.Sessions).Get([]byte(key))
+func (ix *Index) Get(tx *bbolt.Tx, key string) (*Session, error) {
+	at, ok := ix.find(maphash.String(ix.seed, key))
+	if !ok {
+		return nil, nil
+	}
+	v := tx.Bucket(store.Sessions).Get(storeKey(at, key))
 	if v == nil {
 		return nil, nil
 	}
 	return decode(key, v)
+}
+
+// Put writes s under its key: where it is stored already, or, the first time, under when it
+// was created, and the index learns of it once tx commits.
+func (ix *Index) Put(tx *bbolt.Tx, s *Session) error {
+	h := maphash.String(ix.seed, s.Key)
+	at, ok := ix.find(h)
+	if !ok {
+		at = uint64(s.Created.UnixNano())
+		tx.OnCommit(func() {
+			ix.mu.Lock()
+			ix.at[h] = at
+			ix.mu.Unlock()
+		})
+	}
+	b := tx.Bucket(store.Sessions)
+	b.FillPercent = fillPercent
+	return b.Put(storeKey(at, s.Key), Encode(s))
+}
+
+// fillPercent is how full a page of sessions is left when it splits. New sessions go after the
+// last, so a page once split is never added to again: bbolt's default of half would leave every
+// page half empty.
+const fillPercent = 0.9
+
+// GetStored returns the session stored under stored, a key ExpiredFrom returned, or nil.
+func (ix *Index) GetStored(tx *bbolt.Tx, stored string) (*Session, error) {
+	v := tx.Bucket(store.Sessions).Get([]byte(stored))
+	if v == nil || len(stored) < 8 {
+		return nil, nil
+	}
+	return decode(stored[8:], v)
+}
+
+// DeleteStored removes the session stored under stored, and the index forgets it once tx
+// commits.
+func (ix *Index) DeleteStored(tx *bbolt.Tx, stored string) error {
+	if len(stored) < 8 {
+		return fmt.Errorf("session: stored key %q is too short", stored)
+	}
+	h, at := maphash.String(ix.seed, stored[8:]), binary.BigEndian.Uint64([]byte(stored[:8]))
+	tx.OnCommit(func() {
+		ix.mu.Lock()
+		if ix.at[h] == at {
+			delete(ix.at, h)
+		}
+		ix.mu.Unlock()
+	})
+	return tx.Bucket(store.Sessions).Delete([]byte(stored))
 }
 
 // A record is the expiry (8 bytes, big-endian nanoseconds) and then the session. The session is
@@ -100,11 +207,6 @@ func decode(key string, v []byte) (*Session, error) {
 		return nil, fmt.Errorf("session %q: unknown record format %d", key, v[8])
 	}
 	return s, nil
-}
-
-// Put writes s under its key.
-func Put(tx *bbolt.Tx, s *Session) error {
-	return tx.Bucket(store.Sessions).Put([]byte(s.Key), Encode(s))
 }
 
 // Encode returns s as the record Put stores: compact, and holding no pointer but its own bytes,
@@ -181,21 +283,16 @@ func (s *Session) unmarshal(b []byte) error {
 	return r.Err()
 }
 
-// Delete removes the session at key.
-func Delete(tx *bbolt.Tx, key string) error {
-	return tx.Bucket(store.Sessions).Delete([]byte(key))
-}
-
-// Expired returns up to max keys of sessions that expired before now, reading only each
-// record's expiry. The caller deletes them in its own write.
+// Expired returns up to max stored keys of sessions that expired before now, reading only each
+// record's expiry. The caller deletes them in its own write (Index.DeleteStored).
 func Expired(tx *bbolt.Tx, now time.Time, max int) []string {
 	keys, _ := ExpiredFrom(tx, "", now, max, -1)
 	return keys
 }
 
-// ExpiredFrom is Expired for a sweep done in steps: it starts at the key from (the first key
-// when ""), stops after max expired keys or scan records read (scan < 0: no limit), and
-// returns where the next step starts, "" once the end of the bucket was reached. Each step is
+// ExpiredFrom is Expired for a sweep done in steps: it starts at from (the first session when
+// ""), stops after max expired keys or scan records read (scan < 0: no limit), and returns
+// where the next step starts, "" once the end of the bucket was reached. Each step is
 // one short read, so a sweep through many sessions never holds a long transaction, and never
 // reads the same records twice.
 func ExpiredFrom(tx *bbolt.Tx, from string, now time.Time, max, scan int) (keys []string, next string) {

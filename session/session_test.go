@@ -39,20 +39,39 @@ func typical(key string) *session.Session {
 	}
 }
 
+// put writes s as the engine does, with an index read from the store as the engine reads it at
+// start, so every test also checks what LoadIndex finds.
 func put(t *testing.T, db *store.DB, s *session.Session) {
 	t.Helper()
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return session.Put(tx, s) }); err != nil {
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		ix, err := session.LoadIndex(tx)
+		if err != nil {
+			return err
+		}
+		return ix.Put(tx, s)
+	}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func get(t *testing.T, db *store.DB, key string) (s *session.Session, err error) {
 	t.Helper()
-	db.View(func(tx *bbolt.Tx) error {
-		s, err = session.Get(tx, key)
+	if verr := db.View(func(tx *bbolt.Tx) error {
+		ix, lerr := session.LoadIndex(tx)
+		if lerr != nil {
+			return lerr
+		}
+		s, err = ix.Get(tx, key)
 		return nil
-	})
+	}); verr != nil {
+		t.Fatal(verr)
+	}
 	return s, err
+}
+
+// rawKey is where a session is stored: the time it was first stored, then its key.
+func rawKey(at uint64, key string) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, at), key...)
 }
 
 func TestSessionsSurviveTheirRecord(t *testing.T) {
@@ -148,7 +167,7 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(old.Expires.UnixNano()))
 	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
-		return tx.Bucket(store.Sessions).Put([]byte(old.Key), append(v, body...))
+		return tx.Bucket(store.Sessions).Put(rawKey(0, old.Key), append(v, body...)) // as the upgrade left it
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +189,11 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 		t.Fatalf("rewritten: %+v, %v", again, err)
 	}
 	db.View(func(tx *bbolt.Tx) error {
-		if rec := tx.Bucket(store.Sessions).Get([]byte(old.Key)); rec[8] != 1 {
-			t.Errorf("rewritten record starts %q", rec[8:9])
+		if rec := tx.Bucket(store.Sessions).Get(rawKey(0, old.Key)); rec == nil || rec[8] != 1 {
+			t.Errorf("rewritten record starts %q, where it was", rec[min(8, len(rec)):min(9, len(rec))])
+		}
+		if n := session.Count(tx); n != 1 {
+			t.Errorf("%d records for one session", n)
 		}
 		return nil
 	})
@@ -183,7 +205,7 @@ func TestBrokenRecordsAreErrorsNotPanics(t *testing.T) {
 	var whole []byte
 	put(t, db, good)
 	db.View(func(tx *bbolt.Tx) error {
-		whole = bytes.Clone(tx.Bucket(store.Sessions).Get([]byte("k")))
+		whole = bytes.Clone(tx.Bucket(store.Sessions).Get(rawKey(uint64(good.Created.UnixNano()), "k")))
 		return nil
 	})
 	tests := map[string][]byte{
@@ -198,7 +220,7 @@ func TestBrokenRecordsAreErrorsNotPanics(t *testing.T) {
 	for name, rec := range tests {
 		t.Run(name, func(t *testing.T) {
 			if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
-				return tx.Bucket(store.Sessions).Put([]byte("bad"), rec)
+				return tx.Bucket(store.Sessions).Put(rawKey(0, "bad"), rec)
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +240,11 @@ func TestExpiredReadsOnlyTheExpiry(t *testing.T) {
 		put(t, db, s)
 	}
 	db.View(func(tx *bbolt.Tx) error {
-		if got := session.Expired(tx, now, 10); !reflect.DeepEqual(got, []string{"k0", "k1"}) {
+		got := session.Expired(tx, now, 10)
+		for i := range got {
+			got[i] = got[i][8:] // after the time it was first stored
+		}
+		if !reflect.DeepEqual(got, []string{"k0", "k1"}) {
 			t.Errorf("expired: %q", got)
 		}
 		if got := session.Expired(tx, now, 1); len(got) != 1 {
@@ -257,6 +283,7 @@ func TestExpiredFromWalksInSteps(t *testing.T) {
 						t.Fatalf("%d keys, max %d", len(keys), tt.max)
 					}
 					for _, k := range keys {
+						k = k[8:]
 						if got[k] {
 							t.Fatalf("%s found twice", k)
 						}
@@ -275,6 +302,98 @@ func TestExpiredFromWalksInSteps(t *testing.T) {
 	}
 }
 
+// TestSessionsAreStoredInTheOrderTheyBegan: random ids, as an aggregator's are, are stored in
+// the order their sessions began, so a wave's writes share pages; a session written again stays
+// where it is, and a deleted one is gone from the store and the index alike.
+func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
+	db := openDB(t)
+	start := time.Unix(0, 1_795_000_000_000_000_000)
+	ids := []string{"africastalking:ATUid_f3", "africastalking:ATUid_07", "africastalking:ATUid_c1", "africastalking:ATUid_5a"}
+	var ix *session.Index
+	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	write := func(fn func(tx *bbolt.Tx) error) {
+		t.Helper()
+		if err := db.Update(context.Background(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range ids {
+		s := typical(id)
+		s.Created = start.Add(time.Duration(i) * time.Second)
+		write(func(tx *bbolt.Tx) error { return ix.Put(tx, s) })
+	}
+	// The first goes on a minute later: written again, where it was.
+	first := typical(ids[0])
+	first.Created, first.State = start, "confirm"
+	write(func(tx *bbolt.Tx) error { return ix.Put(tx, first) })
+	write(func(tx *bbolt.Tx) error {
+		return ix.DeleteStored(tx, string(rawKey(uint64(start.Add(2*time.Second).UnixNano()), ids[2])))
+	})
+
+	var order []string
+	db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(store.Sessions).ForEach(func(k, _ []byte) error {
+			order = append(order, string(k[8:]))
+			return nil
+		})
+	})
+	if want := []string{ids[0], ids[1], ids[3]}; !reflect.DeepEqual(order, want) {
+		t.Fatalf("stored in the order %q, want %q", order, want)
+	}
+	if ix.Len() != 3 {
+		t.Fatalf("the index holds %d sessions, the store 3", ix.Len())
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if s, err := ix.Get(tx, ids[0]); err != nil || s == nil || s.State != "confirm" {
+			t.Errorf("the session written again: %+v, %v", s, err)
+		}
+		if s, err := ix.Get(tx, ids[2]); s != nil || err != nil {
+			t.Errorf("the deleted session: %+v, %v", s, err)
+		}
+		return nil
+	})
+	// A process started later finds the same.
+	if got, err := get(t, db, ids[3]); err != nil || got == nil || !got.Created.Equal(start.Add(3*time.Second)) {
+		t.Fatalf("after a restart: %+v, %v", got, err)
+	}
+}
+
+// TestTheIndexLearnsOnlyWhatCommits: a write that fails leaves neither a record nor an entry,
+// so a later write of the same session is its first.
+func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
+	db := openDB(t)
+	var ix *session.Index
+	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	s := typical("africastalking:ATUid_x")
+	refused := fmt.Errorf("refused")
+	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		if err := ix.Put(tx, s); err != nil {
+			return err
+		}
+		return refused
+	})
+	if err != refused {
+		t.Fatalf("write: %v", err)
+	}
+	if ix.Len() != 0 {
+		t.Fatal("the index learned of a write that did not commit")
+	}
+	s.Created = s.Created.Add(time.Hour) // stored, this time, under the later time
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return ix.Put(tx, s) }); err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(store.Sessions).Get(rawKey(uint64(s.Created.UnixNano()), s.Key)) == nil || session.Count(tx) != 1 {
+			t.Error("the session is not stored once, under when it was first stored")
+		}
+		return nil
+	})
+}
+
 // BenchmarkPut is one session write inside a transaction: the part of a hop that runs in the
 // group commit, where every writer waits for it.
 func BenchmarkPut(b *testing.B) {
@@ -282,9 +401,13 @@ func BenchmarkPut(b *testing.B) {
 	s := typical("")
 	b.ReportAllocs()
 	err := db.Bolt().Update(func(tx *bbolt.Tx) error {
+		ix, err := session.LoadIndex(tx)
+		if err != nil {
+			return err
+		}
 		for i := 0; i < b.N; i++ {
 			s.Key = fmt.Sprintf("africastalking:ATUid_%d", i%1000)
-			if err := session.Put(tx, s); err != nil {
+			if err := ix.Put(tx, s); err != nil {
 				return err
 			}
 		}
@@ -295,12 +418,21 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
-// BenchmarkGet is one session read: what every hop does before anything else.
+// BenchmarkGet is one session read: what a hop does whose session is not in memory.
 func BenchmarkGet(b *testing.B) {
 	db := openDB(b)
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("africastalking:ATUid_%d", i)
+	}
+	var ix *session.Index
 	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
-		for i := 0; i < 1000; i++ {
-			if err := session.Put(tx, typical(fmt.Sprintf("africastalking:ATUid_%d", i))); err != nil {
+		var err error
+		if ix, err = session.LoadIndex(tx); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := ix.Put(tx, typical(k)); err != nil {
 				return err
 			}
 		}
@@ -308,15 +440,11 @@ func BenchmarkGet(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	keys := make([]string, 1000)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("africastalking:ATUid_%d", i)
-	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	err := db.View(func(tx *bbolt.Tx) error {
 		for i := 0; i < b.N; i++ {
-			s, err := session.Get(tx, keys[i%len(keys)])
+			s, err := ix.Get(tx, keys[i%len(keys)])
 			if err != nil || s == nil {
 				return fmt.Errorf("get: %v %v", s, err)
 			}

@@ -7,6 +7,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -23,7 +24,7 @@ import (
 // Bucket names, one place for all of them so Open can create every one in a single transaction.
 var (
 	Meta     = []byte("meta")
-	Sessions = []byte("sessions") // USSD session state, by provider:sessionId
+	Sessions = []byte("sessions") // USSD session state, by when first stored and provider:sessionId
 	Prefs    = []byte("prefs")    // a caller's remembered choices, by keyed hash of her number
 	Contacts = []byte("contacts") // contacts, by 8-byte ID
 
@@ -48,7 +49,8 @@ var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Worker
 //
 //	1  the first
 //	2  no "refs" bucket: a reference is turned back into its ID by arithmetic (casebook.Ref)
-const SchemaVersion = 2
+//	3  sessions keyed by when they were first stored, then provider:sessionId (session.Index)
+const SchemaVersion = 3
 
 // refsV1 is the index of references that schema 1 kept.
 var refsV1 = []byte("refs")
@@ -137,8 +139,9 @@ func initialise(tx *bbolt.Tx) error {
 		}
 	}
 	meta := tx.Bucket(Meta)
+	got := uint64(0) // a new file, or one from before the schema was written
 	if v := meta.Get(keySchema); v != nil {
-		got := binary.BigEndian.Uint64(v)
+		got = binary.BigEndian.Uint64(v)
 		if got > SchemaVersion {
 			return fmt.Errorf("store: database schema %d is newer than this binary's %d", got, SchemaVersion)
 		}
@@ -151,7 +154,38 @@ func initialise(tx *bbolt.Tx) error {
 			return fmt.Errorf("store: upgrading to schema 2: %w", err)
 		}
 	}
+	if got < 3 {
+		if err := timeSessions(tx); err != nil {
+			return fmt.Errorf("store: upgrading to schema 3: %w", err)
+		}
+	}
 	return meta.Put(keySchema, U64(SchemaVersion))
+}
+
+// timeSessions moves the sessions stored before schema 3 under time zero: ahead of every later
+// one, and in their order among themselves. Sessions live minutes, so there are few.
+func timeSessions(tx *bbolt.Tx) error {
+	type record struct{ k, v []byte }
+	var old []record
+	if err := tx.Bucket(Sessions).ForEach(func(k, v []byte) error {
+		old = append(old, record{append(make([]byte, 8, 8+len(k)), k...), bytes.Clone(v)})
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(Sessions); err != nil {
+		return err
+	}
+	b, err := tx.CreateBucket(Sessions)
+	if err != nil {
+		return err
+	}
+	for _, r := range old {
+		if err := b.Put(r.k, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Path is the file's path.

@@ -194,6 +194,59 @@ func TestSchemaOneIsUpgraded(t *testing.T) {
 	})
 }
 
+// TestSchemaTwoIsUpgraded opens a file whose sessions are keyed by their id alone and finds each
+// moved under time zero, ahead of any stored later, with its record as it was.
+func TestSchemaTwoIsUpgraded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	old, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"africastalking:ATUid_b", "africastalking:ATUid_a", "twilio:CA9"}
+	err = old.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{store.Meta, store.Sessions} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			if err := tx.Bucket(store.Sessions).Put([]byte(id), []byte("record of "+id)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(store.Meta).Put([]byte("schema"), store.U64(2))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db := open(t, path)
+	db.View(func(tx *bbolt.Tx) error {
+		got := map[string]string{}
+		tx.Bucket(store.Sessions).ForEach(func(k, v []byte) error {
+			if len(k) < 8 || binary.BigEndian.Uint64(k) != 0 {
+				t.Errorf("key %q is not under time zero", k)
+				return nil
+			}
+			got[string(k[8:])] = string(v)
+			return nil
+		})
+		if len(got) != len(ids) {
+			t.Errorf("%d sessions after the upgrade, want %d", len(got), len(ids))
+		}
+		for _, id := range ids {
+			if got[id] != "record of "+id {
+				t.Errorf("session %s: %q", id, got[id])
+			}
+		}
+		if v := tx.Bucket(store.Meta).Get([]byte("schema")); v == nil || binary.BigEndian.Uint64(v) != store.SchemaVersion {
+			t.Errorf("schema is %x, want %d", v, store.SchemaVersion)
+		}
+		return nil
+	})
+}
+
 // cpuPerOp reports the process's CPU time (user and system) per operation: on a shared machine
 // whose disk latency swings, it is steadier than ns/op, which an fsync-bound benchmark is.
 func cpuPerOp(b *testing.B) func() {

@@ -241,10 +241,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openSMS(ctx); err != nil {
 		return err
 	}
-	m.Engine = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
+	if m.Engine, err = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
 		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits,
 		Recorded: m.onRecorded, Log: m.Log,
-	})
+	}); err != nil {
+		return err
+	}
 	africastalking.Register(m.Gateway, m.Engine)
 	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "onestop_sessions_in_memory",

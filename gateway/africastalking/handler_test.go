@@ -45,7 +45,11 @@ func newServer(t testing.TB, cfg gateway.Config) *server {
 	}
 	cases := casebook.New(db, box)
 	g := gateway.New(cfg, db)
-	africastalking.Register(g, flows.New(db, cases, box, dir, flows.Config{}))
+	engine, err := flows.New(db, cases, box, dir, flows.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	africastalking.Register(g, engine)
 	return &server{g: g, db: db, cases: cases}
 }
 
