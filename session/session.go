@@ -74,28 +74,33 @@ type Session struct {
 // the engine starts (LoadIndex) and kept in step after every commit that adds or deletes one.
 // The store is its only writer.
 //
-// It holds a 64-bit hash of each key, not the key: 16 bytes a session, and nothing for the
-// garbage collector to trace. Two stored sessions whose keys share a hash (about one chance in
-// 10^9 with 200,000 stored) share a time: each is still stored under its own key, and read back
-// by it. If the first is then swept, the second is found only by the sweep, which reads the
-// store itself; between hops she would be told her session is over, as after a restart.
+// It holds a 128-bit hash of each key, keyed afresh by every process, not the key: 24 bytes a
+// session, and nothing for the garbage collector to trace. Two keys that share one are taken to
+// be one key; among all the sessions a service will ever see, the chance of that is under one in
+// 10^20.
 type Index struct {
-	mu   sync.Mutex
-	seed maphash.Seed
-	at   map[uint64]uint64 // hash of a session key → the time in its stored key; committed only
+	mu    sync.Mutex
+	seeds [2]maphash.Seed
+	at    map[hashed]uint64 // session key → the time in its stored key; committed records only
 }
+
+type hashed [2]uint64
 
 // LoadIndex reads where every stored session is.
 func LoadIndex(tx *bbolt.Tx) (*Index, error) {
-	ix := &Index{seed: maphash.MakeSeed(), at: map[uint64]uint64{}}
+	ix := &Index{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, at: map[hashed]uint64{}}
 	c := tx.Bucket(store.Sessions).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if len(k) < 8 {
 			return nil, fmt.Errorf("session: stored key %q is too short", k)
 		}
-		ix.at[maphash.Bytes(ix.seed, k[8:])] = binary.BigEndian.Uint64(k)
+		ix.at[ix.hash(string(k[8:]))] = binary.BigEndian.Uint64(k)
 	}
 	return ix, nil
+}
+
+func (ix *Index) hash(key string) hashed {
+	return hashed{maphash.String(ix.seeds[0], key), maphash.String(ix.seeds[1], key)}
 }
 
 // Len returns how many sessions the index holds.
@@ -105,7 +110,7 @@ func (ix *Index) Len() int {
 	return len(ix.at)
 }
 
-func (ix *Index) find(h uint64) (uint64, bool) {
+func (ix *Index) find(h hashed) (uint64, bool) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	at, ok := ix.at[h]
@@ -118,7 +123,7 @@ func storeKey(at uint64, key string) []byte {
 
 // Get returns the session at key, or nil if there is none.
 func (ix *Index) Get(tx *bbolt.Tx, key string) (*Session, error) {
-	at, ok := ix.find(maphash.String(ix.seed, key))
+	at, ok := ix.find(ix.hash(key))
 	if !ok {
 		return nil, nil
 	}
@@ -132,7 +137,7 @@ func (ix *Index) Get(tx *bbolt.Tx, key string) (*Session, error) {
 // Put writes s under its key: where it is stored already, or, the first time, under when it
 // was created, and the index learns of it once tx commits.
 func (ix *Index) Put(tx *bbolt.Tx, s *Session) error {
-	h := maphash.String(ix.seed, s.Key)
+	h := ix.hash(s.Key)
 	at, ok := ix.find(h)
 	if !ok {
 		at = uint64(s.Created.UnixNano())
@@ -167,12 +172,10 @@ func (ix *Index) DeleteStored(tx *bbolt.Tx, stored string) error {
 	if len(stored) < 8 {
 		return fmt.Errorf("session: stored key %q is too short", stored)
 	}
-	h, at := maphash.String(ix.seed, stored[8:]), binary.BigEndian.Uint64([]byte(stored[:8]))
+	h := ix.hash(stored[8:])
 	tx.OnCommit(func() {
 		ix.mu.Lock()
-		if ix.at[h] == at {
-			delete(ix.at, h)
-		}
+		delete(ix.at, h)
 		ix.mu.Unlock()
 	})
 	return tx.Bucket(store.Sessions).Delete([]byte(stored))
