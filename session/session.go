@@ -135,18 +135,20 @@ func (ix *Index) Get(tx *bbolt.Tx, key string) (*Session, error) {
 }
 
 // Put writes s under its key: where it is stored already, or, the first time, under when it
-// was created, and the index learns of it once tx commits.
+// was created, and the index learns of it once tx commits. It is told even of a session it
+// holds: commit handlers run in the order they were added, so a session deleted and written
+// again in one transaction (the sweep and her hop in one group) stays in it.
 func (ix *Index) Put(tx *bbolt.Tx, s *Session) error {
 	h := ix.hash(s.Key)
 	at, ok := ix.find(h)
 	if !ok {
 		at = uint64(s.Created.UnixNano())
-		tx.OnCommit(func() {
-			ix.mu.Lock()
-			ix.at[h] = at
-			ix.mu.Unlock()
-		})
 	}
+	tx.OnCommit(func() {
+		ix.mu.Lock()
+		ix.at[h] = at
+		ix.mu.Unlock()
+	})
 	b := tx.Bucket(store.Sessions)
 	b.FillPercent = fillPercent
 	return b.Put(storeKey(at, s.Key), Encode(s))

@@ -394,6 +394,43 @@ func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
 	})
 }
 
+// TestASessionSweptAndWrittenInOneCommitStays: the sweep's delete and her hop's write can share a
+// group commit; whichever runs last decides, in the store and the index alike.
+func TestASessionSweptAndWrittenInOneCommitStays(t *testing.T) {
+	db := openDB(t)
+	var ix *session.Index
+	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	s := typical("africastalking:ATUid_edge")
+	stored := string(rawKey(uint64(s.Created.UnixNano()), s.Key))
+	for _, fn := range []func(tx *bbolt.Tx) error{
+		func(tx *bbolt.Tx) error { return ix.Put(tx, s) },
+		func(tx *bbolt.Tx) error {
+			if err := ix.DeleteStored(tx, stored); err != nil {
+				return err
+			}
+			return ix.Put(tx, s)
+		},
+	} {
+		if err := db.Update(context.Background(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if got, err := ix.Get(tx, s.Key); err != nil || got == nil {
+			t.Errorf("written after its delete in one commit, it is lost to the index: %v, %v", got, err)
+		}
+		return nil
+	})
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return ix.DeleteStored(tx, stored) }); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Len() != 0 {
+		t.Fatal("a deleted session is still in the index")
+	}
+}
+
 // BenchmarkPut is one session write inside a transaction: the part of a hop that runs in the
 // group commit, where every writer waits for it.
 func BenchmarkPut(b *testing.B) {
