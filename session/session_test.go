@@ -69,6 +69,15 @@ func get(t *testing.T, db *store.DB, key string) (s *session.Session, err error)
 	return s, err
 }
 
+// loadIndex reads the index as an engine does when it starts.
+func loadIndex(t *testing.T, db *store.DB) (ix *session.Index) {
+	t.Helper()
+	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
 // rawKey is where a session is stored: the time it was first stored, then its key.
 func rawKey(at uint64, key string) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, at), key...)
@@ -309,10 +318,7 @@ func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
 	db := openDB(t)
 	start := time.Unix(0, 1_795_000_000_000_000_000)
 	ids := []string{"africastalking:ATUid_f3", "africastalking:ATUid_07", "africastalking:ATUid_c1", "africastalking:ATUid_5a"}
-	var ix *session.Index
-	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
-		t.Fatal(err)
-	}
+	ix := loadIndex(t, db)
 	write := func(fn func(tx *bbolt.Tx) error) {
 		t.Helper()
 		if err := db.Update(context.Background(), fn); err != nil {
@@ -364,10 +370,7 @@ func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
 // so a later write of the same session is its first.
 func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
 	db := openDB(t)
-	var ix *session.Index
-	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
-		t.Fatal(err)
-	}
+	ix := loadIndex(t, db)
 	s := typical("africastalking:ATUid_x")
 	refused := fmt.Errorf("refused")
 	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
@@ -398,10 +401,7 @@ func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
 // group commit; whichever runs last decides, in the store and the index alike.
 func TestASessionSweptAndWrittenInOneCommitStays(t *testing.T) {
 	db := openDB(t)
-	var ix *session.Index
-	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
-		t.Fatal(err)
-	}
+	ix := loadIndex(t, db)
 	s := typical("africastalking:ATUid_edge")
 	stored := string(rawKey(uint64(s.Created.UnixNano()), s.Key))
 	for _, fn := range []func(tx *bbolt.Tx) error{
