@@ -71,8 +71,9 @@ type Session struct {
 // session landed on a page of its own, somewhere in the bucket, and the group commit wrote one
 // page for each; in the order they began, the sessions a wave of callers is writing share the
 // last few pages. The index maps a session's key to that time: it is built from the store when
-// the engine starts (LoadIndex) and kept in step after every commit that adds or deletes one.
-// The store is its only writer.
+// the engine starts (LoadIndex) and kept in step after every commit that adds or deletes one:
+// every write of a session must go through it (Put, DeleteStored), or it no longer tells the
+// truth about the store.
 //
 // It holds a 128-bit hash of each key, keyed afresh by every process, not the key: 24 bytes a
 // session, and nothing for the garbage collector to trace. Two keys that share one are taken to
