@@ -6,6 +6,7 @@
 package seal
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -24,12 +25,18 @@ import (
 // KeySize is the size of a sealing key: AES-256.
 const KeySize = 32
 
+// ErrNoKey is returned by ReadKey when there is no key file: the key must come from where it
+// was kept, never be made anew, once the data is sealed under one.
+var ErrNoKey = errors.New("seal: no sealing key")
+
 // ErrOpen is returned when a sealed value does not open: a wrong key or a damaged record.
 var ErrOpen = errors.New("seal: cannot open sealed value (wrong key or damaged data)")
 
 // Box seals and opens values and hashes lookup keys. It is safe for concurrent use.
 type Box struct {
 	aead cipher.AEAD
+	// check is the key's check value (see Check).
+	check []byte
 	// hashes holds keyed HMACs ready for reuse: Hash runs several times on every hop.
 	hashes sync.Pool
 }
@@ -49,7 +56,7 @@ func New(key []byte) (*Box, error) {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
 	hashKey := derive(key, "onestop lookup v1")
-	b := &Box{aead: aead}
+	b := &Box{aead: aead, check: derive(key, "onestop key check v1")}
 	b.hashes.New = func() any { return hmac.New(sha256.New, hashKey) }
 	return b, nil
 }
@@ -59,6 +66,11 @@ func derive(key []byte, label string) []byte {
 	m.Write([]byte(label))
 	return m.Sum(nil)
 }
+
+// Check returns the key's check value: an HMAC-SHA-256 of a fixed label under the key. The
+// database keeps it, so that a key which would not open the data is told apart at start, before
+// anything is sealed under it; it reveals nothing about the key, as a hash does not.
+func (b *Box) Check() []byte { return bytes.Clone(b.check) }
 
 // Seal returns nonce||ciphertext for plain. Sealing the empty value returns nil, so that "none"
 // stays distinguishable and costs nothing.
@@ -114,7 +126,14 @@ func (b *Box) Hash(s string) []byte {
 // LoadKey returns the sealing key. value, when set, is the key itself in base64 (the
 // environment's way); otherwise path is read, and created with a new random key, mode 0600, if
 // it does not exist. A key file readable by others is refused.
-func LoadKey(value, path string) ([]byte, error) {
+func LoadKey(value, path string) ([]byte, error) { return loadKey(value, path, true) }
+
+// ReadKey is LoadKey without creating anything: a missing key file is an error wrapping ErrNoKey
+// that names the file looked for. It is how the key is read once the data is sealed under one,
+// where a new key would only hide the lost one.
+func ReadKey(value, path string) ([]byte, error) { return loadKey(value, path, false) }
+
+func loadKey(value, path string, create bool) ([]byte, error) {
 	if value != "" {
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 		if err != nil || len(k) != KeySize {
@@ -124,6 +143,9 @@ func LoadKey(value, path string) ([]byte, error) {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if !create {
+			return nil, fmt.Errorf("%w: there is no key file %s", ErrNoKey, path)
+		}
 		return createKey(path)
 	} else if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)

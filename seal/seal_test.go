@@ -3,8 +3,10 @@ package seal_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/onestop-helpline/onestop/seal"
@@ -93,5 +95,40 @@ func TestLoadKeyFromTheEnvironmentValue(t *testing.T) {
 	}
 	if _, err := os.Stat("/nonexistent/never-created"); err == nil {
 		t.Fatal("created a key file although the key was given")
+	}
+}
+
+func TestCheckValueDependsOnTheKeyAlone(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, seal.KeySize), bytes.Repeat([]byte{2}, seal.KeySize)
+	a, _ := seal.New(k1)
+	a2, _ := seal.New(k1)
+	b, _ := seal.New(k2)
+	if len(a.Check()) != 32 || !bytes.Equal(a.Check(), a2.Check()) {
+		t.Fatalf("one key, two check values: %x, %x", a.Check(), a2.Check())
+	}
+	if bytes.Equal(a.Check(), b.Check()) {
+		t.Fatal("two keys share a check value")
+	}
+	// The check value is neither the key nor a hash a lookup could produce.
+	if bytes.Contains(a.Check(), k1[:8]) || bytes.Equal(a.Check()[:16], a.Hash("onestop key check v1")) {
+		t.Fatal("the check value shows the key or a lookup hash")
+	}
+}
+
+func TestReadKeyNeverCreatesAKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seal.key")
+	_, err := seal.ReadKey("", path)
+	if !errors.Is(err, seal.ErrNoKey) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("ReadKey of a missing file: %v, want ErrNoKey naming %s", err, path)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadKey created %s", path)
+	}
+	want, err := seal.LoadKey("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := seal.ReadKey("", path); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadKey of the file LoadKey made: %x, %v", got, err)
 	}
 }

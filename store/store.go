@@ -9,6 +9,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -320,5 +321,118 @@ func U64(v uint64) []byte {
 func (db *DB) Writable(ctx context.Context) error {
 	return db.Update(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(Meta).Put([]byte("health"), U64(uint64(db.Now().UnixNano())))
+	})
+}
+
+// The meta entries that say whose data this file holds.
+var (
+	// keyKeyCheck is the sealing key's check value (seal.Box.Check), written when first absent.
+	keyKeyCheck = []byte("keycheck")
+	// keySimulated marks a file made by a simulation (onestop serve --simulate).
+	keySimulated = []byte("simulated")
+)
+
+// ErrWrongKey is returned when the sealing key's check value is not the one the file keeps: the
+// key would not open the data, and anything sealed under it could never be read with the rest.
+var ErrWrongKey = errors.New("store: the sealing key does not open this database (its check value differs)")
+
+// ErrNoKeyCheck is returned by KeyFits when the file keeps no check value to compare with.
+var ErrNoKeyCheck = errors.New("store: the database keeps no check value for its sealing key")
+
+// ErrRealContacts is returned by MarkSimulated when the file already holds records a simulation
+// did not make.
+var ErrRealContacts = errors.New("store: the database holds real contacts")
+
+// CheckKey compares check, the sealing key's check value, with the one the file keeps, and
+// writes it when the file keeps none yet (a new file, or one from before check values). It
+// returns ErrWrongKey when they differ, and then changes nothing.
+func (db *DB) CheckKey(ctx context.Context, check []byte) error {
+	if len(check) == 0 {
+		return errors.New("store: an empty key check value")
+	}
+	if err := db.KeyFits(check); !errors.Is(err, ErrNoKeyCheck) {
+		return err
+	}
+	return db.Update(ctx, func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(Meta)
+		if v := meta.Get(keyKeyCheck); v != nil {
+			if !hmac.Equal(v, check) {
+				return ErrWrongKey
+			}
+			return nil
+		}
+		return meta.Put(keyKeyCheck, bytes.Clone(check))
+	})
+}
+
+// KeyFits reports whether check is the check value the file keeps, without writing: the health
+// check's question. ErrWrongKey when it differs, ErrNoKeyCheck when there is none.
+func (db *DB) KeyFits(check []byte) error {
+	return db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(Meta).Get(keyKeyCheck)
+		switch {
+		case v == nil:
+			return ErrNoKeyCheck
+		case !hmac.Equal(v, check):
+			return ErrWrongKey
+		}
+		return nil
+	})
+}
+
+// HoldsSealedData reports whether the file holds anything a sealing key was used for: a key
+// check value, or any record outside the meta entries and the operator's directory. With such a
+// file, a missing key is lost, not new, and must never be replaced by a new one.
+func (db *DB) HoldsSealedData() (bool, error) {
+	held := false
+	err := db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(Meta).Get(keyKeyCheck) != nil {
+			held = true
+			return nil
+		}
+		for _, name := range buckets {
+			if bytes.Equal(name, Meta) || bytes.Equal(name, Areas) {
+				continue
+			}
+			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
+				held = true
+				return nil
+			}
+		}
+		return nil
+	})
+	return held, err
+}
+
+// Simulated reports whether the file was made by a simulation: every contact in it is made up,
+// and nothing queued in it may ever go to a person.
+func (db *DB) Simulated() (bool, error) {
+	sim := false
+	err := db.View(func(tx *bbolt.Tx) error {
+		sim = tx.Bucket(Meta).Get(keySimulated) != nil
+		return nil
+	})
+	return sim, err
+}
+
+// realRecords are the buckets whose records come from people (or go to them): a file holding
+// any of them, and not made by a simulation, holds real contacts.
+var realRecords = [][]byte{Contacts, Referrals, Callbacks, Outbox, Sessions, Prefs}
+
+// MarkSimulated marks the file as a simulation's. It returns ErrRealContacts, changing nothing,
+// when the file is not marked yet and already holds contacts, referrals, callbacks, messages,
+// sessions or remembered languages: real records can never be passed off as simulated ones.
+func (db *DB) MarkSimulated(ctx context.Context) error {
+	return db.Update(ctx, func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(Meta)
+		if meta.Get(keySimulated) != nil {
+			return nil
+		}
+		for _, name := range realRecords {
+			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
+				return fmt.Errorf("%w (%s)", ErrRealContacts, name)
+			}
+		}
+		return meta.Put(keySimulated, U64(uint64(db.Now().Unix())))
 	})
 }
