@@ -33,7 +33,16 @@ type Config struct {
 	// WebhookUser and WebhookPassword, when set, require HTTP basic auth on every webhook.
 	WebhookUser, WebhookPassword string
 	Log                          *slog.Logger
+	// KeyFits, when set, says whether the sealing key still fits the data: the health check
+	// fails when it does not, since nothing sealed then could be read with the rest.
+	KeyFits func() error
+	// Simulated says the gateway serves a simulation (onestop serve --simulate): its health
+	// check answers "ok simulated", so a load run can tell it from a real helpline.
+	Simulated bool
 }
+
+// HealthSimulated is the health check's answer from a gateway serving a simulation.
+const HealthSimulated = "ok simulated"
 
 // Health is what the health check asks: can a write be committed now.
 type Health interface {
@@ -102,9 +111,18 @@ func New(cfg Config, health Health) *Gateway {
 	g.App.Get("/healthz", func(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 		defer cancel()
+		if cfg.KeyFits != nil {
+			if err := cfg.KeyFits(); err != nil {
+				g.Log.Error("health check: the sealing key does not fit the data", "err", err)
+				return c.Status(fiber.StatusServiceUnavailable).SendString("sealing key does not fit the data")
+			}
+		}
 		if err := health.Writable(ctx); err != nil {
 			g.Log.Error("health check: store not writable", "err", err)
 			return c.Status(fiber.StatusServiceUnavailable).SendString("store not writable")
+		}
+		if cfg.Simulated {
+			return c.SendString(HealthSimulated)
 		}
 		return c.SendString("ok")
 	})

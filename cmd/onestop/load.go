@@ -29,6 +29,7 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/gateway"
 	"github.com/onestop-helpline/onestop/locales"
 )
 
@@ -47,7 +48,10 @@ hop with a fixed screen, in a process of its own as the gateway is; the two take
 (unless --sessions bounds the run), so both meet the same moments of a shared machine, and the
 gateway's hops/s is printed as a ratio of the handler's.
 
-Only a gateway on a loopback address is driven. The run stops at --duration or after --sessions
+Only a gateway on a loopback address, serving a simulation, is driven: start it with
+'onestop serve --simulate --data DIR' on a new data directory. It refuses a directory that holds
+real contacts, marks everything it records as simulated and only logs its messages, so no made-up
+caller is ever taken for a real one and no alert reaches a person. The run stops at --duration or after --sessions
 sessions, whichever comes first. When the gateway wants basic auth, set ONESTOP_WEBHOOK_USER and
 ONESTOP_WEBHOOK_PASSWORD as it has them.
 
@@ -123,6 +127,9 @@ func runLoad(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
+	if err := simulatedTarget(ctx, cfg.URL); err != nil {
+		return err
+	}
 	pid := cfg.PID
 	if pid == 0 {
 		pid = listeningPID(endpoint)
@@ -163,6 +170,37 @@ func loopbackOnly(raw string) error {
 	}
 	if !isLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("load: --url %q is not on this machine; load only drives a gateway on a loopback address", raw)
+	}
+	return nil
+}
+
+// simulatedTarget refuses a gateway that does not serve a simulation: its /healthz must answer
+// gateway.HealthSimulated. A real helpline would record every made-up caller as a contact and
+// alert its counsellors and officials about the urgent ones. Whether a gateway simulates is
+// decided where it starts (serve --simulate, on data of its own), never by what load asks.
+func simulatedTarget(ctx context.Context, base string) error {
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("load: --url %q: %w", base, err)
+	}
+	u.Path, u.RawQuery = "/healthz", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	client := dialClient(false)
+	client.Timeout = 10 * time.Second
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("load: asking the gateway whether it simulates: %w", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != gateway.HealthSimulated {
+		return fmt.Errorf("load: the gateway at %s is not serving a simulation (its /healthz says %d %q): start one with 'onestop serve --simulate --data DIR' on a new directory; load never drives a real helpline", u.Host, resp.StatusCode, truncate(string(b), 60))
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func TestLoadDrivesOnlyThisMachine(t *testing.T) {
 }
 
 func TestLoadWithBaselinePrintsTheRatio(t *testing.T) {
-	m := MustRunMain(t)
+	m := mustRunSimulated(t)
 	var out, errb bytes.Buffer
 	args := []string{"load", "--url", "http://" + m.Addr(), "--callers", "4", "--duration", "1s", "--baseline", "--json"}
 	if err := Run(context.Background(), args, nil, &out, &errb); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,10 @@ type Config struct {
 	WebhookPassword string // ONESTOP_WEBHOOK_PASSWORD
 
 	LogLevel string // ONESTOP_LOG_LEVEL: debug, info, warn, error
+
+	// Simulate serves a simulation for onestop load (ONESTOP_SIMULATE, --simulate): only on a
+	// data directory of its own, only on loopback, and every message is only logged.
+	Simulate bool
 }
 
 // DBPath is the bbolt file inside the data directory.
@@ -60,10 +65,14 @@ func (c Config) KeyPath() string {
 	return filepath.Join(c.Data, "seal.key")
 }
 
+// DefaultAddr is where serve listens with nothing configured: this machine only, so that the
+// webhooks, unauthenticated until a token or basic auth is set, are not open to anyone.
+const DefaultAddr = "127.0.0.1:8080"
+
 // DefaultConfig reads the environment's configuration over the built-in defaults.
 func DefaultConfig() Config {
 	c := Config{
-		Addr:            env("ONESTOP_ADDR", ":8080"),
+		Addr:            env("ONESTOP_ADDR", DefaultAddr),
 		Data:            env("ONESTOP_DATA", "./onestop-data"),
 		SealKey:         os.Getenv("ONESTOP_SEAL_KEY"),
 		SealKeyFile:     os.Getenv("ONESTOP_SEAL_KEY_FILE"),
@@ -74,6 +83,7 @@ func DefaultConfig() Config {
 		WebhookPassword: os.Getenv("ONESTOP_WEBHOOK_PASSWORD"),
 		LogLevel:        env("ONESTOP_LOG_LEVEL", "info"),
 	}
+	c.Simulate, _ = strconv.ParseBool(os.Getenv("ONESTOP_SIMULATE"))
 	if d, err := time.ParseDuration(os.Getenv("ONESTOP_SESSION_TTL")); err == nil && d > 0 {
 		c.TTL = d
 	}
@@ -139,7 +149,8 @@ func NewMain() *Main {
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address (env ONESTOP_ADDR)")
+	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address (env ONESTOP_ADDR); beyond loopback only with the webhooks authenticated")
+	fs.BoolVar(&m.Config.Simulate, "simulate", m.Config.Simulate, "serve a simulation for onestop load: a data directory of its own, loopback only, nothing sent (env ONESTOP_SIMULATE)")
 	dataFlag(fs, &m.Config)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -152,20 +163,53 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 
 // openStore opens the database and the sealing key: what every command touching the store does.
 // lockWait is how long to wait for another process holding the file.
+//
+// The key must open the data: its check value must be the one the database keeps (written the
+// first time), and once the database holds sealed data a missing key file is never replaced by a
+// new key, which would seal what comes next under a key the old records do not open.
 func openStore(c Config, lockWait time.Duration) (*store.DB, *seal.Box, error) {
-	key, err := seal.LoadKey(c.SealKey, c.KeyPath())
-	if err != nil {
-		return nil, nil, err
-	}
-	box, err := seal.New(key)
-	if err != nil {
-		return nil, nil, err
-	}
 	db, err := store.Open(c.DBPath(), lockWait)
 	if err != nil {
 		return nil, nil, err
 	}
+	box, err := openKey(db, c)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
 	return db, box, nil
+}
+
+// openKey reads the sealing key for db, creating one only for a database that holds nothing
+// sealed yet, and checks that it opens the data.
+func openKey(db *store.DB, c Config) (*seal.Box, error) {
+	held, err := db.HoldsSealedData()
+	if err != nil {
+		return nil, err
+	}
+	read, source := seal.LoadKey, c.KeyPath()
+	if held {
+		read = seal.ReadKey
+	}
+	if c.SealKey != "" {
+		source = "ONESTOP_SEAL_KEY"
+	}
+	key, err := read(c.SealKey, c.KeyPath())
+	if errors.Is(err, seal.ErrNoKey) {
+		return nil, fmt.Errorf("%s holds sealed data but there is no sealing key at %s: restore that file (or give it in ONESTOP_SEAL_KEY_FILE or ONESTOP_SEAL_KEY); a new key would not open the data, so none is made", c.DBPath(), c.KeyPath())
+	} else if err != nil {
+		return nil, err
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckKey(context.Background(), box.Check()); errors.Is(err, store.ErrWrongKey) {
+		return nil, fmt.Errorf("the sealing key from %s does not open %s (its check value differs): give the key this data was sealed with; nothing was changed", source, c.DBPath())
+	} else if err != nil {
+		return nil, err
+	}
+	return box, nil
 }
 
 // lockedError says that serve holds the database, and what to do instead.
@@ -214,12 +258,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := level.UnmarshalText([]byte(m.Config.LogLevel)); err == nil {
 		m.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
+	// Refused before the data is touched: an open door is no place to start from.
+	if err := m.Config.checkListen(); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
 	if m.DB, m.Box, err = openStore(m.Config, 2*time.Second); err != nil {
+		return err
+	}
+	if err := m.checkSimulation(ctx); err != nil {
 		return err
 	}
 	if m.Dir, err = directory.Load(m.DB); err != nil {
@@ -234,6 +285,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway = gateway.New(gateway.Config{
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
+		KeyFits: func() error { return m.DB.KeyFits(m.Box.Check()) }, Simulated: m.Config.Simulate,
 	}, m.DB)
 	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks. Its
 	// loops, like the sweep's, stop when Close cancels ctx.
@@ -267,7 +319,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go m.purgeEvery(ctx, days, 24*time.Hour)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Gateway.App.Listener(m.ln) }()
-	m.Log.Info("onestop serving", "addr", m.ln.Addr().String(), "data", m.Config.Data)
+	m.Log.Info("onestop serving", "addr", m.ln.Addr().String(), "data", m.Config.Data, "simulated", m.Config.Simulate)
 	return nil
 }
 
@@ -314,4 +366,54 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return m.Close()
+}
+
+// webhooksAuthenticated reports whether every webhook needs a secret: a token in its URL, or basic
+// auth. Twilio's routes are signed besides, but the USSD route is not, so signatures alone are not
+// enough.
+func (c Config) webhooksAuthenticated() bool {
+	return c.WebhookToken != "" || (c.WebhookUser != "" && c.WebhookPassword != "")
+}
+
+// checkListen refuses an address beyond this machine unless the webhooks are authenticated, and
+// a simulation anywhere but on loopback: an aggregator pointed at one would have real callers
+// recorded as made up, and alerted to nobody. Each refusal is one line saying what to do.
+func (c Config) checkListen() error {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q is not host:port, e.g. %s", c.Addr, DefaultAddr)
+	}
+	if isLoopbackHost(host) {
+		return nil
+	}
+	if c.Simulate {
+		return fmt.Errorf("refusing to serve a simulation on %s: a simulation listens on loopback only (e.g. --addr 127.0.0.1:8080)", c.Addr)
+	}
+	if !c.webhooksAuthenticated() {
+		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), or listen on %s", c.Addr, DefaultAddr)
+	}
+	return nil
+}
+
+// checkSimulation keeps simulated and real data apart, both ways: a simulation starts only on a
+// data directory with no real contacts, and marks it so; a directory so marked is never served
+// for real, where what it queued would go to people.
+func (m *Main) checkSimulation(ctx context.Context) error {
+	if m.Config.Simulate {
+		if err := m.DB.MarkSimulated(ctx); errors.Is(err, store.ErrRealContacts) {
+			return fmt.Errorf("refusing to simulate on %s: it holds a real helpline's records (%v); give --data a new directory of the simulation's own", m.Config.Data, err)
+		} else if err != nil {
+			return err
+		}
+		m.Log.Warn("serving a simulation: every contact is made up, every message only logged", "data", m.Config.Data)
+		return nil
+	}
+	sim, err := m.DB.Simulated()
+	if err != nil {
+		return err
+	}
+	if sim {
+		return fmt.Errorf("%s holds a simulation's made-up contacts (serve --simulate): serve it only with --simulate, and give a real helpline a data directory of its own", m.Config.Data)
+	}
+	return nil
 }

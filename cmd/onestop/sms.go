@@ -150,6 +150,10 @@ func (m *Main) openSMS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.Config.Simulate {
+		// A simulation's messages reach nobody: whatever providers are configured, only the log.
+		c.ATUsername, c.ATAPIKey, c.TwilioSID, c.TwilioToken = "", "", "", ""
+	}
 	m.smsConfig = c
 	ob := m.outbox(c)
 	// Built once: the Recorded hook and the sweeps run on every contact and must not rebuild it.
