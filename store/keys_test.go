@@ -91,6 +91,15 @@ func TestMarkSimulatedRefusesRealContacts(t *testing.T) {
 	if sim, _ := db.Simulated(); sim {
 		t.Fatal("the refused mark was written")
 	}
+	// Nor a file a real helpline has started on, with only its console user so far.
+	dbu := open(t, filepath.Join(t.TempDir(), "onestop.db"))
+	defer dbu.Close()
+	if err := dbu.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Users).Put([]byte("admin"), []byte("x")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbu.MarkSimulated(ctx); !errors.Is(err, store.ErrRealContacts) {
+		t.Fatalf("MarkSimulated over a console user: %v, want ErrRealContacts", err)
+	}
 
 	db2 := open(t, filepath.Join(t.TempDir(), "onestop.db"))
 	defer db2.Close()

@@ -415,20 +415,21 @@ func (db *DB) Simulated() (bool, error) {
 	return sim, err
 }
 
-// realRecords are the buckets whose records come from people (or go to them): a file holding
-// any of them, and not made by a simulation, holds real contacts.
-var realRecords = [][]byte{Contacts, Referrals, Callbacks, Outbox, Sessions, Prefs}
-
 // MarkSimulated marks the file as a simulation's. It returns ErrRealContacts, changing nothing,
-// when the file is not marked yet and already holds contacts, referrals, callbacks, messages,
-// sessions or remembered languages: real records can never be passed off as simulated ones.
+// when the file is not marked yet and already holds any record outside the meta entries and the
+// operator's directory (a contact, a referral, a message, a console user, an official…): a
+// simulation starts only on a file of its own, so real records can never be passed off as
+// simulated ones, and a real helpline's file never becomes a simulation's.
 func (db *DB) MarkSimulated(ctx context.Context) error {
 	return db.Update(ctx, func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(Meta)
 		if meta.Get(keySimulated) != nil {
 			return nil
 		}
-		for _, name := range realRecords {
+		for _, name := range buckets {
+			if bytes.Equal(name, Meta) || bytes.Equal(name, Areas) {
+				continue
+			}
 			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
 				return fmt.Errorf("%w (%s)", ErrRealContacts, name)
 			}
