@@ -21,11 +21,16 @@ COPY --from=build /out/onestop /onestop
 # ONESTOP_SEAL_KEY_FILE from a secret) so that a copy of the volume alone reveals no caller.
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 VOLUME /data
-ENV ONESTOP_DATA=/data ONESTOP_ADDR=:8080
+# A container is reached only through its own interfaces, so the gateway listens on all of them;
+# serve then refuses to start unless the webhooks are authenticated: give ONESTOP_WEBHOOK_TOKEN
+# (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD) at run time, never in the image:
+#   docker run -p 8080:8080 -v onestop-data:/data -v /srv/onestop/secrets:/run/secrets:ro \
+#     -e ONESTOP_SEAL_KEY_FILE=/run/secrets/seal.key -e ONESTOP_WEBHOOK_TOKEN="$(cat webhook.token)" onestop
+ENV ONESTOP_DATA=/data ONESTOP_ADDR=0.0.0.0:8080
 EXPOSE 8080
 USER nonroot:nonroot
 # No HEALTHCHECK: the image has no curl or shell to run one. GET /healthz is the probe for the
 # orchestrator (a Kubernetes httpGet probe, or a check from the load balancer); it answers 503
-# when the store cannot take a write.
+# when the store cannot take a write or the sealing key does not fit the data.
 ENTRYPOINT ["/onestop"]
 CMD ["serve"]

@@ -341,7 +341,7 @@ var ErrNoKeyCheck = errors.New("store: the database keeps no check value for its
 
 // ErrRealContacts is returned by MarkSimulated when the file already holds records a simulation
 // did not make.
-var ErrRealContacts = errors.New("store: the database holds real contacts")
+var ErrRealContacts = errors.New("store: the database holds a real helpline's records")
 
 // CheckKey compares check, the sealing key's check value, with the one the file keeps, and
 // writes it when the file keeps none yet (a new file, or one from before check values). It

@@ -52,7 +52,9 @@ func exitCode(err error) int {
 const usage = `onestop: a helpline gateway for survivors of violence against women.
 
 Usage:
-  onestop serve [--addr :8080] [--data ./onestop-data]   run the gateway
+  onestop serve [--addr 127.0.0.1:8080] [--data ./onestop-data] [--simulate]
+                                                         run the gateway (beyond loopback only
+                                                         with ONESTOP_WEBHOOK_TOKEN or basic auth)
   onestop dial [--url http://127.0.0.1:8080] [--code '*109#'] +8801711000001
                                                          walk the USSD menus from a terminal
   onestop calls [--data DIR] [--json]                    recorded contacts, newest first
@@ -65,7 +67,8 @@ Usage:
   onestop audit verify                                   check the audit log's hash chain
   onestop purge [--days 90]                              delete closed records past retention
   onestop load [--callers 50] [--duration 30s] [--baseline]
-                                                         drive simulated callers at a loopback server
+                                                         drive simulated callers at a loopback
+                                                         serve --simulate
 
 Run 'onestop COMMAND -h' for a command's flags. Configuration is also read from the
 environment (see README.md).

@@ -401,7 +401,7 @@ func (c Config) checkListen() error {
 func (m *Main) checkSimulation(ctx context.Context) error {
 	if m.Config.Simulate {
 		if err := m.DB.MarkSimulated(ctx); errors.Is(err, store.ErrRealContacts) {
-			return fmt.Errorf("refusing to simulate on %s: it holds a real helpline's records (%v); give --data a new directory of the simulation's own", m.Config.Data, err)
+			return fmt.Errorf("refusing to simulate on %s: %v; give --data a new directory of the simulation's own", m.Config.Data, err)
 		} else if err != nil {
 			return err
 		}
