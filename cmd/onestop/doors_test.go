@@ -226,7 +226,7 @@ func TestServeListensBeyondLoopbackOnlyWithAuthenticatedWebhooks(t *testing.T) {
 	}
 	for name, change := range map[string]func(*Config){
 		"token":      func(c *Config) { c.WebhookToken = "s3cret-path-token-0123456789" },
-		"basic auth": func(c *Config) { c.WebhookUser, c.WebhookPassword = "at", "long-password" },
+		"basic auth": func(c *Config) { c.WebhookUser, c.WebhookPassword = "at", "a-long-webhook-password" },
 	} {
 		m := runMain(t, t.TempDir(), func(c *Config) { change(c); c.Addr = "0.0.0.0:0" })
 		if !strings.HasPrefix(m.Addr(), "0.0.0.0:") && !strings.HasPrefix(m.Addr(), "[::]:") {
@@ -234,11 +234,17 @@ func TestServeListensBeyondLoopbackOnlyWithAuthenticatedWebhooks(t *testing.T) {
 		}
 		m.Close()
 	}
-	// A user without a password is no authentication.
-	m := testMain(t.TempDir(), func(c *Config) { c.Addr, c.WebhookUser = "0.0.0.0:0", "at" })
-	if err := m.Open(context.Background()); err == nil {
-		m.Close()
-		t.Fatal("listened beyond loopback with a basic auth user and no password")
+	// A user without a password, or a secret anyone could guess, is no authentication.
+	for name, change := range map[string]func(*Config){
+		"a user with no password": func(c *Config) { c.WebhookUser = "at" },
+		"a short password":        func(c *Config) { c.WebhookUser, c.WebhookPassword = "at", "secret" },
+		"a short token":           func(c *Config) { c.WebhookToken = "abc123" },
+	} {
+		m := testMain(t.TempDir(), func(c *Config) { change(c); c.Addr = "0.0.0.0:0" })
+		if err := m.Open(context.Background()); err == nil {
+			m.Close()
+			t.Errorf("listened beyond loopback with %s", name)
+		}
 	}
 }
 

@@ -368,11 +368,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return m.Close()
 }
 
+// minSecret is the shortest webhook token or password that counts as authentication beyond
+// loopback: a short one is guessed by anyone who tries.
+const minSecret = 16
+
 // webhooksAuthenticated reports whether every webhook needs a secret: a token in its URL, or basic
-// auth. Twilio's routes are signed besides, but the USSD route is not, so signatures alone are not
-// enough.
+// auth with a password. Twilio's routes are signed besides, but the USSD route is not, so
+// signatures alone are not enough.
 func (c Config) webhooksAuthenticated() bool {
-	return c.WebhookToken != "" || (c.WebhookUser != "" && c.WebhookPassword != "")
+	return len(c.WebhookToken) >= minSecret || (c.WebhookUser != "" && len(c.WebhookPassword) >= minSecret)
 }
 
 // checkListen refuses an address beyond this machine unless the webhooks are authenticated, and
@@ -390,7 +394,7 @@ func (c Config) checkListen() error {
 		return fmt.Errorf("refusing to serve a simulation on %s: a simulation listens on loopback only (e.g. --addr 127.0.0.1:8080)", c.Addr)
 	}
 	if !c.webhooksAuthenticated() {
-		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), or listen on %s", c.Addr, DefaultAddr)
+		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), of %d characters or more, or listen on %s", c.Addr, minSecret, DefaultAddr)
 	}
 	return nil
 }
