@@ -187,8 +187,8 @@ func (e *Engine) hashKey(raw string) string {
 	return session.HashedKeyPrefix + string(e.box.Hash("ussd-session:"+raw))
 }
 
-// Unrecorded returns how many sessions ended before she chose anything since the engine began:
-// they are only counted, never recorded.
+// Unrecorded returns how many sessions ended, or were left to expire, before she chose anything
+// since the engine began: they are only counted, never recorded.
 func (e *Engine) Unrecorded() uint64 { return e.unrecorded.Load() }
 
 func (e *Engine) shard(key string) *shard {
@@ -253,6 +253,9 @@ func (e *Engine) expire(sh *shard, now time.Time, expired map[string]bool) {
 			delete(sh.live, k)
 			e.live.Add(-1)
 			expired[k] = true
+			if s, err := session.Decode(k, v); err == nil && !s.End && s.ContactID == 0 {
+				e.unrecorded.Add(1) // she left without choosing anything
+			}
 		}
 	}
 }
@@ -514,14 +517,18 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			// one with a newer state in memory is left to expire there; so re-checking both
 			// inside the write is enough, and no session lock is needed.
 			var deleted []string
+			var unrecorded uint64
 			err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
-				deleted = deleted[:0]
+				deleted, unrecorded = deleted[:0], 0
 				for _, k := range keys {
 					s, err := e.stored.GetStored(tx, k)
 					if err != nil || s == nil || !now.After(s.Expires) || e.shard(s.Key).has(s.Key) {
 						continue
 					}
 					deleted = append(deleted, s.Key)
+					if !s.End && s.ContactID == 0 && !expired[s.Key] {
+						unrecorded++
+					}
 					if !s.End && s.ContactID != 0 {
 						if err := e.markDropped(tx, s.ContactID, now); err != nil {
 							return err
@@ -536,6 +543,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, err
 			}
+			e.unrecorded.Add(unrecorded)
 			for _, k := range deleted {
 				if !expired[k] { // counted once, whether it expired in memory, the store or both
 					total++

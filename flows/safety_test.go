@@ -337,6 +337,24 @@ func TestASessionInWhichSheChoseNothingIsOnlyCounted(t *testing.T) {
 	if n := f.engine.Unrecorded(); n != 3 {
 		t.Fatalf("Unrecorded = %d after sessions that recorded something", n)
 	}
+	// Left at the first screen, or on the language menu: counted when they expire, once.
+	f.walk("left", bdCaller)
+	f.walk("left-language", bdCaller, "5")
+	f.walk("left-after-choosing-a-language", usCaller, "5", "1") // her language is written, with the session
+	f.walk("left-after-urgent", bdCaller, "1")
+	f.clock.Add(flows.DefaultTTL + time.Second)
+	if _, err := f.engine.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.engine.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.engine.Unrecorded(); n != 6 {
+		t.Fatalf("Unrecorded = %d after three sessions left before choosing, want 6", n)
+	}
+	if n := len(f.contacts()); n != 9 {
+		t.Fatalf("%d contacts, want 9", n)
+	}
 }
 
 // TestPlacesRememberedBeforeAreForgotten: areas and picks an earlier version kept under a

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // TestMain lets this test binary stand in for onestop's when a command starts itself again (load
@@ -266,5 +269,23 @@ func TestServiceCodesReachTheConversation(t *testing.T) {
 	end := hop(t, m.Addr(), "ATUid_ps", "+972501234567", "7*7*7") // three wrong keys: the helpline
 	if !strings.Contains(end, "121") {
 		t.Fatalf("closing screen %q, want Palestine's helpline", end)
+	}
+}
+
+// TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty: serve tells the conversation who is on
+// duty; with nobody, the closing screen gives the helpline instead of a promise.
+func TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty(t *testing.T) {
+	m := MustRunMain(t)
+	if end := allOnes(t, m.Addr(), "ATUid_nobody", "+8801711000001"); strings.Contains(end, "30") || !strings.Contains(end, "109") {
+		t.Fatalf("with nobody on duty: %q", end)
+	}
+	if err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+		v, _ := json.Marshal(&dutyRecord{Sealed: m.Box.SealString("+8801711999999"), Masked: "x", Lang: onestop.English, Since: time.Now()})
+		return tx.Bucket(store.Duty).Put(dutyKey, v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if end := allOnes(t, m.Addr(), "ATUid_onduty", "+8801711000002"); !strings.Contains(end, "30") {
+		t.Fatalf("with a counsellor on duty: %q", end)
 	}
 }
