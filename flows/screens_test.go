@@ -191,6 +191,10 @@ func TestWindowsOpenAtTheirNextOccurrenceInHerTime(t *testing.T) {
 		{onestop.Evening, at(23, 0), at(17, 0).AddDate(0, 0, 1), at(21, 0).AddDate(0, 0, 1)},
 		{onestop.Afternoon, at(13, 0), at(13, 0), at(17, 0)},
 		{onestop.Now, at(3, 0), at(3, 0), at(3, 30)},
+		// A window closing within half an hour of being chosen is the next day's.
+		{onestop.Morning, at(11, 29), at(11, 29), at(12, 0)},
+		{onestop.Morning, at(11, 30), at(8, 0).AddDate(0, 0, 1), at(12, 0).AddDate(0, 0, 1)},
+		{onestop.Evening, at(20, 45), at(17, 0).AddDate(0, 0, 1), at(21, 0).AddDate(0, 0, 1)},
 	} {
 		o, c := window(tc.w, tc.now.UTC(), dhaka)
 		if !o.Equal(tc.opens) || !c.Equal(tc.close) {
