@@ -1,6 +1,8 @@
 // Package session keeps each caller's conversation between hops: which screen she is on, what
 // she has typed so far, the last reply (so a retried hop gets the same answer), and the plan she
-// is building. It also remembers a caller's chosen language under a keyed hash of her number.
+// is building, and the places she chose or was offered on the find-help screens. It also
+// remembers a caller's chosen language under a keyed hash of her number, and nothing else: the
+// next person to dial from a shared phone must not inherit her district or her picks.
 //
 // It never stores a caller's number: a session holds only the keyed hash, and a number she
 // types for a callback is sealed.
