@@ -9,9 +9,12 @@ package casebook
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -47,6 +50,7 @@ func (cb *Casebook) Put(tx *bbolt.Tx, c *onestop.Contact) error {
 		}
 		c.ID, c.Ref = id, Ref(id)
 	}
+	c.SessionID = cb.SessionHash(c.SessionID)
 	r := record{Contact: *c, CallerSealed: cb.box.SealString(c.Caller)}
 	if c.Plan != nil {
 		r.NumberSealed = cb.box.SealString(c.Plan.Number)
@@ -69,6 +73,8 @@ func (cb *Casebook) decode(v []byte) (*onestop.Contact, error) {
 		return nil, err
 	}
 	c := r.Contact
+	// A record written before session ids were hashed is read as if it had been.
+	c.SessionID = cb.SessionHash(c.SessionID)
 	if c.Caller, err = cb.box.OpenString(r.CallerSealed); err != nil {
 		return nil, fmt.Errorf("casebook: contact %d: %w", c.ID, err)
 	}
@@ -183,6 +189,51 @@ func unmarshal(v []byte) (record, error) {
 	return r, nil
 }
 
+// sessionHashPrefix marks a session id already turned into its keyed hash.
+const sessionHashPrefix = "sh:"
+
+// SessionHash returns the form in which an aggregator's session id is kept on a contact: its
+// keyed hash, so the file holds nothing the aggregator's logs could be matched with without the
+// key. The same id always gives the same hash under one key; an id already hashed, or "", is
+// returned as it is.
+func (cb *Casebook) SessionHash(id string) string {
+	if id == "" || strings.HasPrefix(id, sessionHashPrefix) {
+		return id
+	}
+	return sessionHashPrefix + hex.EncodeToString(cb.box.Hash("session:"+id))
+}
+
+// MarkDoNotContact records that number (in E.164) must not be called or texted until until: she
+// said it is not safe. It holds for every contact from that number, open or future, and is kept
+// under the number's keyed hash. A later mark only ever extends the period.
+func (cb *Casebook) MarkDoNotContact(tx *bbolt.Tx, number string, until time.Time) error {
+	if number == "" {
+		return onestop.Errorf(onestop.EINVALID, "no number to mark do not contact")
+	}
+	b := tx.Bucket(store.DoNotContact)
+	k := cb.box.Hash(number)
+	if v := b.Get(k); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= until.UnixNano() {
+		return nil
+	}
+	return b.Put(k, store.U64(uint64(until.UnixNano())))
+}
+
+// DoNotContact reports whether number (in E.164) is marked not to be contacted at at. With an
+// error it reports true: a mark that cannot be read is kept.
+func (cb *Casebook) DoNotContact(tx *bbolt.Tx, number string, at time.Time) (bool, error) {
+	if number == "" {
+		return false, nil
+	}
+	v := tx.Bucket(store.DoNotContact).Get(cb.box.Hash(number))
+	if v == nil {
+		return false, nil
+	}
+	if len(v) != 8 {
+		return true, fmt.Errorf("casebook: do-not-contact record of %d bytes", len(v)) // the safe answer
+	}
+	return at.UnixNano() < int64(binary.BigEndian.Uint64(v)), nil
+}
+
 // Contact returns the contact with id. Returns ENOTFOUND if none.
 func (cb *Casebook) Contact(id uint64) (c *onestop.Contact, err error) {
 	err = cb.db.View(func(tx *bbolt.Tx) error {
@@ -274,6 +325,67 @@ func Ref(id uint64) string {
 		body = strconv.FormatUint(id, 10)
 	}
 	return body + string(rune('0'+luhn(body)))
+}
+
+// ReferralRef turns a referral ID into the reference a community worker is told: "R" and eight
+// digits (seven that do not reveal how many referrals came before, and a check digit), longer
+// past ten million referrals. Its digits never make a contact's reference, even typed without
+// the letter: the check digit is the Luhn digit plus five, which a contact's reference never
+// has, and below a million contacts and ten million referrals the lengths differ too. A
+// referral's number typed where a case number is asked for can therefore never open a
+// survivor's case.
+func ReferralRef(id uint64) string {
+	var body string
+	if id < referralSpace {
+		body = fmt.Sprintf("%07d", (id*referralMul+referralAdd)%referralSpace)
+	} else {
+		body = strconv.FormatUint(id, 10)
+	}
+	return referralRefPrefix + body + string(rune('0'+referralCheck(body)))
+}
+
+// referralMul is coprime to referralSpace, and referralInv is its inverse modulo referralSpace.
+const referralSpace, referralMul, referralAdd, referralInv = 10_000_000, 7_381_973, 4_829_117, 7_079_037
+
+// referralCheck is a referral reference's check digit: Luhn's, offset so that no referral's
+// digits pass a contact reference's check.
+func referralCheck(body string) int { return (luhn(body) + 5) % 10 }
+
+// ValidReferralRef reports whether ref, with or without its leading "R" (or "r"), has a
+// referral reference's length and check digit. A contact's reference never passes it.
+func ValidReferralRef(ref string) bool {
+	if len(ref) > 0 && (ref[0] == 'R' || ref[0] == 'r') {
+		ref = ref[1:]
+	}
+	if len(ref) < 8 || !digitsOnly(ref) {
+		return false
+	}
+	return int(ref[len(ref)-1]-'0') == referralCheck(ref[:len(ref)-1])
+}
+
+// referralRefID returns the ID whose referral reference's digits are digits.
+func referralRefID(digits string) (uint64, bool) {
+	if !ValidReferralRef(digits) || digits[0] == '0' && len(digits) > 8 {
+		return 0, false
+	}
+	body := digits[:len(digits)-1]
+	n, err := strconv.ParseUint(body, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if len(body) == 7 {
+		return (n + referralSpace - referralAdd) % referralSpace * referralInv % referralSpace, true
+	}
+	return n, n >= referralSpace
+}
+
+func digitsOnly(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // refMul is coprime to refSpace, and refInv is its inverse modulo refSpace.

@@ -142,7 +142,7 @@ func TestReferralsAreSealedAndFoundByRef(t *testing.T) {
 	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
 		t.Fatal(err)
 	}
-	if r.Ref[:1] != "R" || !casebook.ValidRef(r.Ref[1:]) {
+	if r.Ref[:1] != "R" || !casebook.ValidReferralRef(r.Ref) || casebook.ValidRef(r.Ref[1:]) {
 		t.Fatalf("referral ref %q", r.Ref)
 	}
 	got, err := cb.ReferralByRef(r.Ref)

@@ -117,6 +117,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 	plan.Number = ""
 	rec.Caller, rec.Plan = "", &plan
 	v := putLegacy(t, db, &rec)
+	old.SessionID = cb.SessionHash(old.SessionID) // its raw session id is read as its keyed hash
 	got, err := cb.ByRef(old.Ref)
 	if err != nil {
 		t.Fatal(err)

@@ -17,11 +17,12 @@ type referralRecord struct {
 	NeedSealed   []byte `json:"needSealed,omitempty"`
 }
 
-// referralRefPrefix keeps referral references apart from contacts' references.
+// referralRefPrefix marks a referral's reference for the eye; its digits alone are kept apart
+// from contacts' references too (see ReferralRef).
 const referralRefPrefix = "R"
 
-// PutReferral writes r in tx. A new referral (ID 0) gets the next ID and its reference ("R" and
-// seven checked digits), set on r; final only once the transaction has committed.
+// PutReferral writes r in tx. A new referral (ID 0) gets the next ID and its reference
+// (ReferralRef), set on r; final only once the transaction has committed.
 func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
 	b := tx.Bucket(store.Referrals)
 	if r.ID == 0 {
@@ -29,7 +30,7 @@ func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
 		if err != nil {
 			return err
 		}
-		r.ID, r.Ref = id, referralRefPrefix+Ref(id)
+		r.ID, r.Ref = id, ReferralRef(id)
 	}
 	rec := referralRecord{Referral: *r, WorkerSealed: cb.box.SealString(r.Worker), NeedSealed: cb.box.SealString(r.Need)}
 	rec.Worker, rec.Need = "", ""

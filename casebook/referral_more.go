@@ -121,16 +121,21 @@ func ReferralOpen(r *onestop.Referral) bool {
 
 // ReferralByRefTx is ReferralByRef inside tx. Returns ENOTFOUND if none.
 func (cb *Casebook) ReferralByRefTx(tx *bbolt.Tx, ref string) (*onestop.Referral, error) {
-	id, ok := uint64(0), false
+	id, ok, legacy := uint64(0), false, false
 	if len(ref) > 1 && ref[:1] == referralRefPrefix {
-		id, ok = refID(ref[1:])
+		if id, ok = referralRefID(ref[1:]); !ok {
+			// A reference given before referrals had digits of their own: "R" and a
+			// contact-style reference. Only with its letter, and only the one it was given.
+			id, ok = refID(ref[1:])
+			legacy = true
+		}
 	}
 	if !ok {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
 	}
 	r, err := cb.GetReferral(tx, id)
-	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
-		err = onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND || err == nil && legacy && r.Ref != ref {
+		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
 	}
 	return r, err
 }

@@ -4,12 +4,9 @@ import (
 	"strconv"
 	"strings"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/locales"
-	"github.com/onestop-helpline/onestop/session"
 )
 
 // The find-help screens after the first (stHelp: the helpline, then her division, state or
@@ -24,8 +21,10 @@ const (
 // maxMatches is how many places a typed search offers; more means she should type more.
 const maxMatches = 8
 
-// areaHop carries the find-help choices made in one hop to its render and its write: the places
-// offered on the next screen and the area she chose. It is written in the hop's own transaction.
+// areaHop carries the find-help choices made in one hop to its render: the places offered on
+// the next screen and the area she chose. Both are kept in her session (Session.Offered, Area)
+// and nowhere else: never under her number, where the next person to dial from a shared phone
+// would inherit them.
 type areaHop struct {
 	offered    []string
 	hasOffered bool
@@ -35,43 +34,26 @@ type areaHop struct {
 // offer records the places the next screen lists.
 func (st *step) offer(codes []string) {
 	st.area.offered, st.area.hasOffered = codes, true
+	st.s.Offered = strings.Join(codes, ",")
 }
 
 // choose records the area she chose: on her contact, so whoever calls her back knows her
-// district, and remembered under her number's keyed hash.
+// district, and in this session, for the answer on screen.
 func (st *step) choose(code string) {
-	st.area.chosen = code
+	st.area.chosen, st.s.Area = code, code
 	st.change(func(c *onestop.Contact) { c.Area = code })
 }
 
-// write stores what this hop chose, inside the hop's transaction; it may run more than once.
-// writes reports whether the hop has anything of hers to write besides the session.
-func (a *areaHop) writes() bool { return a.hasOffered || a.chosen != "" }
-
-func (a *areaHop) write(tx *bbolt.Tx, callerHash []byte, key string) error {
-	if a.hasOffered {
-		if err := session.PutPicks(tx, callerHash, key, a.offered); err != nil {
-			return err
-		}
-	}
-	if a.chosen != "" {
-		return session.PutArea(tx, callerHash, a.chosen)
-	}
-	return nil
-}
-
-// offered returns the places the current screen lists: this hop's, or those stored when the
-// screen was first shown.
+// offered returns the places the current screen lists: this hop's, or those kept in the session
+// when the screen was first shown.
 func (st *step) offered() []string {
 	if st.area.hasOffered {
 		return st.area.offered
 	}
-	var codes []string
-	st.e.db.View(func(tx *bbolt.Tx) error {
-		codes = session.Picks(tx, st.s.CallerHash, st.s.Key)
+	if st.s.Offered == "" {
 		return nil
-	})
-	return codes
+	}
+	return strings.Split(st.s.Offered, ",")
 }
 
 // chosenArea returns the area whose answer is on screen.
@@ -79,12 +61,7 @@ func (st *step) chosenArea() string {
 	if st.area.chosen != "" {
 		return st.area.chosen
 	}
-	var code string
-	st.e.db.View(func(tx *bbolt.Tx) error {
-		code = session.Area(tx, st.s.CallerHash)
-		return nil
-	})
-	return code
+	return st.s.Area
 }
 
 // topCodes are the choices of the first find-help screen: the country's divisions, states and
@@ -108,6 +85,7 @@ func (st *step) parseArea(in string) (event string, arg any, ok bool) {
 		list = st.topCodes()
 	case stDistricts, stMatches:
 		list = st.offered()
+	case stWhere: // a name typed at the question for her district; its keys are parse's
 	default:
 		return "", nil, false
 	}
@@ -143,6 +121,9 @@ func (st *step) pick(code string) (string, any, bool) {
 	if len(st.e.dir.Children(code)) > 0 && st.s.State != stDistricts {
 		return "division", code, true
 	}
+	if st.s.Asking {
+		return "district", code, true // recorded on her contact, and the session ends
+	}
 	return "area", code, true
 }
 
@@ -166,6 +147,12 @@ func (st *step) areaPages(hint string) []string {
 		head := st.helplineLine() + "\n" + locales.Text(lang, locales.AskArea)
 		if s.State == stNoMatch {
 			head = st.helplineLine() + "\n" + areaText(lang, areaNotFound)
+		}
+		if s.Asking { // asked for her district after her plan: she has the numbers already
+			head = locales.Text(lang, locales.AskArea)
+			if s.State == stNoMatch {
+				head = areaText(lang, areaNotFound)
+			}
 		}
 		return locales.Menu(lang, lim, with(head), st.areaOptions(st.topCodes()), nav)
 	case stDistricts, stMatches:

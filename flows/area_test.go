@@ -14,7 +14,7 @@ import (
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/session"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // langKey is the language menu's key for lang.
@@ -47,15 +47,23 @@ func (f *fixture) readAll(session, caller string, inputs []string, first flows.R
 	return all
 }
 
+// remembered returns what is kept under her number's keyed hash besides her language: nothing,
+// or the next person on her phone would inherit it.
 func (f *fixture) remembered(caller string) string {
 	f.t.Helper()
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
-	var code string
+	h := box.Hash(caller)
+	var kept string
 	f.db.View(func(tx *bbolt.Tx) error {
-		code = session.Area(tx, box.Hash(caller))
+		c := tx.Bucket(store.Prefs).Cursor()
+		for k, v := c.Seek(h); k != nil && bytes.HasPrefix(k, h); k, v = c.Next() {
+			if len(k) > len(h) {
+				kept += string(k[len(h):]) + "=" + string(v) + " "
+			}
+		}
 		return nil
 	})
-	return code
+	return kept
 }
 
 // TestFindHelpByMenusInEveryLanguage chooses a division, state or governorate, then a district,
@@ -120,8 +128,8 @@ func TestFindHelpByMenusInEveryLanguage(t *testing.T) {
 			if len(cs) != 1 || cs[0].Area != want || cs[0].Urgency != onestop.Information {
 				t.Errorf("%s %s: contact %+v", lang, want, cs)
 			}
-			if got := f.remembered(tt.caller); got != want {
-				t.Errorf("%s: remembered area %q, want %q", lang, got, want)
+			if got := f.remembered(tt.caller); got != "" {
+				t.Errorf("%s: kept under her number: %q", lang, got)
 			}
 			// 99 goes back to the first find-help screen.
 			back := last(f.walk("s2", tt.caller, append(inputs, "99")...))
@@ -224,13 +232,16 @@ func TestTypedSearchWithManyOrNoMatches(t *testing.T) {
 	}
 }
 
-// TestHerRememberedAreaIsNotShownOnHerPhone: someone else dialling from her phone must not see
-// that she asked before; the area is kept for the people who call her back.
-func TestHerRememberedAreaIsNotShownOnHerPhone(t *testing.T) {
+// TestHerAreaIsNotShownOnHerPhone: someone else dialling from her phone must not see that she
+// asked before; the area is on her contact, for the people who call her back, and nowhere else.
+func TestHerAreaIsNotShownOnHerPhone(t *testing.T) {
 	f := newFixture(t)
 	first := f.walk("a", bdCaller, "2", "Thakurgaon")
-	if f.remembered(bdCaller) != "BD-64" {
-		t.Fatal("Thakurgaon not remembered")
+	if got := f.remembered(bdCaller); got != "" {
+		t.Fatalf("kept under her number: %q", got)
+	}
+	if c := f.contacts()[0]; c.Area != "BD-64" {
+		t.Fatalf("Thakurgaon not on her contact: %q", c.Area)
 	}
 	again := f.walk("b", bdCaller, "2")
 	if again[1].Text != first[1].Text {
@@ -268,15 +279,23 @@ func TestZeroAndBackFromEveryFindHelpScreen(t *testing.T) {
 	}
 }
 
-// TestUrgentContactsKnowHerRememberedDistrict: alerts go to her district's officials, so a new
-// contact takes the area she chose in an earlier session.
-func TestUrgentContactsKnowHerRememberedDistrict(t *testing.T) {
+// TestTheNextCallerOnASharedPhoneInheritsNoDistrict: a district chosen in one session is on
+// that session's contact only; the next session from the same phone starts with none, and a
+// district chosen earlier in the same session is on its urgent contact.
+func TestTheNextCallerOnASharedPhoneInheritsNoDistrict(t *testing.T) {
 	f := newFixture(t)
 	f.walk("earlier", bdCaller, "2", "Barisal")
 	f.walk("now", bdCaller, "1")
 	cs := f.contacts()
-	if len(cs) != 2 || cs[0].Urgency != onestop.Urgent || cs[0].Area != "BD-06" {
-		t.Fatalf("urgent contact after choosing Barisal before: %+v", cs[0])
+	if len(cs) != 2 || cs[0].Urgency != onestop.Urgent || cs[0].Area != "" {
+		t.Fatalf("urgent contact after someone chose Barisal on the phone before: %+v", cs[0])
+	}
+	if cs[1].Area != "BD-06" {
+		t.Fatalf("the earlier contact lost its district: %+v", cs[1])
+	}
+	f.walk("same", bdCaller, "2", "Barisal", "99", "99", "1")
+	if c := f.contacts()[0]; c.Urgency != onestop.Urgent || c.Area != "BD-06" {
+		t.Fatalf("urgent contact after choosing Barisal in the same session: %+v", c)
 	}
 	f.walk("other", "+8801811000002", "1")
 	if c := f.contacts()[0]; c.Area != "" {

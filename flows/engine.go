@@ -30,10 +30,25 @@ type Config struct {
 	TTL time.Duration
 	// Limits is the USSD page size per provider; DefaultLimit serves any other.
 	Limits map[string]locales.Limit
-	// DefaultCountry is whose helplines a caller from another country is told: the country
-	// the service runs in.
+	// DefaultCountry is whose helplines a caller is told when neither the service she dialled
+	// nor her number is of a country served: the country the service runs in.
 	DefaultCountry string
 	Log            *slog.Logger
+
+	// ServiceCodes maps each service code callers dial to the country whose service it is
+	// ("*109#" → "BD"). The service she dialled decides her helplines, emergency number, default
+	// language and time zone: a caller with a foreign SIM (a +972 number dialling Palestine's
+	// service) must never be given another country's hours or emergency number. Her number's
+	// country decides only for a code not in it, when it is a country served.
+	ServiceCodes map[string]string
+
+	// DoNotContactDays is how long her number stays marked "do not contact" after she says not
+	// to call (0: DefaultDoNotContactDays).
+	DoNotContactDays int
+
+	// OnDuty reports whether someone is on duty at a time to call her back. Only then is she
+	// promised a call within the half hour; nil means nobody is known to be on duty.
+	OnDuty func(at time.Time) bool
 
 	// MaxLive bounds the sessions kept in memory between hops (0: DefaultMaxLive, below 0:
 	// none). Past it, a hop that records nothing writes her session to the store and waits for
@@ -53,6 +68,9 @@ const EndedTTL = time.Minute
 
 // DefaultTTL is how long an idle session is kept.
 const DefaultTTL = 5 * time.Minute
+
+// DefaultDoNotContactDays is how long her number stays marked "do not contact".
+const DefaultDoNotContactDays = 90
 
 // Engine runs conversations. It is safe for concurrent use: hops of one session are taken one
 // at a time, hops of different sessions in parallel.
@@ -81,6 +99,9 @@ type Engine struct {
 	seed   maphash.Seed
 	shards [512]shard
 	live   atomic.Int64 // sessions held in memory, in all shards
+	// unrecorded counts the sessions that ended before she chose anything: counted, never
+	// recorded, so nothing on disk holds her number for them.
+	unrecorded atomic.Uint64
 	// started is when this engine began: only for a TTL after it can a session have been lost
 	// from the memory of a process before it.
 	started time.Time
@@ -122,17 +143,53 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	if cfg.MaxLive == 0 {
 		cfg.MaxLive = DefaultMaxLive
 	}
-	var stored *session.Index
-	if err := db.View(func(tx *bbolt.Tx) error {
-		var err error
-		stored, err = session.LoadIndex(tx)
+	if cfg.DoNotContactDays <= 0 {
+		cfg.DoNotContactDays = DefaultDoNotContactDays
+	}
+	e := &Engine{db: db, cases: cases, box: box, dir: dir, log: cfg.Log, seed: maphash.MakeSeed(),
+		numbers: phone.NewCache(numberCacheSize), started: db.Now()}
+	codes := make(map[string]string, len(cfg.ServiceCodes))
+	for code, country := range cfg.ServiceCodes {
+		code, country = strings.TrimSpace(code), strings.ToUpper(strings.TrimSpace(country))
+		if code == "" || !e.lines(country).known {
+			return nil, onestop.Errorf(onestop.EINVALID, "service code %q: %q is not a country with a helpline in the directory", code, country)
+		}
+		codes[code] = country
+	}
+	cfg.ServiceCodes = codes
+	e.cfg = cfg
+	// What earlier versions kept that must not stay: areas and picks remembered under callers'
+	// numbers, and sessions stored under the aggregator's own session ids.
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		if _, err := session.ForgetPlaces(tx); err != nil {
+			return err
+		}
+		_, err := session.RekeyRaw(tx, e.hashKey)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	return &Engine{db: db, cases: cases, box: box, dir: dir, cfg: cfg, log: cfg.Log, seed: maphash.MakeSeed(),
-		numbers: phone.NewCache(numberCacheSize), stored: stored, started: db.Now()}, nil
+	if err := db.View(func(tx *bbolt.Tx) error {
+		var err error
+		e.stored, err = session.LoadIndex(tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
+
+// sessionKey is the name a session is kept under, in memory and in the store: a keyed hash of
+// the provider and the aggregator's session id, never the id itself.
+func (e *Engine) sessionKey(t Turn) string { return e.hashKey(t.Provider + ":" + t.SessionID) }
+
+func (e *Engine) hashKey(raw string) string {
+	return session.HashedKeyPrefix + string(e.box.Hash("ussd-session:"+raw))
+}
+
+// Unrecorded returns how many sessions ended, or were left to expire, before she chose anything
+// since the engine began: they are only counted, never recorded.
+func (e *Engine) Unrecorded() uint64 { return e.unrecorded.Load() }
 
 func (e *Engine) shard(key string) *shard {
 	return &e.shards[maphash.String(e.seed, key)%uint64(len(e.shards))]
@@ -196,6 +253,9 @@ func (e *Engine) expire(sh *shard, now time.Time, expired map[string]bool) {
 			delete(sh.live, k)
 			e.live.Add(-1)
 			expired[k] = true
+			if s, err := session.Decode(k, v); err == nil && !s.End && s.ContactID == 0 {
+				e.unrecorded.Add(1) // she left without choosing anything
+			}
 		}
 	}
 }
@@ -254,12 +314,22 @@ func (e *Engine) limit(provider string) locales.Limit {
 	return locales.DefaultLimit
 }
 
-// country is the country whose helplines a caller is told about.
+// country is the country whose helplines a caller from region is told about when the service
+// she dialled is not known: her number's, when it is a country served.
 func (e *Engine) country(region string) string {
 	if e.lines(region).known {
 		return region
 	}
 	return e.cfg.DefaultCountry
+}
+
+// serviceCountry returns the country whose service a caller from region reached by dialling
+// code, and the language her session starts in when she has not chosen one: the service's.
+func (e *Engine) serviceCountry(code, region string) (string, onestop.Lang) {
+	if c, ok := e.cfg.ServiceCodes[strings.TrimSpace(code)]; ok {
+		return c, locales.ForRegion(c)
+	}
+	return e.country(region), locales.ForRegion(region)
 }
 
 // Step answers one hop. What the reply says was recorded is committed before Step returns it.
@@ -277,40 +347,42 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 	if err != nil {
 		return Reply{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
 	}
-	key := t.Provider + ":" + t.SessionID
+	key := e.sessionKey(t)
+	country, lang := e.serviceCountry(t.ServiceCode, num.Region)
 	sh := e.shard(key)
 	sh.hop.Lock()
 	defer sh.hop.Unlock()
 	if e.closed {
-		return e.over(locales.ForRegion(num.Region), num.Region), errClosed
+		return e.over(lang, country), errClosed
 	}
 
 	hash := e.box.Hash(num.E164)
 	s, live, err := sh.get(key)
 	if err != nil {
-		return e.over(locales.ForRegion(num.Region), num.Region), err
+		return e.over(lang, country), err
 	}
+	now := e.db.Now()
 	var remembered onestop.Lang
+	noCall := false
 	if !live {
 		if err := e.db.View(func(tx *bbolt.Tx) error {
 			var err error
 			if s, err = e.stored.Get(tx, key); s == nil && err == nil {
 				remembered = session.Lang(tx, hash)
+				noCall, err = e.cases.DoNotContact(tx, num.E164, now)
 			}
 			return err
 		}); err != nil {
-			return e.over(locales.ForRegion(num.Region), num.Region), err
+			return e.over(lang, country), err
 		}
 	}
-	now := e.db.Now()
 
 	if s == nil {
-		lang := remembered
-		if lang == "" {
-			lang = locales.ForRegion(num.Region)
+		if remembered != "" {
+			lang = remembered
 		}
 		s = &session.Session{
-			Key: key, CallerHash: hash, Country: e.country(num.Region), Lang: lang,
+			Key: key, CallerHash: hash, Country: country, Lang: lang, NoCall: noCall,
 			Provider: t.Provider, Network: t.Network, State: stMenu, Created: now,
 		}
 		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
@@ -319,10 +391,10 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 			// lived in the memory of the process before, and its keys are played again from the
 			// first screen. At any other time it is unknown, or expired and swept.
 			if !e.mayHaveLost(now) {
-				return e.over(lang, num.Region), nil
+				return e.over(lang, country), nil
 			}
 			if st = st.replay(ctx, *s, strings.Split(t.Text, "*")); st == nil {
-				return e.over(lang, num.Region), nil
+				return e.over(lang, country), nil
 			}
 		}
 		return st.finish(ctx)
@@ -373,16 +445,17 @@ func (st *step) replay(ctx context.Context, s session.Session, keys []string) *s
 		if i == len(keys)-1 {
 			return r
 		}
-		if s.Invalid > 0 || r.end != "" || r.contact != nil || r.saveLang || r.area.writes() {
+		if s.Invalid > 0 || r.end != "" || r.contact != nil || r.saveLang || r.doNotContact {
 			return nil
 		}
 	}
 	return nil
 }
 
-// over is the kind ending for a hop that cannot go on: a neutral line and the helpline.
-func (e *Engine) over(lang onestop.Lang, region string) Reply {
-	return Reply{Text: locales.Text(lang, locales.SessionOver, e.helpline(e.country(region))), End: true}
+// over is the kind ending for a hop that cannot go on: a neutral line and the helpline of
+// country.
+func (e *Engine) over(lang onestop.Lang, country string) Reply {
+	return Reply{Text: locales.Text(lang, locales.SessionOver, e.helpline(country)), End: true}
 }
 
 // lines are the numbers a country's screens name: its helpline, if the directory has one, and
@@ -444,14 +517,18 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			// one with a newer state in memory is left to expire there; so re-checking both
 			// inside the write is enough, and no session lock is needed.
 			var deleted []string
+			var unrecorded uint64
 			err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
-				deleted = deleted[:0]
+				deleted, unrecorded = deleted[:0], 0
 				for _, k := range keys {
 					s, err := e.stored.GetStored(tx, k)
 					if err != nil || s == nil || !now.After(s.Expires) || e.shard(s.Key).has(s.Key) {
 						continue
 					}
 					deleted = append(deleted, s.Key)
+					if !s.End && s.ContactID == 0 && !expired[s.Key] {
+						unrecorded++
+					}
 					if !s.End && s.ContactID != 0 {
 						if err := e.markDropped(tx, s.ContactID, now); err != nil {
 							return err
@@ -466,6 +543,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, err
 			}
+			e.unrecorded.Add(unrecorded)
 			for _, k := range deleted {
 				if !expired[k] { // counted once, whether it expired in memory, the store or both
 					total++

@@ -21,7 +21,9 @@ type Turn struct {
 	// SessionID is the aggregator's id for the session, constant across its hops.
 	SessionID string
 	// Caller is her number as the aggregator sent it, in E.164.
-	Caller      string
+	Caller string
+	// ServiceCode is the code she dialled ("*109#"): through Config.ServiceCodes it decides
+	// whose service she reached, and so her helplines, emergency number and time zone.
 	ServiceCode string
 	Network     string
 	// Text is everything she typed this session, '*'-joined, as Africa's Talking and the

@@ -52,6 +52,15 @@ var start = time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, flows.Config{})
+}
+
+// onDuty is a rota with someone always on duty.
+func onDuty(time.Time) bool { return true }
+
+// newFixtureWith is newFixture with an engine configured by cfg.
+func newFixtureWith(t testing.TB, cfg flows.Config) *fixture {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +77,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	cases := casebook.New(db, box)
-	return &fixture{t: t, db: db, cases: cases, clock: clk, engine: newEngine(t, db, cases, box, dir, flows.Config{})}
+	return &fixture{t: t, db: db, cases: cases, clock: clk, engine: newEngine(t, db, cases, box, dir, cfg)}
 }
 
 func newEngine(tb testing.TB, db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg flows.Config) *flows.Engine {
@@ -126,8 +135,8 @@ func (f *fixture) contacts() []*onestop.Contact {
 func last(rs []flows.Reply) flows.Reply { return rs[len(rs)-1] }
 
 func TestPressingOneEverywhereRecordsOneUrgentContactWithACallbackNow(t *testing.T) {
-	f := newFixture(t)
-	rs := f.walk("s1", bdCaller, "1", "1", "1", "1")
+	f := newFixtureWith(t, flows.Config{OnDuty: onDuty})
+	rs := f.walk("s1", bdCaller, "1", "1", "1", "1", "2") // the last: skip the district
 	for _, r := range rs[:len(rs)-1] {
 		if r.End {
 			t.Fatalf("session ended early: %q", r.Text)
@@ -474,7 +483,7 @@ func TestManyCallersAtOnceEachGetTheirOwnScreens(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			caller := fmt.Sprintf("+88017110%05d", i)
-			r := last(f.walk(fmt.Sprintf("c%d", i), caller, "1", "1", "1", "1"))
+			r := last(f.walk(fmt.Sprintf("c%d", i), caller, "1", "1", "1", "1", "2"))
 			if !r.End {
 				t.Errorf("caller %d did not finish: %q", i, r.Text)
 			}
@@ -552,10 +561,10 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 
 func TestEndedSessionsAreKeptOnlyForARetryOfTheirLastHop(t *testing.T) {
 	f := newFixture(t)
-	end := last(f.walk("done", bdCaller, "1", "1", "1", "1"))
+	end := last(f.walk("done", bdCaller, "1", "1", "1", "1", "2"))
 	f.walk("open", bdCaller, "4")
 	f.clock.Add(30 * time.Second)
-	if r := f.hop("done", bdCaller, "1*1*1*1"); r != end {
+	if r := f.hop("done", bdCaller, "1*1*1*1*2"); r != end {
 		t.Fatalf("retry of the last hop within the minute: %+v", r)
 	}
 	f.clock.Add(flows.EndedTTL)
@@ -769,7 +778,8 @@ func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 	if r := f.hop("s", bdCaller, "1*1*1"); r != want[3] {
 		t.Fatalf("after a lost hop: %+v, want %+v", r, want[3])
 	}
-	end := f.hop("s", bdCaller, "1*1*1*1")
+	f.hop("s", bdCaller, "1*1*1*1")
+	end := f.hop("s", bdCaller, "1*1*1*1*2")
 	cs := f.contacts()
 	if len(cs) != 2 || cs[0].Plan == nil || cs[0].Urgency != onestop.Urgent || !end.End || !strings.Contains(end.Text, cs[0].Ref) {
 		t.Fatalf("plan after a lost hop: %+v, contacts %+v", end, cs)
@@ -887,7 +897,8 @@ func TestAGoingSessionIsKeptAfterItsWrite(t *testing.T) {
 	}
 	f.hop("s", bdCaller, "1*1")
 	f.hop("s", bdCaller, "1*1*1")
-	end := f.hop("s", bdCaller, "1*1*1*1")
+	f.hop("s", bdCaller, "1*1*1*1")
+	end := f.hop("s", bdCaller, "1*1*1*1*2")
 	cs := f.contacts()
 	if !end.End || len(cs) != 1 || cs[0].Plan == nil || !strings.Contains(end.Text, cs[0].Ref) {
 		t.Fatalf("plan confirmed from memory: %+v, contacts %+v", end, cs)

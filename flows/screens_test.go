@@ -37,10 +37,10 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 }
 
 // onePage are the screens that must show all their options at once, hint or no hint.
-var onePage = map[string]bool{stMenu: true, stMayCall: true, stWhen: true, stCover: true, stLanguage: true}
+var onePage = map[string]bool{stMenu: true, stMayCall: true, stWhen: true, stCover: true, stLanguage: true, stWhere: true}
 
 var allStates = []string{stMenu, stMayCall, stNumber, stWhen, stCover, stHelp, stInfo, stTopic, stLanguage,
-	stDistricts, stMatches, stNoMatch, stCentres}
+	stDistricts, stMatches, stNoMatch, stCentres, stWhere}
 
 // areaVariants are the find-help choices a screen can show for a country: every division's or
 // state's districts, the longest lists of search matches, and the answer for every area. Other
@@ -94,14 +94,18 @@ func TestEveryScreenFitsAPageInEveryLanguage(t *testing.T) {
 								break
 							}
 							for _, ah := range areaVariants(e, country, state) {
-								s := &session.Session{Lang: lang, Country: country, Provider: "test", State: state, Hint: string(hint), Topic: topic}
-								st := &step{e: e, s: s, area: ah}
-								pages := st.pages()
-								if onePage[state] && lim == locales.DefaultLimit && len(pages) != 1 {
-									t.Errorf("%s %s hint %q: %d pages, want 1:\n%s", lang, state, hint, len(pages), strings.Join(pages, "\n---\n"))
-								}
-								for i, p := range pages {
-									checkScreen(t, lim, lang, state+"/"+country, i, p)
+								// Each screen as it is for everyone, for a caller whose number
+								// is marked "do not contact", and asked for her district.
+								for _, marked := range []bool{false, true} {
+									s := &session.Session{Lang: lang, Country: country, Provider: "test", State: state, Hint: string(hint), Topic: topic, NoCall: marked, Asking: marked}
+									st := &step{e: e, s: s, area: ah}
+									pages := st.pages()
+									if onePage[state] && lim == locales.DefaultLimit && len(pages) != 1 {
+										t.Errorf("%s %s hint %q: %d pages, want 1:\n%s", lang, state, hint, len(pages), strings.Join(pages, "\n---\n"))
+									}
+									for i, p := range pages {
+										checkScreen(t, lim, lang, state+"/"+country, i, p)
+									}
 								}
 							}
 						}
@@ -122,10 +126,14 @@ func endScreens(e *Engine, lang onestop.Lang, country string) map[string]string 
 		"invalid":     locales.Text(lang, locales.TooManyInvalid, help),
 		"over":        locales.Text(lang, locales.SessionOver, help),
 		"done now":    locales.Text(lang, locales.DoneNow, ref, sos),
+		"done nobody": locales.Text(lang, locales.DoneNowNobody, ref, help, sos),
 		"do not call": locales.Text(lang, locales.DoneNoCall, ref, help, sos),
 	}
 	for w, k := range later {
 		m["done "+string(w)] = locales.Text(lang, locales.DoneLater, ref, locales.Text(lang, k), sos)
+	}
+	for w, k := range tomorrow {
+		m["done tomorrow "+string(w)] = locales.Text(lang, locales.DoneLater, ref, locales.Text(lang, k), sos)
 	}
 	return m
 }
@@ -183,6 +191,10 @@ func TestWindowsOpenAtTheirNextOccurrenceInHerTime(t *testing.T) {
 		{onestop.Evening, at(23, 0), at(17, 0).AddDate(0, 0, 1), at(21, 0).AddDate(0, 0, 1)},
 		{onestop.Afternoon, at(13, 0), at(13, 0), at(17, 0)},
 		{onestop.Now, at(3, 0), at(3, 0), at(3, 30)},
+		// A window closing within half an hour of being chosen is the next day's.
+		{onestop.Morning, at(11, 29), at(11, 29), at(12, 0)},
+		{onestop.Morning, at(11, 30), at(8, 0).AddDate(0, 0, 1), at(12, 0).AddDate(0, 0, 1)},
+		{onestop.Evening, at(20, 45), at(17, 0).AddDate(0, 0, 1), at(21, 0).AddDate(0, 0, 1)},
 	} {
 		o, c := window(tc.w, tc.now.UTC(), dhaka)
 		if !o.Equal(tc.opens) || !c.Equal(tc.close) {

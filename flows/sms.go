@@ -176,7 +176,7 @@ func scriptLang(s string) onestop.Lang {
 func caseRef(s string) (string, bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "R"), "r")
 	s = strings.Trim(s, ".,;:#-")
-	if !casebook.ValidRef(s) {
+	if !casebook.ValidReferralRef(s) && !casebook.ValidRef(s) { // a reference given before referrals had digits of their own
 		return "", false
 	}
 	return "R" + s, true

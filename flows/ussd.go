@@ -28,6 +28,7 @@ const (
 	stInfo     = "info"     // information topics
 	stTopic    = "topic"    // one topic's text
 	stLanguage = "language" // choose a language
+	stWhere    = "where"    // after an urgent plan: her district, typed or chosen, or skip
 	stDone     = "done"     // the conversation is over
 )
 
@@ -51,6 +52,14 @@ var transitions = fsm.Events{
 	{Name: "number", Src: []string{stNumber}, Dst: stWhen},
 	{Name: "window", Src: []string{stWhen}, Dst: stCover},
 	{Name: "confirm", Src: []string{stCover}, Dst: stDone},
+	// On the "talk now" path, her confirmed plan is followed by one question: her district,
+	// so the district's officials can be alerted. The find-help screens are reused for it
+	// (Session.Asking); a skip, 0 or a dropped session leaves what was recorded as it is.
+	{Name: "confirm_ask", Src: []string{stCover}, Dst: stWhere},
+	{Name: "list", Src: []string{stWhere}, Dst: stHelp},
+	{Name: "skip", Src: []string{stWhere}, Dst: stDone},
+	{Name: "district", Src: []string{stWhere, stHelp, stNoMatch, stDistricts, stMatches}, Dst: stDone},
+	{Name: "where", Src: []string{stHelp, stNoMatch}, Dst: stWhere},
 	{Name: "topic", Src: []string{stInfo}, Dst: stTopic},
 	{Name: "chose", Src: []string{stLanguage}, Dst: stMenu},
 	{Name: "back", Src: []string{stMayCall, stHelp, stInfo, stLanguage}, Dst: stMenu},
@@ -59,10 +68,10 @@ var transitions = fsm.Events{
 	{Name: "back", Src: []string{stTopic}, Dst: stInfo},
 	// Find help (area.go): choose a division, state or governorate, then a district, or type a
 	// place; the answer lists the nearest centres and ends with the helpline.
-	{Name: "division", Src: []string{stHelp, stNoMatch, stMatches}, Dst: stDistricts},
+	{Name: "division", Src: []string{stHelp, stNoMatch, stMatches, stWhere}, Dst: stDistricts},
 	{Name: "area", Src: []string{stHelp, stNoMatch, stDistricts, stMatches}, Dst: stCentres},
-	{Name: "matches", Src: []string{stHelp, stNoMatch, stDistricts}, Dst: stMatches},
-	{Name: "nomatch", Src: []string{stHelp, stDistricts, stMatches}, Dst: stNoMatch},
+	{Name: "matches", Src: []string{stHelp, stNoMatch, stDistricts, stWhere}, Dst: stMatches},
+	{Name: "nomatch", Src: []string{stHelp, stDistricts, stMatches, stWhere}, Dst: stNoMatch},
 	{Name: "back", Src: []string{stDistricts, stMatches, stCentres}, Dst: stHelp},
 	{Name: "back", Src: []string{stNoMatch}, Dst: stMenu},
 }
@@ -81,10 +90,17 @@ var callbacks = fsm.Callbacks{
 		st := on(e)
 		st.s.MayCall, st.s.OtherNumber = true, st.e.box.SealString(e.Args[1].(string))
 	},
-	"after_window":  func(_ context.Context, e *fsm.Event) { on(e).s.Window = e.Args[1].(onestop.Window) },
-	"after_never":   func(_ context.Context, e *fsm.Event) { on(e).refuse() },
-	"after_confirm": func(_ context.Context, e *fsm.Event) { on(e).confirm() },
-	"after_topic":   func(_ context.Context, e *fsm.Event) { on(e).s.Topic = e.Args[1].(int) },
+	"after_window":      func(_ context.Context, e *fsm.Event) { on(e).s.Window = e.Args[1].(onestop.Window) },
+	"after_never":       func(_ context.Context, e *fsm.Event) { on(e).refuse() },
+	"after_confirm":     func(_ context.Context, e *fsm.Event) { on(e).confirm(false) },
+	"after_confirm_ask": func(_ context.Context, e *fsm.Event) { on(e).confirm(true) },
+	"after_skip":        func(_ context.Context, e *fsm.Event) { st := on(e); st.end = st.s.Closing },
+	"after_district": func(_ context.Context, e *fsm.Event) {
+		st := on(e)
+		st.choose(e.Args[1].(string))
+		st.end = st.s.Closing
+	},
+	"after_topic": func(_ context.Context, e *fsm.Event) { on(e).s.Topic = e.Args[1].(int) },
 	"after_division": func(_ context.Context, e *fsm.Event) {
 		st := on(e)
 		var codes []string
@@ -122,7 +138,10 @@ type step struct {
 	// planned says the change sets her Safe Contact Plan, which always changes her contact.
 	planned  bool
 	saveLang bool
-	// area is what the find-help screens chose this hop (area.go), written with the session.
+	// doNotContact says she said not to call: her number is marked for
+	// Config.DoNotContactDays in the hop's write.
+	doNotContact bool
+	// area is what the find-help screens chose this hop (area.go), kept in the session.
 	area areaHop
 	// end, when set, is the closing screen: the session ends with it.
 	end string
@@ -132,7 +151,9 @@ type step struct {
 func (st *step) handle(ctx context.Context, input string) {
 	s := st.s
 	if input == keyExit {
-		st.change(dropIfUnfinished)
+		if s.ContactID != 0 {
+			st.change(dropIfUnfinished)
+		}
 		st.end = locales.Text(s.Lang, locales.Goodbye)
 		return
 	}
@@ -175,7 +196,14 @@ func (st *step) invalid() {
 	s := st.s
 	s.Invalid++
 	if s.Invalid >= 3 {
-		st.change(dropIfUnfinished)
+		if s.Asking {
+			// Her plan is confirmed: she is told what was recorded, as a skip would.
+			st.end = s.Closing
+			return
+		}
+		if s.ContactID != 0 {
+			st.change(dropIfUnfinished)
+		}
 		st.end = locales.Text(s.Lang, locales.TooManyInvalid, st.e.helpline(s.Country))
 		return
 	}
@@ -190,6 +218,12 @@ func (st *step) invalid() {
 func (st *step) parse(in string) (event string, arg any, ok bool) {
 	s := st.s
 	if in == keyBack {
+		switch {
+		case s.State == stWhere:
+			return "", nil, false // her plan is confirmed: there is no going back into it
+		case s.Asking && (s.State == stHelp || s.State == stNoMatch):
+			return "where", nil, true
+		}
 		return "back", nil, s.State != stMenu
 	}
 	switch s.State {
@@ -207,6 +241,16 @@ func (st *step) parse(in string) (event string, arg any, ok bool) {
 			return "language", nil, true
 		}
 	case stMayCall:
+		if s.NoCall {
+			// Her number is marked "do not contact": the plan cannot use it.
+			switch in {
+			case "1":
+				return "other", nil, true
+			case "2":
+				return "never", nil, true
+			}
+			break
+		}
 		switch in {
 		case "1":
 			return "this", nil, true
@@ -217,7 +261,7 @@ func (st *step) parse(in string) (event string, arg any, ok bool) {
 		}
 	case stNumber:
 		n, err := phone.ParseValid(in, s.Country)
-		if err == nil {
+		if err == nil && !(s.NoCall && n.E164 == st.num.E164) {
 			return "number", n.E164, true
 		}
 	case stWhen:
@@ -226,8 +270,21 @@ func (st *step) parse(in string) (event string, arg any, ok bool) {
 		}
 	case stCover:
 		if in == "1" {
+			if s.Urgency == onestop.Urgent && s.Area == "" {
+				return "confirm_ask", nil, true
+			}
 			return "confirm", nil, true
 		}
+	case stWhere:
+		switch {
+		case in == "1":
+			return "list", nil, true
+		case in == "2":
+			return "skip", nil, true
+		case isDigits(in):
+			return "", nil, false
+		}
+		return st.parseArea(in)
 	case stInfo:
 		if i := choice(in, len(topics)); i > 0 {
 			return "topic", i, true
@@ -289,7 +346,7 @@ var rank = map[onestop.Urgency]int{onestop.Information: 1, onestop.NonUrgent: 2,
 // refuse records that she does not want to be called.
 func (st *step) refuse() {
 	s, now := st.s, st.now
-	st.planned = true
+	st.planned, st.doNotContact = true, true
 	st.change(func(c *onestop.Contact) {
 		c.Plan = &onestop.SafeContactPlan{MayCall: false, AgreedAt: now}
 		c.Caller = ""
@@ -299,9 +356,17 @@ func (st *step) refuse() {
 	st.end = locales.Text(s.Lang, locales.DoneNoCall, ref, st.e.helpline(s.Country), st.e.emergency(s.Country))
 }
 
-// confirm turns the plan she built into the contact's Safe Contact Plan.
-func (st *step) confirm() {
+// confirm turns the plan she built into the contact's Safe Contact Plan. With ask, the session
+// goes on to ask for her district, and ends after it with the screen confirm would have ended it
+// with.
+func (st *step) confirm(ask bool) {
 	s, now := st.s, st.now
+	if s.NoCall && s.OtherNumber == nil {
+		// Never reached (the plan offers no way to choose her own number then), and never
+		// allowed to put her marked number in a plan.
+		st.refuse()
+		return
+	}
 	number, other := st.num.E164, false
 	if s.OtherNumber != nil {
 		n, err := st.e.box.OpenString(s.OtherNumber)
@@ -328,16 +393,39 @@ func (st *step) confirm() {
 		}
 		c.Status = onestop.Open
 	})
-	ref := casebook.Ref(s.ContactID)
-	if s.Window == onestop.Now {
-		st.end = locales.Text(s.Lang, locales.DoneNow, ref, st.e.emergency(s.Country))
-	} else {
-		st.end = locales.Text(s.Lang, locales.DoneLater, ref, locales.Text(s.Lang, later[s.Window]), st.e.emergency(s.Country))
+	closing := st.closing(casebook.Ref(s.ContactID), opens, tz)
+	if ask {
+		s.Asking, s.Closing = true, closing
+		return
 	}
+	st.end = closing
+}
+
+// closing is the screen that ends a confirmed plan. It promises a call within the half hour only
+// when someone is on duty to make it; otherwise it gives her the helpline to call. A window that
+// opens on another day than today says so.
+func (st *step) closing(ref string, opens time.Time, tz *time.Location) string {
+	s := st.s
+	if s.Window == onestop.Now {
+		if st.e.cfg.OnDuty != nil && st.e.cfg.OnDuty(st.now) {
+			return locales.Text(s.Lang, locales.DoneNow, ref, st.e.emergency(s.Country))
+		}
+		return locales.Text(s.Lang, locales.DoneNowNobody, ref, st.e.helpline(s.Country), st.e.emergency(s.Country))
+	}
+	when := later[s.Window]
+	if y, m, d := opens.In(tz).Date(); y != st.now.In(tz).Year() || m != st.now.In(tz).Month() || d != st.now.In(tz).Day() {
+		when = tomorrow[s.Window]
+	}
+	return locales.Text(s.Lang, locales.DoneLater, ref, locales.Text(s.Lang, when), st.e.emergency(s.Country))
 }
 
 var later = map[onestop.Window]locales.Key{
 	onestop.Morning: locales.LaterMorning, onestop.Afternoon: locales.LaterAfternoon, onestop.Evening: locales.LaterEvening,
+}
+
+// tomorrow names a window that opens on a later day than the one she chose it on.
+var tomorrow = map[onestop.Window]locales.Key{
+	onestop.Morning: locales.TomorrowMorning, onestop.Afternoon: locales.TomorrowAfternoon, onestop.Evening: locales.TomorrowEvening,
 }
 
 // finish renders the reply. A hop that records something commits the session, her contact, her
@@ -370,8 +458,19 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 	if st.contact != nil && !st.planned && s.ContactID != 0 && st.unchanged() {
 		st.contact = nil
 	}
-	// A hop that records nothing keeps the session in memory and answers at once.
-	if st.contact == nil && !st.saveLang && !st.area.writes() && st.e.keep(st.sh, s) {
+	// Nothing is recorded of a session in which she chose nothing: no contact, so no trace of
+	// her number. Every contact has the urgency she chose.
+	if s.ContactID == 0 && s.Urgency == "" {
+		st.contact, st.doNotContact = nil, false
+		if reply.End {
+			st.e.unrecorded.Add(1)
+		}
+	}
+	// A hop that records nothing keeps the session in memory and answers at once. One that ends
+	// the question for her district writes that the session ended, as the hop confirming her
+	// plan used to: the store holds her session as asking until then.
+	ends := reply.End && s.Asking
+	if st.contact == nil && !st.saveLang && !st.doNotContact && !ends && st.e.keep(st.sh, s) {
 		return reply, nil
 	}
 	saved := *s // each run of the write starts again from here
@@ -404,8 +503,11 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 				return err
 			}
 		}
-		if err := st.area.write(tx, ns.CallerHash, ns.Key); err != nil {
-			return err
+		if st.doNotContact {
+			until := st.now.AddDate(0, 0, st.e.cfg.DoNotContactDays)
+			if err := st.e.cases.MarkDoNotContact(tx, st.num.E164, until); err != nil {
+				return err
+			}
 		}
 		return st.e.stored.Put(tx, &ns)
 	})
@@ -446,11 +548,10 @@ func (st *step) unchanged() bool {
 // loadContact returns the session's contact from tx, or a new one when it has none yet.
 func (st *step) loadContact(tx *bbolt.Tx, id uint64, base onestop.Contact) (*onestop.Contact, error) {
 	if id == 0 {
+		// Her district only if she chose it in this session: one remembered from before would
+		// be the district of whoever used the phone before.
 		c := base
-		// Her district, if she chose one before, so an urgent contact knows whom to alert.
-		if c.Area == "" {
-			c.Area = session.Area(tx, st.s.CallerHash)
-		}
+		c.Area = st.s.Area
 		return &c, nil
 	}
 	return st.e.cases.Get(tx, id)
@@ -460,7 +561,7 @@ func (st *step) loadContact(tx *bbolt.Tx, id uint64, base onestop.Contact) (*one
 func (st *step) baseContact() onestop.Contact {
 	s, t := st.s, st.turn
 	return onestop.Contact{
-		Time: st.now, Channel: onestop.USSD, Provider: t.Provider, SessionID: t.SessionID,
+		Time: st.now, Channel: onestop.USSD, Provider: t.Provider, SessionID: st.e.cases.SessionHash(t.SessionID),
 		Country: s.Country, Network: t.Network, Lang: s.Lang, Status: onestop.Open, Masked: st.num.Mask(),
 	}
 }
@@ -491,7 +592,7 @@ func (st *step) pages() []string {
 	}
 	// Every other screen is the same for everyone on the same screen in the same language and
 	// country, with the same hint: it is laid out once.
-	k := screenKey{lang: s.Lang, lim: st.e.limit(s.Provider), hint: s.Hint, state: s.State, country: s.Country}
+	k := screenKey{lang: s.Lang, lim: st.e.limit(s.Provider), hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall}
 	if s.State == stTopic {
 		k.topic = s.Topic
 	}
@@ -509,6 +610,7 @@ type screenKey struct {
 	lim                  locales.Limit
 	hint, state, country string
 	topic                int
+	noCall               bool
 }
 
 // layout renders a screen outside find-help.
@@ -543,7 +645,16 @@ func (st *step) layout(lim locales.Limit, hint string) []string {
 	}
 	switch s.State {
 	case stMayCall:
+		if s.NoCall {
+			return menu(locales.AskMayCallOther, opts(locales.CallOther, locales.CallNever))
+		}
 		return menu(locales.AskMayCall, opts(locales.CallThis, locales.CallOther, locales.CallNever))
+	case stWhere: // no way back: her plan is confirmed
+		o, exit := opts(locales.ChooseFromList, locales.Skip), locales.Nav{Exit: true}
+		if p := locales.Menu(lang, lim, header(locales.AskDistrict), o, exit); len(p) == 1 || hint == "" {
+			return p
+		}
+		return locales.Menu(lang, lim, hint, o, exit)
 	case stNumber:
 		return locales.Prose(lang, lim, header(locales.AskNumber), nav)
 	case stWhen:
@@ -592,9 +703,13 @@ var zones = sync.OnceValue(func() map[string]*time.Location {
 	return m
 })
 
+// minWindow is the least of a named window that must be left when she chooses it: one closing
+// sooner is taken to mean the next day's.
+const minWindow = 30 * time.Minute
+
 // window returns when a call in w may be made, as instants: "now" opens at once for
 // onestop.NowMinutes; a named window opens at its next occurrence in her local time (or at once,
-// if she is inside it already).
+// if she is inside it already and it stays open more than minWindow).
 func window(w onestop.Window, now time.Time, loc *time.Location) (opens, closes time.Time) {
 	if w == onestop.Now {
 		return now, now.Add(onestop.NowMinutes * time.Minute)
@@ -604,7 +719,8 @@ func window(w onestop.Window, now time.Time, loc *time.Location) (opens, closes 
 	y, m, d := l.Date()
 	opens = time.Date(y, m, d, h[0], 0, 0, 0, loc)
 	closes = time.Date(y, m, d, h[1], 0, 0, 0, loc)
-	if !l.Before(closes) {
+	if closes.Sub(now) <= minWindow {
+		// Closed already, or closing before anyone could reasonably call: the next day's.
 		opens, closes = opens.AddDate(0, 0, 1), closes.AddDate(0, 0, 1)
 	}
 	if opens.Before(now) {

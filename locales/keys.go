@@ -52,6 +52,22 @@ const (
 	LaterEvening   Key = "later_evening"
 	// DoneNoCall's %[2]s is the national helpline, %[3]s the emergency number.
 	DoneNoCall Key = "done_no_call"
+	// DoneNowNobody closes a "now" plan when nobody is known to be on duty: no promise of a
+	// call, the helpline to call instead. %[2]s: the national helpline, %[3]s: the emergency
+	// number.
+	DoneNowNobody Key = "done_now_nobody"
+	// DoneLater's window when it opens on a later day than the one she chose it on.
+	TomorrowMorning   Key = "tomorrow_morning"
+	TomorrowAfternoon Key = "tomorrow_afternoon"
+	TomorrowEvening   Key = "tomorrow_evening"
+	// AskMayCallOther replaces AskMayCall when her number is marked "do not contact": it says
+	// plainly that it will not be called, and offers only another number or no call.
+	AskMayCallOther Key = "ask_may_call_other"
+
+	// After an urgent plan is confirmed: her district, so help near her can be alerted.
+	AskDistrict    Key = "ask_district"
+	ChooseFromList Key = "choose_from_list"
+	Skip           Key = "skip"
 
 	// The list of helplines and centres. HelpEntry is a format (%[1]s name, %[2]s number) so a
 	// right-to-left language can order the two as it reads best.
@@ -89,6 +105,8 @@ var keys = []Key{
 	AskWhen, WhenNow, WhenMorning, WhenAfternoon, WhenEvening,
 	Cover, Understood,
 	DoneNow, DoneLater, LaterMorning, LaterAfternoon, LaterEvening, DoneNoCall,
+	DoneNowNobody, TomorrowMorning, TomorrowAfternoon, TomorrowEvening, AskMayCallOther,
+	AskDistrict, ChooseFromList, Skip,
 	HelpHeader, HelpEntry, HelplineShort, AskArea,
 	InfoHeader, InfoMedical, InfoPolice, InfoLegal, InfoCounselling, InfoShelter, InfoRights,
 	InfoMedicalBody, InfoPoliceBody, InfoLegalBody, InfoCounsellingBody, InfoShelterBody, InfoRightsBody,

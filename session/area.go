@@ -1,63 +1,71 @@
 package session
 
 import (
-	"encoding/json"
+	"bytes"
+	"encoding/binary"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop/store"
 )
 
-// The suffixes of a caller's keys in the Prefs bucket besides her language, which is kept under
-// the bare hash: the area she chose, and the places a search of hers found.
+// The suffixes under which earlier versions kept, beside a caller's language (under the bare
+// hash), the area she chose and the places a search of hers found. Her district and picks now
+// live only in her session (Session.Area, Session.Offered): the next person to dial from a
+// shared phone must not inherit them.
 const (
 	areaSuffix  = "/area"
 	picksSuffix = "/picks"
 )
 
-func prefKey(callerHash []byte, suffix string) []byte {
-	k := make([]byte, 0, len(callerHash)+len(suffix))
-	return append(append(k, callerHash...), suffix...)
-}
-
-// Area returns the area code a caller chose before, by the keyed hash of her number, or "".
-func Area(tx *bbolt.Tx, callerHash []byte) string {
-	return string(tx.Bucket(store.Prefs).Get(prefKey(callerHash, areaSuffix)))
-}
-
-// PutArea remembers the area a caller chose, so that the next time she asks for help near her
-// it is offered first.
-func PutArea(tx *bbolt.Tx, callerHash []byte, code string) error {
-	return tx.Bucket(store.Prefs).Put(prefKey(callerHash, areaSuffix), []byte(code))
-}
-
-// picks is a list of area codes offered to a caller in one session.
-type picks struct {
-	Session string   `json:"s"`
-	Codes   []string `json:"c"`
-}
-
-// Picks returns the area codes last offered to a caller in the session at key (the places her
-// typed search found), or nil when none were offered in that session. What she typed is never
-// kept; only the codes of the places offered, overwritten by her next search.
-func Picks(tx *bbolt.Tx, callerHash []byte, key string) []string {
-	v := tx.Bucket(store.Prefs).Get(prefKey(callerHash, picksSuffix))
-	if v == nil {
-		return nil
+// ForgetPlaces deletes every area and list of places an earlier version remembered under a
+// caller's number, leaving only remembered languages, and returns how many it deleted. The
+// engine runs it when it starts; nothing reads them any more.
+func ForgetPlaces(tx *bbolt.Tx) (int, error) {
+	b := tx.Bucket(store.Prefs)
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if bytes.HasSuffix(k, []byte(areaSuffix)) || bytes.HasSuffix(k, []byte(picksSuffix)) {
+			doomed = append(doomed, append([]byte(nil), k...))
+		}
 	}
-	var p picks
-	if err := json.Unmarshal(v, &p); err != nil || p.Session != key {
-		return nil
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
 	}
-	return p.Codes
+	return len(doomed), nil
 }
 
-// PutPicks records the area codes offered to a caller in the session at key, replacing any
-// offered before; one record per caller, so they never pile up.
-func PutPicks(tx *bbolt.Tx, callerHash []byte, key string, codes []string) error {
-	v, err := json.Marshal(picks{Session: key, Codes: codes})
-	if err != nil {
-		return err
+// HashedKeyPrefix begins every session key the engine makes: what follows it is a keyed hash of
+// the provider and the aggregator's session id. A stored key without it holds the id itself,
+// as versions before kept it.
+const HashedKeyPrefix = "\x00"
+
+// RekeyRaw moves every session stored under a raw provider:sessionId key to the key hash gives
+// for it (which must begin with HashedKeyPrefix), keeping when it was first stored, so the file
+// no longer holds the aggregator's session ids and those sessions carry on. Run it before
+// LoadIndex. Returns how many sessions it moved.
+func RekeyRaw(tx *bbolt.Tx, hash func(raw string) string) (int, error) {
+	b := tx.Bucket(store.Sessions)
+	type move struct{ from, to, v []byte }
+	var moves []move
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) <= 8 || bytes.HasPrefix(k[8:], []byte(HashedKeyPrefix)) {
+			continue
+		}
+		to := storeKey(binary.BigEndian.Uint64(k), hash(string(k[8:])))
+		moves = append(moves, move{append([]byte(nil), k...), to, append([]byte(nil), v...)})
 	}
-	return tx.Bucket(store.Prefs).Put(prefKey(callerHash, picksSuffix), v)
+	for _, m := range moves {
+		if err := b.Delete(m.from); err != nil {
+			return 0, err
+		}
+		if err := b.Put(m.to, m.v); err != nil {
+			return 0, err
+		}
+	}
+	return len(moves), nil
 }

@@ -1,6 +1,8 @@
 // Package session keeps each caller's conversation between hops: which screen she is on, what
 // she has typed so far, the last reply (so a retried hop gets the same answer), and the plan she
-// is building. It also remembers a caller's chosen language under a keyed hash of her number.
+// is building, and the places she chose or was offered on the find-help screens. It also
+// remembers a caller's chosen language under a keyed hash of her number, and nothing else: the
+// next person to dial from a shared phone must not inherit her district or her picks.
 //
 // It never stores a caller's number: a session holds only the keyed hash, and a number she
 // types for a callback is sealed.
@@ -22,7 +24,8 @@ import (
 
 // Session is one USSD conversation's state.
 type Session struct {
-	// Key is the provider and the aggregator's session id; the record's key holds it (see Index).
+	// Key names the session: the engine makes it from a keyed hash of the provider and the
+	// aggregator's session id, so the record's key (see Index) never holds the id itself.
 	Key string `json:"-"`
 
 	CallerHash []byte       `json:"ch"`
@@ -59,6 +62,20 @@ type Session struct {
 
 	Created time.Time `json:"cr"`
 	Updated time.Time `json:"up"`
+
+	// Area is the area she chose on the find-help screens, or when asked for her district, and
+	// Offered the area codes the screen on show lists, comma-separated. They are kept in this
+	// session only, never under her number: the next person on a shared phone must not
+	// inherit them.
+	Area    string `json:"ar,omitempty"`
+	Offered string `json:"of,omitempty"`
+	// NoCall says her number was marked "do not contact" when the session began: no plan may
+	// use it.
+	NoCall bool `json:"nc,omitempty"`
+	// Asking says the find-help screens are asking for her district after her plan was
+	// confirmed; Closing is the screen that ends the session then, with what was recorded.
+	Asking  bool   `json:"as,omitempty"`
+	Closing string `json:"cl,omitempty"`
 	// Expires is when the session is swept; it is kept in front of the record so the sweep reads
 	// it without decoding.
 	Expires time.Time `json:"-"`
@@ -192,6 +209,7 @@ func (ix *Index) DeleteStored(tx *bbolt.Tx, stored string) error {
 // writer waits: JSON cost several times what this does, in time and in allocations.
 const (
 	formatBinary1 = 1
+	formatBinary2 = 2 // Area, Offered, NoCall, Asking and Closing added at the end
 	formatJSON    = '{'
 )
 
@@ -201,8 +219,8 @@ func decode(key string, v []byte) (*Session, error) {
 	}
 	s := &Session{Key: key, Expires: time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))}
 	switch v[8] {
-	case formatBinary1:
-		if err := s.unmarshal(v[9:]); err != nil {
+	case formatBinary1, formatBinary2:
+		if err := s.unmarshal(v[9:], v[8]); err != nil {
 			return nil, fmt.Errorf("session %q: %w", key, err)
 		}
 	case formatJSON:
@@ -221,11 +239,11 @@ func Encode(s *Session) []byte {
 	v := make([]byte, 9, 9+64+len(s.CallerHash)+len(s.TypedHash)+len(s.OtherNumber)+len(s.Reply)+len(s.Country)+
 		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window))
 	binary.BigEndian.PutUint64(v, uint64(s.Expires.UnixNano()))
-	v[8] = formatBinary1
+	v[8] = formatBinary2
 	return s.marshal(v)
 }
 
-// Decode returns the session key holds in record v, as Encode made it.
+// Decode returns the session key holds in record v, as Encode made it (or an earlier version).
 func Decode(key string, v []byte) (*Session, error) { return decode(key, v) }
 
 // ExpiresAt returns when the session in record v expires, without decoding the rest.
@@ -260,10 +278,15 @@ func (s *Session) marshal(b []byte) []byte {
 	b = store.AppendString(b, string(s.Window))
 	b = store.AppendTime(b, s.Created)
 	b = store.AppendTime(b, s.Updated)
+	b = store.AppendString(b, s.Area)
+	b = store.AppendString(b, s.Offered)
+	b = store.AppendBool(b, s.NoCall)
+	b = store.AppendBool(b, s.Asking)
+	b = store.AppendString(b, s.Closing)
 	return b
 }
 
-func (s *Session) unmarshal(b []byte) error {
+func (s *Session) unmarshal(b []byte, version byte) error {
 	r := store.NewReader(b)
 	s.CallerHash = r.Bytes()
 	s.Country = r.String()
@@ -286,6 +309,13 @@ func (s *Session) unmarshal(b []byte) error {
 	s.Window = onestop.Window(r.String())
 	s.Created = r.Time()
 	s.Updated = r.Time()
+	if version >= formatBinary2 {
+		s.Area = r.String()
+		s.Offered = r.String()
+		s.NoCall = r.Bool()
+		s.Asking = r.Bool()
+		s.Closing = r.String()
+	}
 	return r.Err()
 }
 

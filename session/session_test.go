@@ -198,7 +198,7 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 		t.Fatalf("rewritten: %+v, %v", again, err)
 	}
 	db.View(func(tx *bbolt.Tx) error {
-		if rec := tx.Bucket(store.Sessions).Get(rawKey(0, old.Key)); rec == nil || rec[8] != 1 {
+		if rec := tx.Bucket(store.Sessions).Get(rawKey(0, old.Key)); rec == nil || rec[8] != 2 {
 			t.Errorf("rewritten record starts %q, where it was", rec[min(8, len(rec)):min(9, len(rec))])
 		}
 		if n := session.Count(tx); n != 1 {

@@ -133,9 +133,9 @@ func TestKillNineMidMenuCarriesOn(t *testing.T) {
 		keys []string
 		cut  int // keys pressed before the kill
 	}{
-		{"urgent", []string{"1", "1", "1", "1"}, 3},  // urgent on disk, two plan steps in memory
-		{"information", []string{"4", "1", "99"}, 2}, // information on disk, a topic in memory
-		{"language", []string{"5", "99", "4"}, 2},    // nothing on disk: the store never saw her
+		{"urgent", []string{"1", "1", "1", "1", "2"}, 3}, // urgent on disk, two plan steps in memory; her district skipped
+		{"information", []string{"4", "1", "99"}, 2},     // information on disk, a topic in memory
+		{"language", []string{"5", "99", "4"}, 2},        // nothing on disk: the store never saw her
 	}
 	texts := func(keys []string) []string {
 		out := []string{""}

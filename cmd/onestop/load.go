@@ -289,6 +289,7 @@ const (
 	scTopic // an information topic: from the reference walk
 	scRef   // a closing screen with her reference: from the reference walk, reference masked
 	scHelp  // the find-help branch: a CON page that fits, as the reference walk showed
+	scWhere // after an urgent plan: the question for her district
 )
 
 // hopStep is one key she presses and the screen she must then see, in lang.
@@ -304,6 +305,17 @@ type loadPath struct {
 	steps []hopStep
 }
 
+// marks reports whether she says "do not call" on the walk: her number is then marked, and a
+// plan with it no longer offered, so the caller's next session is from another number.
+func (p loadPath) marks() bool {
+	for k := 1; k < len(p.steps); k++ {
+		if p.steps[k-1].screen == scMayCall && p.steps[k].input == "3" {
+			return true
+		}
+	}
+	return false
+}
+
 // pathsFor lists the walks of a caller whose language is lang.
 func pathsFor(lang onestop.Lang) []loadPath {
 	own := slices.Index(onestop.Langs, lang)
@@ -311,8 +323,8 @@ func pathsFor(lang onestop.Lang) []loadPath {
 	ol := onestop.Langs[other]
 	s := func(in string, sc screen) hopStep { return hopStep{in, sc, lang} }
 	return []loadPath{
-		{"urgent", []hopStep{s("1", scMayCall), s("1", scWhen), s("1", scCover), s("1", scRef)}},
-		{"urgent", []hopStep{s("1", scMayCall), s("1", scWhen), s("2", scCover), s("1", scRef)}},
+		{"urgent", []hopStep{s("1", scMayCall), s("1", scWhen), s("1", scCover), s("1", scWhere), s("2", scRef)}},
+		{"urgent", []hopStep{s("1", scMayCall), s("1", scWhen), s("2", scCover), s("1", scWhere), s("2", scRef)}},
 		{"callback", []hopStep{s("3", scMayCall), s("1", scWhen), s("3", scCover), s("1", scRef)}},
 		{"callback", []hopStep{s("3", scMayCall), s("1", scWhen), s("99", scMayCall), s("1", scWhen), s("4", scCover), s("1", scRef)}},
 		{"callback", []hopStep{s("3", scMayCall), s("3", scRef)}},
@@ -364,6 +376,8 @@ func catalogueScreens(lang onestop.Lang, lim locales.Limit) map[screen]string {
 		scInfo:     menu(locales.InfoHeader, opts(locales.InfoMedical, locales.InfoPolice, locales.InfoLegal, locales.InfoCounselling, locales.InfoShelter, locales.InfoRights)),
 		scLanguage: menu(locales.LanguageHeader, langs),
 		scGoodbye:  "END " + locales.Text(lang, locales.Goodbye),
+		scWhere: "CON " + locales.Menu(lang, lim, locales.Text(lang, locales.AskDistrict),
+			opts(locales.ChooseFromList, locales.Skip), locales.Nav{Exit: true})[0],
 	}
 }
 
@@ -521,7 +535,7 @@ func (l *loader) caller(ctx context.Context, i int) {
 		ok := l.session(ctx, st.rng, region, pi, paths[pi], l.number(region, i, st.gen), id, &st.lat)
 		l.sessions.Add(1)
 		l.byKind[slices.Index(pathKinds, paths[pi].kind)].Add(1)
-		if !ok {
+		if !ok || paths[pi].marks() {
 			st.gen++
 		}
 	}

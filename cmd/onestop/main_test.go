@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // TestMain lets this test binary stand in for onestop's when a command starts itself again (load
@@ -68,7 +72,7 @@ func hop(tb testing.TB, addr, session, caller, text string) string {
 func allOnes(tb testing.TB, addr, session, caller string) string {
 	tb.Helper()
 	var last string
-	for _, text := range []string{"", "1", "1*1", "1*1*1", "1*1*1*1"} {
+	for _, text := range []string{"", "1", "1*1", "1*1*1", "1*1*1*1", "1*1*1*1*2"} { // the last skips her district
 		last = hop(tb, addr, session, caller, text)
 	}
 	if !strings.HasPrefix(last, "END ") {
@@ -208,5 +212,80 @@ func TestPageLimitsFromTheEnvironment(t *testing.T) {
 		if _, err := parsePageLimits(bad); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestServiceCodesFromTheEnvironment(t *testing.T) {
+	got, err := parseServiceCodes("*109#=BD, *181#=in,*121#=PS")
+	if err != nil || len(got) != 3 || got["*109#"] != "BD" || got["*181#"] != "IN" || got["*121#"] != "PS" {
+		t.Fatalf("parseServiceCodes = %v, %v", got, err)
+	}
+	if got, err := parseServiceCodes(""); err != nil || len(got) != 0 {
+		t.Fatalf("unset: %v, %v", got, err)
+	}
+	for _, bad := range []string{"*109#", "*109#=", "=BD", "*109#=Bangladesh", "*109#=B1", "*109#=BD,*109#=IN"} {
+		if _, err := parseServiceCodes(bad); err == nil || !strings.Contains(err.Error(), "ONESTOP_SERVICE_CODES") {
+			t.Errorf("%q: %v, want an error naming ONESTOP_SERVICE_CODES", bad, err)
+		}
+	}
+}
+
+// TestServeRefusesABadServiceCodeOrDoNotContactPeriod: a bad value stops serve with an error
+// naming the variable.
+func TestServeRefusesABadServiceCodeOrDoNotContactPeriod(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"ONESTOP_SERVICE_CODES", "*109#=BD,*999#"},
+		{"ONESTOP_SERVICE_CODES", "*1#=ZZ"}, // a country with no helpline in the directory
+		{"ONESTOP_DO_NOT_CONTACT_DAYS", "soon"},
+		{"ONESTOP_DO_NOT_CONTACT_DAYS", "0"},
+	} {
+		t.Setenv(tc.name, tc.value)
+		m := NewMain()
+		m.Config.Addr, m.Config.Data, m.Config.SealKey, m.Config.SealKeyFile = "127.0.0.1:0", t.TempDir(), "", ""
+		m.Config.LogLevel = "error"
+		m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		err := m.Open(context.Background())
+		if err == nil {
+			m.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s=%q: %v, want an error naming it", tc.name, tc.value, err)
+		}
+		os.Unsetenv(tc.name)
+	}
+}
+
+// TestServiceCodesReachTheConversation: with ONESTOP_SERVICE_CODES set, an Israeli SIM dialling
+// Palestine's service hears Palestine's helpline, in Arabic.
+func TestServiceCodesReachTheConversation(t *testing.T) {
+	t.Setenv("ONESTOP_SERVICE_CODES", "*109#=PS")
+	m := MustRunMain(t)
+	first := hop(t, m.Addr(), "ATUid_ps", "+972501234567", "")
+	if !strings.Contains(first, locales.Text(onestop.Arabic, locales.MenuTalk)) {
+		t.Fatalf("first screen %q, want Arabic", first)
+	}
+	hop(t, m.Addr(), "ATUid_ps", "+972501234567", "7")
+	hop(t, m.Addr(), "ATUid_ps", "+972501234567", "7*7")
+	end := hop(t, m.Addr(), "ATUid_ps", "+972501234567", "7*7*7") // three wrong keys: the helpline
+	if !strings.Contains(end, "121") {
+		t.Fatalf("closing screen %q, want Palestine's helpline", end)
+	}
+}
+
+// TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty: serve tells the conversation who is on
+// duty; with nobody, the closing screen gives the helpline instead of a promise.
+func TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty(t *testing.T) {
+	m := MustRunMain(t)
+	if end := allOnes(t, m.Addr(), "ATUid_nobody", "+8801711000001"); strings.Contains(end, "30") || !strings.Contains(end, "109") {
+		t.Fatalf("with nobody on duty: %q", end)
+	}
+	if err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+		v, _ := json.Marshal(&dutyRecord{Sealed: m.Box.SealString("+8801711999999"), Masked: "x", Lang: onestop.English, Since: time.Now()})
+		return tx.Bucket(store.Duty).Put(dutyKey, v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if end := allOnes(t, m.Addr(), "ATUid_onduty", "+8801711000002"); !strings.Contains(end, "30") {
+		t.Fatalf("with a counsellor on duty: %q", end)
 	}
 }

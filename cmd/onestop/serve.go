@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -52,6 +55,13 @@ type Config struct {
 	// Simulate serves a simulation for onestop load (ONESTOP_SIMULATE, --simulate): only on a
 	// data directory of its own, only on loopback, and every message is only logged.
 	Simulate bool
+	// ServiceCodes maps the service codes callers dial to the country of each service
+	// (ONESTOP_SERVICE_CODES, e.g. "*109#=BD,*181#=IN,*121#=PS"): the service dialled decides
+	// her helplines, emergency number, language and time zone.
+	ServiceCodes map[string]string
+	// DoNotContactDays is how long her number stays marked "do not contact" after she says so
+	// (ONESTOP_DO_NOT_CONTACT_DAYS, default 90).
+	DoNotContactDays int
 }
 
 // DBPath is the bbolt file inside the data directory.
@@ -88,6 +98,40 @@ func DefaultConfig() Config {
 		c.TTL = d
 	}
 	return c
+}
+
+// parseServiceCodes reads "CODE=CC[,CODE=CC…]", a service code and the two-letter country
+// whose service it is.
+func parseServiceCodes(s string) (map[string]string, error) {
+	codes := map[string]string{}
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		code, country, ok := strings.Cut(item, "=")
+		code, country = strings.TrimSpace(code), strings.ToUpper(strings.TrimSpace(country))
+		if !ok || code == "" || strings.ContainsAny(code, " \t") || len(country) != 2 || strings.Trim(country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return nil, fmt.Errorf("ONESTOP_SERVICE_CODES: %q is not CODE=CC (a service code and a two-letter country, e.g. *109#=BD)", item)
+		}
+		if prev, dup := codes[code]; dup && prev != country {
+			return nil, fmt.Errorf("ONESTOP_SERVICE_CODES: %s is given to both %s and %s", code, prev, country)
+		}
+		codes[code] = country
+	}
+	return codes, nil
+}
+
+// doNotContactDays reads ONESTOP_DO_NOT_CONTACT_DAYS.
+func doNotContactDays() (int, error) {
+	v := os.Getenv("ONESTOP_DO_NOT_CONTACT_DAYS")
+	if v == "" {
+		return flows.DefaultDoNotContactDays, nil
+	}
+	d, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || d < 1 {
+		return 0, fmt.Errorf("ONESTOP_DO_NOT_CONTACT_DAYS=%q: want a whole number of days, 1 or more", v)
+	}
+	return d, nil
 }
 
 // parsePageLimits reads "provider=GSM7/UCS2[,provider=GSM7/UCS2…]".
@@ -281,6 +325,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if m.Config.ServiceCodes == nil {
+		if m.Config.ServiceCodes, err = parseServiceCodes(os.Getenv("ONESTOP_SERVICE_CODES")); err != nil {
+			return err
+		}
+	}
+	if m.Config.DoNotContactDays == 0 {
+		if m.Config.DoNotContactDays, err = doNotContactDays(); err != nil {
+			return err
+		}
+	}
 	m.Cases = casebook.New(m.DB, m.Box)
 	m.Gateway = gateway.New(gateway.Config{
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
@@ -296,7 +350,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Engine, err = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
 		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits,
 		Recorded: m.onRecorded, Log: m.Log,
+		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.onDuty,
 	}); err != nil {
+		if onestop.ErrorCode(err) == onestop.EINVALID {
+			return fmt.Errorf("ONESTOP_SERVICE_CODES: %w", err)
+		}
 		return err
 	}
 	africastalking.Register(m.Gateway, m.Engine)
@@ -304,6 +362,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Name: "onestop_sessions_in_memory",
 		Help: "USSD sessions going on, held in memory between hops; past their bound, a session is written to the store and read from there.",
 	}, func() float64 { return float64(m.Engine.Live()) }))
+	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "onestop_sessions_unrecorded_total",
+		Help: "USSD sessions that ended before she chose anything: counted here, never recorded.",
+	}, func() float64 { return float64(m.Engine.Unrecorded()) }))
 	if err := m.openConsole(ctx); err != nil {
 		return err
 	}
@@ -321,6 +383,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() { m.served <- m.Gateway.App.Listener(m.ln) }()
 	m.Log.Info("onestop serving", "addr", m.ln.Addr().String(), "data", m.Config.Data, "simulated", m.Config.Simulate)
 	return nil
+}
+
+// onDuty reports whether a counsellor is on duty to call her back: only then is she promised
+// a call within the half hour. A duty record that cannot be read counts as nobody.
+func (m *Main) onDuty(time.Time) bool {
+	on := false
+	m.DB.View(func(tx *bbolt.Tx) error {
+		d, err := getDuty(tx, m.Box)
+		on = err == nil && d != nil && d.Number != ""
+		return nil
+	})
+	return on
 }
 
 // Addr is the address the gateway listens on.
