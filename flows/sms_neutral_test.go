@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/text/cases"
@@ -44,11 +46,22 @@ func centreNames(dirs ...*directory.Directory) []string {
 	return out
 }
 
-// betrays returns what in text names the service or a centre, or "".
-func betrays(text string, names []string) string {
-	t := foldText.String(norm.NFC.String(text))
+// folded returns the betraying words and names, NFC and case-folded, to match folded texts.
+func folded(names []string) []string {
+	var out []string
 	for _, w := range append(append([]string{}, betrayingWords...), names...) {
-		if w = strings.TrimSpace(w); w != "" && strings.Contains(t, foldText.String(norm.NFC.String(w))) {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, foldText.String(norm.NFC.String(w)))
+		}
+	}
+	return out
+}
+
+// betrays returns what in text names the service or a centre (words, from folded), or "".
+func betrays(text string, words []string) string {
+	t := foldText.String(norm.NFC.String(text))
+	for _, w := range words {
+		if strings.Contains(t, w) {
 			return w
 		}
 	}
@@ -63,7 +76,7 @@ func TestSMSTextsNameNoCentreNorTheService(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newSMSFixture(t)
-	names := centreNames(embedded, f.dir)
+	names := folded(centreNames(embedded, f.dir))
 	for _, dir := range []*directory.Directory{embedded, f.dir} {
 		for _, c := range append(dir.Centres(), dir.Derived()...) {
 			for _, lang := range onestop.Langs {
@@ -165,4 +178,50 @@ func boxOf(t *testing.T) *seal.Box {
 		t.Fatal(err)
 	}
 	return box
+}
+
+// A worker's referral leaves nothing she typed, no name and no number readable in the file, in
+// any form: the place, the need, her name (kept on the referral and its history), her number.
+// (A matched place is not looked for: the centre's directory id, which names its town, is kept.)
+func TestSMSReferralLeavesNothingTypedInTheFile(t *testing.T) {
+	f := newSMSFixture(t)
+	w := smsWorkers[3]
+	a := f.text(w.Number, "REF Kamrangirchar Nusrat needs a lawyer 01711555444")
+	b := f.text(w.Number, "REF Rajshahi Shirin needs medicine")
+	f.text(w.Number, "STATUS "+a.Referral)
+	if err := f.sms.Advance(context.Background(), b.Referral, onestop.Contacted, "sara", "Met Shirin at the ward"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.cases.ReferralByRef(b.Referral)
+	if err != nil || got.Place != "Rajshahi" || got.Need != "Shirin needs medicine" || got.History[2].Note != "Met Shirin at the ward" {
+		t.Fatalf("referral read back %+v %v", got, err)
+	}
+	f.db.Close()
+	raw, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, word := range []string{"Kamrangirchar", "Nusrat", "Shirin", "lawyer", "medicine", "ward", "1711555444", w.Name, w.Number[1:], w.Number[4:]} {
+		for _, form := range rawForms(word) {
+			if bytes.Contains(raw, form) {
+				t.Errorf("%q is in the file as %q", word, form)
+			}
+		}
+	}
+}
+
+// rawForms is s as a file could hold it: as written, lower and upper case, each in UTF-8 and
+// in UTF-16 either way round.
+func rawForms(s string) [][]byte {
+	var out [][]byte
+	for _, v := range []string{s, strings.ToLower(s), strings.ToUpper(s)} {
+		out = append(out, []byte(v))
+		var le, be []byte
+		for _, c := range utf16.Encode([]rune(v)) {
+			le = append(le, byte(c), byte(c>>8))
+			be = append(be, byte(c>>8), byte(c))
+		}
+		out = append(out, le, be)
+	}
+	return out
 }
