@@ -3,6 +3,7 @@ package casebook
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -122,6 +123,12 @@ func Advance(r *onestop.Referral, status onestop.ReferralStatus, by, note string
 	r.Status, r.Updated = status, now
 	r.History = append(r.History, onestop.ReferralEvent{Time: now, Status: status, By: by, Note: note})
 	return nil
+}
+
+// NextStatuses returns the statuses a referral in status may move to by Advance, none for a
+// closed or declined one.
+func NextStatuses(status onestop.ReferralStatus) []onestop.ReferralStatus {
+	return slices.Clone(referralNext[status])
 }
 
 // ReferralOpen reports whether a referral still waits for something to happen.

@@ -131,13 +131,15 @@ const (
 	exportIdentified
 	seeAudit
 	manageUsers
+	// overrideWindow is acting on a case outside her window, with a reason.
+	overrideWindow
 )
 
 // rolePerms is what each role needs and no more: an administrator keeps the directory and the
 // users and sees no survivor; a counsellor works callbacks and their cases but not the whole log.
 var rolePerms = map[Role][]perm{
 	Counsellor: {seeCases, workCallbacks, workReferrals, seeDirectory, exportAggregate},
-	Supervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit},
+	Supervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit, overrideWindow},
 	Admin:      {seeDirectory, editDirectory, exportAggregate, seeAudit, manageUsers},
 }
 
