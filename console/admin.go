@@ -46,6 +46,9 @@ func (cs *Console) centreName(id string, lang onestop.Lang) string {
 		return ""
 	}
 	if c, ok := cs.dir.Centre(id); ok {
+		if cs.cfg.CentreCode != nil {
+			return c.Name(lang) + " · " + cs.cfg.CentreCode(id)
+		}
 		return c.Name(lang)
 	}
 	return id

@@ -49,6 +49,9 @@ type Config struct {
 	// Secure forces Secure cookies even when the request does not say it came over TLS.
 	Secure bool
 	Log    *slog.Logger
+	// CentreCode, when set, gives the neutral code a centre goes by in texts to workers
+	// (flows.CentreCode), shown beside its name so staff know which centre a worker means.
+	CentreCode func(id string) string
 }
 
 // Console is the console's handlers and what they share.

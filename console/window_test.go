@@ -244,3 +244,16 @@ func (f *fixture) assertNotInFile(words ...string) {
 		}
 	}
 }
+
+// With the texts' centre codes wired in, the referrals page shows a centre's code beside its
+// name, so staff know which centre a worker's text means.
+func TestReferralsPageShowsTheCentreCode(t *testing.T) {
+	f := newFixture(t)
+	f.cs.cfg.CentreCode = func(id string) string { return "CODE-" + id }
+	if r := f.post(f.login("sara"), "/console/referrals/1", url.Values{"status": {"assigned"}, "centre": {"bd-occ-dhaka"}}); r.status != 303 {
+		t.Fatalf("assign: %d", r.status)
+	}
+	if r := f.do(f.login("sara"), "GET", "/console/referrals", nil); !strings.Contains(r.body, "CODE-bd-occ-dhaka") {
+		t.Fatalf("no centre code:\n%s", r.body)
+	}
+}
