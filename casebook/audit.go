@@ -41,6 +41,11 @@ const (
 	AuditUserPassword = "user.password"
 	AuditLogin        = "login"
 	AuditLockout      = "login.lockout"
+	// AuditReferralView is a view of the referrals page: it shows what workers wrote.
+	AuditReferralView = "referral.view"
+	// AuditOverride is a supervisor acting on a case outside her window (a callback attempt
+	// or a reveal); Detail says which, Note holds the reason, sealed.
+	AuditOverride = "window.override"
 )
 
 // AuditEntry is one line of the audit log.

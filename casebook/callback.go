@@ -1,6 +1,7 @@
 package casebook
 
 import (
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -41,6 +42,13 @@ func Due(c *onestop.Contact, now time.Time) bool {
 	return c.Status == onestop.Open && c.Plan != nil && c.Plan.Allows(c.Plan.Number, now)
 }
 
+// InWindow reports whether now is inside the hours her plan gives for a call, from Opens to
+// Closes. A contact whose plan allows no call has no window: nothing is ever inside it.
+func InWindow(c *onestop.Contact, now time.Time) bool {
+	p := c.Plan
+	return p != nil && p.MayCall && !p.Opens.IsZero() && !now.Before(p.Opens) && now.Before(p.Closes)
+}
+
 // Attempt is one recorded callback attempt.
 type Attempt struct {
 	Time    time.Time
@@ -54,9 +62,26 @@ type Attempt struct {
 // but the record. The attempt itself is an audit entry, written in the same transaction, so it
 // is as tamper-evident as every other act on her case.
 //
+// An attempt is recorded only inside her window (InWindow): she said when a call is safe, and a
+// call outside it is one she did not agree to.
+//
 // Returns EINVALID for an unknown outcome, ENOTFOUND for no such contact, and ECONFLICT when the
-// contact is not an open callback.
+// contact is not an open callback or now is outside her window.
 func (cb *Casebook) RecordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Outcome, now time.Time) (*onestop.Contact, error) {
+	return cb.recordAttempt(tx, id, by, outcome, "", now)
+}
+
+// RecordAttemptOverride is RecordAttempt outside her window, for a supervisor who says why: the
+// reason goes to the audit log (AuditOverride, sealed) in the same transaction as the attempt.
+// Whether by may override is the caller's to decide. Returns EINVALID without a reason.
+func (cb *Casebook) RecordAttemptOverride(tx *bbolt.Tx, id uint64, by string, outcome Outcome, reason string, now time.Time) (*onestop.Contact, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, onestop.Errorf(onestop.EINVALID, "an override needs a reason")
+	}
+	return cb.recordAttempt(tx, id, by, outcome, reason, now)
+}
+
+func (cb *Casebook) recordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Outcome, override string, now time.Time) (*onestop.Contact, error) {
 	if !outcome.Valid() {
 		return nil, onestop.Errorf(onestop.EINVALID, "unknown outcome %q", outcome)
 	}
@@ -66,6 +91,14 @@ func (cb *Casebook) RecordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Ou
 	}
 	if c.Status != onestop.Open || c.Plan == nil || !c.Plan.MayCall {
 		return nil, onestop.Errorf(onestop.ECONFLICT, "contact %s has no open callback", c.Ref)
+	}
+	if !InWindow(c, now) {
+		if override == "" {
+			return nil, onestop.Errorf(onestop.ECONFLICT, "contact %s: outside the hours she chose", c.Ref)
+		}
+		if err := cb.Append(tx, &AuditEntry{Time: now, Actor: by, Action: AuditOverride, Subject: Subject(c), Detail: "callback", Note: override}); err != nil {
+			return nil, err
+		}
 	}
 	switch outcome {
 	case Reached:

@@ -10,11 +10,19 @@ import (
 	"github.com/onestop-helpline/onestop/store"
 )
 
-// referralRecord is a referral as it lies on disk: the worker's number and the free text sealed.
+// referralRecord is a referral as it lies on disk: the worker's number and name and everything
+// a person wrote (the place, the need, each note of its history) sealed, their clear fields
+// emptied. A record written before the place, the name and the notes were sealed has them in
+// the clear and no sealed field, and is read as it is; it is sealed when it next changes.
 type referralRecord struct {
 	onestop.Referral
-	WorkerSealed []byte `json:"workerSealed,omitempty"`
-	NeedSealed   []byte `json:"needSealed,omitempty"`
+	WorkerSealed     []byte `json:"workerSealed,omitempty"`
+	NeedSealed       []byte `json:"needSealed,omitempty"`
+	PlaceSealed      []byte `json:"placeSealed,omitempty"`
+	WorkerNameSealed []byte `json:"workerNameSealed,omitempty"`
+	// NotesSealed holds the sealed note of each history event, in the history's order; nil
+	// for an event without a note. Its presence says the history's notes are sealed.
+	NotesSealed [][]byte `json:"notesSealed,omitempty"`
 }
 
 // referralRefPrefix marks a referral's reference for the eye; its digits alone are kept apart
@@ -32,8 +40,19 @@ func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
 		}
 		r.ID, r.Ref = id, ReferralRef(id)
 	}
-	rec := referralRecord{Referral: *r, WorkerSealed: cb.box.SealString(r.Worker), NeedSealed: cb.box.SealString(r.Need)}
-	rec.Worker, rec.Need = "", ""
+	rec := referralRecord{Referral: *r, WorkerSealed: cb.box.SealString(r.Worker), NeedSealed: cb.box.SealString(r.Need),
+		PlaceSealed: cb.box.SealString(r.Place), WorkerNameSealed: cb.box.SealString(r.WorkerName)}
+	rec.Worker, rec.Need, rec.Place, rec.WorkerName = "", "", "", ""
+	if len(r.History) > 0 {
+		// A copy: the caller's history keeps its notes.
+		rec.History = make([]onestop.ReferralEvent, len(r.History))
+		rec.NotesSealed = make([][]byte, len(r.History))
+		for i, e := range r.History {
+			rec.NotesSealed[i] = cb.box.SealString(e.Note)
+			e.Note = ""
+			rec.History[i] = e
+		}
+	}
 	v, err := json.Marshal(&rec)
 	if err != nil {
 		return err
@@ -62,6 +81,27 @@ func (cb *Casebook) decodeReferral(v []byte) (*onestop.Referral, error) {
 	}
 	if r.Need, err = cb.box.OpenString(rec.NeedSealed); err != nil {
 		return nil, fmt.Errorf("casebook: referral %d: %w", r.ID, err)
+	}
+	// Older records kept these in the clear; a sealed one, when there, is the truth.
+	if rec.PlaceSealed != nil {
+		if r.Place, err = cb.box.OpenString(rec.PlaceSealed); err != nil {
+			return nil, fmt.Errorf("casebook: referral %d: %w", r.ID, err)
+		}
+	}
+	if rec.WorkerNameSealed != nil {
+		if r.WorkerName, err = cb.box.OpenString(rec.WorkerNameSealed); err != nil {
+			return nil, fmt.Errorf("casebook: referral %d: %w", r.ID, err)
+		}
+	}
+	if rec.NotesSealed != nil {
+		if len(rec.NotesSealed) != len(r.History) {
+			return nil, fmt.Errorf("casebook: referral %d: %d sealed notes for %d events", r.ID, len(rec.NotesSealed), len(r.History))
+		}
+		for i := range r.History {
+			if r.History[i].Note, err = cb.box.OpenString(rec.NotesSealed[i]); err != nil {
+				return nil, fmt.Errorf("casebook: referral %d: %w", r.ID, err)
+			}
+		}
 	}
 	return &r, nil
 }

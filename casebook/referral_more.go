@@ -3,6 +3,7 @@ package casebook
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // number is sealed at rest and the record is found by its keyed hash.
 type Worker struct {
 	Number string       `json:"-"`
-	Name   string       `json:"name"`
+	Name   string       `json:"name,omitempty"`
 	Lang   onestop.Lang `json:"lang"`
 	// Area is the area code the worker covers, "" when not given.
 	Area  string    `json:"area,omitempty"`
@@ -25,9 +26,12 @@ type Worker struct {
 	Masked string `json:"masked,omitempty"`
 }
 
+// workerRecord is a worker as it lies on disk: the number and the name sealed. A record written
+// before names were sealed has the name in the clear and no nameSealed, and is read as it is.
 type workerRecord struct {
 	Worker
 	NumberSealed []byte `json:"number"`
+	NameSealed   []byte `json:"nameSealed,omitempty"`
 }
 
 // PutWorker registers w in tx, replacing any worker with the same number. Returns EINVALID
@@ -36,7 +40,9 @@ func (cb *Casebook) PutWorker(tx *bbolt.Tx, w *Worker) error {
 	if w.Number == "" || w.Name == "" || !w.Lang.Valid() {
 		return onestop.Errorf(onestop.EINVALID, "a worker needs a number, a name and a language (bn, hi, ar, en)")
 	}
-	v, err := json.Marshal(&workerRecord{Worker: *w, NumberSealed: cb.box.SealString(w.Number)})
+	rec := workerRecord{Worker: *w, NumberSealed: cb.box.SealString(w.Number), NameSealed: cb.box.SealString(w.Name)}
+	rec.Name = ""
+	v, err := json.Marshal(&rec)
 	if err != nil {
 		return err
 	}
@@ -61,6 +67,11 @@ func (cb *Casebook) decodeWorker(v []byte) (*Worker, error) {
 	var err error
 	if w.Number, err = cb.box.OpenString(r.NumberSealed); err != nil {
 		return nil, fmt.Errorf("casebook: worker: %w", err)
+	}
+	if r.NameSealed != nil {
+		if w.Name, err = cb.box.OpenString(r.NameSealed); err != nil {
+			return nil, fmt.Errorf("casebook: worker: %w", err)
+		}
 	}
 	return &w, nil
 }
@@ -112,6 +123,12 @@ func Advance(r *onestop.Referral, status onestop.ReferralStatus, by, note string
 	r.Status, r.Updated = status, now
 	r.History = append(r.History, onestop.ReferralEvent{Time: now, Status: status, By: by, Note: note})
 	return nil
+}
+
+// NextStatuses returns the statuses a referral in status may move to by Advance, none for a
+// closed or declined one.
+func NextStatuses(status onestop.ReferralStatus) []onestop.ReferralStatus {
+	return slices.Clone(referralNext[status])
 }
 
 // ReferralOpen reports whether a referral still waits for something to happen.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -25,6 +26,11 @@ type referralRow struct {
 	R       *onestop.Referral
 	Overdue bool
 	Centre  string
+	// Worker is the sender's number masked; Place and Need are what she wrote, with any
+	// number in them masked too. The page never shows a whole number.
+	Worker, Place, Need string
+	// Next are the statuses the referral may move to (casebook.NextStatuses).
+	Next []onestop.ReferralStatus
 }
 
 type referralsData struct {
@@ -40,6 +46,9 @@ func (cs *Console) centreName(id string, lang onestop.Lang) string {
 		return ""
 	}
 	if c, ok := cs.dir.Centre(id); ok {
+		if cs.cfg.CentreCode != nil {
+			return c.Name(lang) + " · " + cs.cfg.CentreCode(id)
+		}
 		return c.Name(lang)
 	}
 	return id
@@ -58,7 +67,12 @@ func (cs *Console) referrals(c *fiber.Ctx) error {
 	now, lang := cs.db.Now(), langOf(c)
 	d := &referralsData{Statuses: referralStatuses, Status: string(status), Centres: cs.dir.Centres()}
 	for _, r := range list {
-		d.Rows = append(d.Rows, referralRow{R: r, Overdue: overdue(r, now), Centre: cs.centreName(r.Centre, lang)})
+		d.Rows = append(d.Rows, referralRow{R: r, Overdue: overdue(r, now), Centre: cs.centreName(r.Centre, lang),
+			Worker: maskedNumber(r.Worker), Place: maskNumbers(r.Place), Need: maskNumbers(r.Need), Next: casebook.NextStatuses(r.Status)})
+	}
+	// What workers wrote is read here: the view is audited before any of it is sent.
+	if err := cs.audit(c, casebook.AuditReferralView, "referrals", fmt.Sprintf("%d rows, status %s", len(list), cmp.Or(string(status), "any")), ""); err != nil {
+		return cs.fail(c, err)
 	}
 	// Overdue follow-ups first: they are what the page is for.
 	slices.SortStableFunc(d.Rows, func(a, b referralRow) int {
@@ -101,11 +115,20 @@ func (cs *Console) updateReferral(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		// The referral's own rules decide what it may become (a closed one stays closed); the
+		// centre changes only with a move that allows it.
+		if centre != "" && status != onestop.Assigned {
+			return onestop.Errorf(onestop.EINVALID, "a centre is chosen only when the referral is assigned")
+		}
+		if status == onestop.Assigned && centre == "" && r.Centre == "" {
+			return onestop.Errorf(onestop.EINVALID, "choose the centre it is assigned to")
+		}
+		if err := casebook.Advance(r, status, by, note, now); err != nil {
+			return err
+		}
 		if centre != "" {
 			r.Centre = centre
 		}
-		r.Status, r.Updated = status, now
-		r.History = append(r.History, onestop.ReferralEvent{Time: now, Status: status, By: by, Note: note})
 		if err := cs.cases.PutReferral(tx, r); err != nil {
 			return err
 		}

@@ -49,6 +49,9 @@ type Config struct {
 	// Secure forces Secure cookies even when the request does not say it came over TLS.
 	Secure bool
 	Log    *slog.Logger
+	// CentreCode, when set, gives the neutral code a centre goes by in texts to workers
+	// (flows.CentreCode), shown beside its name so staff know which centre a worker means.
+	CentreCode func(id string) string
 }
 
 // Console is the console's handlers and what they share.
@@ -131,13 +134,15 @@ const (
 	exportIdentified
 	seeAudit
 	manageUsers
+	// overrideWindow is acting on a case outside her window, with a reason.
+	overrideWindow
 )
 
 // rolePerms is what each role needs and no more: an administrator keeps the directory and the
 // users and sees no survivor; a counsellor works callbacks and their cases but not the whole log.
 var rolePerms = map[Role][]perm{
 	Counsellor: {seeCases, workCallbacks, workReferrals, seeDirectory, exportAggregate},
-	Supervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit},
+	Supervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit, overrideWindow},
 	Admin:      {seeDirectory, editDirectory, exportAggregate, seeAudit, manageUsers},
 }
 

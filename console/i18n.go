@@ -85,6 +85,7 @@ var consoleEN = map[string]string{
 	"col.outcome":  "Outcome",
 	"col.note":     "Note",
 	"col.place":    "Place",
+	"col.worker":   "Worker",
 	"col.updated":  "Updated",
 	"col.week":     "Week",
 
@@ -142,6 +143,11 @@ var consoleEN = map[string]string{
 	"ev.attempt":     "Callback attempt: %[1]s",
 	"ev.note":        "Note by %[1]s",
 	"ev.reveal":      "Number revealed by %[1]s",
+	"ev.override":    "%[1]s acted outside her hours",
+	"case.outside":   "Outside the hours she chose. Only a supervisor may act now, and must say why.",
+	"case.override":  "Why now, outside her hours (written to the audit log)",
+	"case.overshort": "To act outside her hours, give a reason of at least %[1]s characters.",
+	"case.attempt":   "Record a callback attempt outside her hours",
 
 	"callbacks.title":  "Callback queue",
 	"callbacks.help":   "Only callbacks whose safe window is open now, in her local time. Ask first whether it is safe to talk.",
@@ -270,6 +276,7 @@ var consoleBN = map[string]string{
 	"col.outcome":  "ফলাফল",
 	"col.note":     "নোট",
 	"col.place":    "স্থান",
+	"col.worker":   "কর্মী",
 	"col.updated":  "হালনাগাদ",
 	"col.week":     "সপ্তাহ",
 
@@ -327,6 +334,11 @@ var consoleBN = map[string]string{
 	"ev.attempt":     "ফিরতি কলের চেষ্টা: %[1]s",
 	"ev.note":        "%[1]s-এর নোট",
 	"ev.reveal":      "%[1]s নম্বর দেখেছেন",
+	"ev.override":    "%[1]s তাঁর সময়ের বাইরে কাজ করেছেন",
+	"case.outside":   "তিনি যে সময় বেছে নিয়েছেন, এখন তার বাইরে। এখন শুধু সুপারভাইজার কারণ লিখে এটি করতে পারেন।",
+	"case.override":  "তাঁর সময়ের বাইরে এখন কেন (নিরীক্ষায় লেখা হবে)",
+	"case.overshort": "তাঁর সময়ের বাইরে কিছু করতে অন্তত %[1]sটি অক্ষরের কারণ দিন।",
+	"case.attempt":   "তাঁর সময়ের বাইরে কলের চেষ্টা লিখুন",
 
 	"callbacks.title":  "ফিরতি কলের সারি",
 	"callbacks.help":   "শুধু যাঁদের নিরাপদ সময় এখন চলছে, তাঁদের স্থানীয় সময়ে। আগে জিজ্ঞেস করুন কথা বলা নিরাপদ কি না।",
@@ -455,6 +467,7 @@ var consoleHI = map[string]string{
 	"col.outcome":  "परिणाम",
 	"col.note":     "टिप्पणी",
 	"col.place":    "स्थान",
+	"col.worker":   "कार्यकर्ता",
 	"col.updated":  "अद्यतन",
 	"col.week":     "सप्ताह",
 
@@ -512,6 +525,11 @@ var consoleHI = map[string]string{
 	"ev.attempt":     "कॉल-बैक प्रयास: %[1]s",
 	"ev.note":        "%[1]s की टिप्पणी",
 	"ev.reveal":      "%[1]s ने नंबर देखा",
+	"ev.override":    "%[1]s ने उसके समय के बाहर काम किया",
+	"case.outside":   "यह उसके चुने हुए समय के बाहर है। अभी केवल पर्यवेक्षक कारण लिखकर यह कर सकते हैं।",
+	"case.override":  "उसके समय के बाहर अभी क्यों (ऑडिट में लिखा जाएगा)",
+	"case.overshort": "उसके समय के बाहर कुछ करने के लिए कम से कम %[1]s अक्षरों का कारण दें।",
+	"case.attempt":   "उसके समय के बाहर कॉल की कोशिश दर्ज करें",
 
 	"callbacks.title":  "कॉल-बैक कतार",
 	"callbacks.help":   "केवल वे कॉल-बैक जिनका सुरक्षित समय अभी खुला है, उसके स्थानीय समय में। पहले पूछें कि क्या बात करना सुरक्षित है।",
@@ -640,6 +658,7 @@ var consoleAR = map[string]string{
 	"col.outcome":  "النتيجة",
 	"col.note":     "ملاحظة",
 	"col.place":    "المكان",
+	"col.worker":   "العاملة",
 	"col.updated":  "آخر تحديث",
 	"col.week":     "الأسبوع",
 
@@ -697,6 +716,11 @@ var consoleAR = map[string]string{
 	"ev.attempt":     "محاولة معاودة اتصال: %[1]s",
 	"ev.note":        "ملاحظة من %[1]s",
 	"ev.reveal":      "أظهر %[1]s الرقم",
+	"ev.override":    "تصرّف %[1]s خارج وقتها",
+	"case.outside":   "هذا خارج الوقت الذي اختارته. لا يمكن ذلك الآن إلا للمشرفة، مع ذكر السبب.",
+	"case.override":  "لماذا الآن، خارج وقتها (يُكتب في سجل التدقيق)",
+	"case.overshort": "للتصرف خارج وقتها، اكتبي سببًا من %[1]s أحرف على الأقل.",
+	"case.attempt":   "تسجيل محاولة اتصال خارج وقتها",
 
 	"callbacks.title":  "قائمة معاودة الاتصال",
 	"callbacks.help":   "فقط معاودات الاتصال التي وقتها الآمن مفتوح الآن بتوقيتها المحلي. اسألي أولًا إن كان الحديث آمنًا.",

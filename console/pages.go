@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 	"go.etcd.io/bbolt"
@@ -13,6 +14,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/phone"
 )
 
 // FollowUp is how long a referral may wait in received or assigned before it is overdue.
@@ -280,6 +282,12 @@ type caseData struct {
 	Due        bool
 	ReasonMin  int
 	ReasonText string
+	// InWindow is whether now is inside her window; outside it, only a supervisor who says
+	// why (CanOverride) may reveal her number or record a callback attempt.
+	InWindow    bool
+	CanOverride bool
+	// CanAttempt is whether the case is an open callback an attempt may be recorded on.
+	CanAttempt bool
 }
 
 // loadCase reads the case named by the route's reference: a contact reference as the caller
@@ -312,8 +320,16 @@ func (cs *Console) casePage(c *fiber.Ctx) error {
 }
 
 func (cs *Console) renderCase(c *fiber.Ctx, ct *onestop.Contact, revealed, problem string) error {
+	return cs.renderCaseStatus(c, ct, revealed, problem, fiber.StatusBadRequest)
+}
+
+// renderCaseStatus is renderCase answering with status when there is a problem.
+func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed, problem string, status int) error {
 	v := cs.view(c, "case.title", nil, ct.Ref)
-	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, cs.db.Now()), ReasonMin: minReason}
+	now := cs.db.Now()
+	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now), ReasonMin: minReason,
+		InWindow: casebook.InWindow(ct, now), CanOverride: user(c).can(overrideWindow),
+		CanAttempt: ct.Status == onestop.Open && ct.Plan != nil && ct.Plan.MayCall}
 	if ct.Plan != nil && ct.Plan.Cover != "" {
 		d.Cover = locales.Text(v.L.Lang, locales.Key(ct.Plan.Cover))
 		if ct.Lang != v.L.Lang {
@@ -328,7 +344,7 @@ func (cs *Console) renderCase(c *fiber.Ctx, ct *onestop.Contact, revealed, probl
 				event{Time: p.Closes, Text: v.L.T("ev.closes"), Country: ct.Country})
 		}
 	}
-	entries, err := cs.cases.AuditLog(casebook.AuditFilter{Subject: casebook.Subject(ct), Actions: []string{casebook.AuditCallback, casebook.AuditCaseNote, casebook.AuditCaseReveal}, Limit: 1000})
+	entries, err := cs.cases.AuditLog(casebook.AuditFilter{Subject: casebook.Subject(ct), Actions: []string{casebook.AuditCallback, casebook.AuditCaseNote, casebook.AuditCaseReveal, casebook.AuditOverride}, Limit: 1000})
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -341,16 +357,18 @@ func (cs *Console) renderCase(c *fiber.Ctx, ct *onestop.Contact, revealed, probl
 			ev.Text, ev.Note = v.L.T("ev.note", e.Actor), e.Note
 		case casebook.AuditCaseReveal:
 			ev.Text, ev.Note = v.L.T("ev.reveal", e.Actor), e.Note
+		case casebook.AuditOverride:
+			ev.Text, ev.Note, ev.Class = v.L.T("ev.override", e.Actor), e.Note, "override"
 		}
 		d.Events = append(d.Events, ev)
 	}
 	slices.SortStableFunc(d.Events, func(a, b event) int { return a.Time.Compare(b.Time) })
 	v.Data = d
-	status := fiber.StatusOK
+	code := fiber.StatusOK
 	if problem != "" {
-		v.Error, status = problem, fiber.StatusBadRequest
+		v.Error, code = problem, status
 	}
-	return cs.render(c, status, "case", v)
+	return cs.render(c, code, "case", v)
 }
 
 func (cs *Console) reveal(c *fiber.Ctx) error {
@@ -369,10 +387,43 @@ func (cs *Console) reveal(c *fiber.Ctx) error {
 	if number == "" {
 		return cs.fail(c, onestop.Errorf(onestop.ECONFLICT, "no number is kept for this contact"))
 	}
-	if err := cs.audit(c, casebook.AuditCaseReveal, casebook.Subject(ct), "", reason); err != nil {
+	now := cs.db.Now()
+	override, problem, status := cs.outsideWindow(c, ct, now)
+	if problem != "" {
+		return cs.renderCaseStatus(c, ct, "", problem, status)
+	}
+	// The override and the reveal are written together: neither is on file without the other.
+	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
+		by := user(c).Name
+		if override != "" {
+			if err := cs.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: by, Action: casebook.AuditOverride, Subject: casebook.Subject(ct), Detail: "reveal", Note: override}); err != nil {
+				return err
+			}
+		}
+		return cs.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: by, Action: casebook.AuditCaseReveal, Subject: casebook.Subject(ct), Note: reason})
+	})
+	if err != nil {
 		return cs.fail(c, err)
 	}
 	return cs.renderCase(c, ct, number, "")
+}
+
+// outsideWindow checks an act on her case at now against her window. Inside it, it returns
+// nothing. Outside it, only a supervisor may act, and only with a reason of her own in the
+// form's override field: it returns that reason, or the problem to show and its status.
+func (cs *Console) outsideWindow(c *fiber.Ctx, ct *onestop.Contact, now time.Time) (override, problem string, status int) {
+	if casebook.InWindow(ct, now) {
+		return "", "", 0
+	}
+	l := newLoc(langOf(c))
+	if !user(c).can(overrideWindow) {
+		return "", l.T("case.outside"), fiber.StatusConflict
+	}
+	override = strings.TrimSpace(c.FormValue("override"))
+	if len([]rune(override)) < minReason || len(override) > 1000 {
+		return "", l.T("case.overshort", minReason), fiber.StatusBadRequest
+	}
+	return override, "", 0
 }
 
 func langOf(c *fiber.Ctx) onestop.Lang {
@@ -431,12 +482,75 @@ func (cs *Console) recordAttempt(c *fiber.Ctx) error {
 		return cs.fail(c, onestop.Errorf(onestop.EINVALID, "outcome: want reached, not-safe or no-answer"))
 	}
 	now := cs.db.Now()
+	override, problem, status := cs.outsideWindow(c, ct, now)
+	if problem != "" {
+		return cs.renderCaseStatus(c, ct, "", problem, status)
+	}
 	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
-		_, err := cs.cases.RecordAttempt(tx, ct.ID, user(c).Name, outcome, now)
+		var err error
+		if override != "" {
+			_, err = cs.cases.RecordAttemptOverride(tx, ct.ID, user(c).Name, outcome, override, now)
+		} else {
+			_, err = cs.cases.RecordAttempt(tx, ct.ID, user(c).Name, outcome, now)
+		}
 		return err
 	})
 	if err != nil {
 		return cs.fail(c, err)
 	}
 	return seeOther(c, "/console/callbacks?done=callbacks")
+}
+
+// maskedNumber is an E.164 number as staff may see it ("+880 17** ***001"), "–" for none or
+// one that does not parse (which is then not shown at all).
+func maskedNumber(e164 string) string {
+	if e164 == "" {
+		return "–"
+	}
+	n, err := phone.Parse(e164, "")
+	if err != nil {
+		return "–"
+	}
+	return n.Mask()
+}
+
+// minMaskedDigits is the fewest digits in a run that maskNumbers takes for a phone number: the
+// shortest national numbers served have eight or more, a case reference has seven, a year four.
+const minMaskedDigits = 8
+
+// maskNumbers hides the numbers in what someone wrote: every run of at least minMaskedDigits
+// digits (in any script, spaces, dots, dashes, brackets and a plus between them) keeps only its
+// last three digits. A worker may put a survivor's number in her text; staff see it masked,
+// like every number on every page.
+func maskNumbers(s string) string {
+	rs := []rune(s)
+	isDigit := func(r rune) bool { return unicode.IsDigit(r) }
+	isJoin := func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '+' }
+	for i := 0; i < len(rs); {
+		if !isDigit(rs[i]) {
+			i++
+			continue
+		}
+		// The run is digits and joiners from i, ending at its last digit.
+		end, digits := i, 0
+		for j := i; j < len(rs) && (isDigit(rs[j]) || isJoin(rs[j])); j++ {
+			if isDigit(rs[j]) {
+				end, digits = j, digits+1
+			}
+		}
+		if digits >= minMaskedDigits {
+			keep := 0
+			for j := end; j >= i; j-- {
+				if isDigit(rs[j]) {
+					if keep < 3 {
+						keep++
+					} else {
+						rs[j] = '*'
+					}
+				}
+			}
+		}
+		i = end + 1
+	}
+	return string(rs)
 }

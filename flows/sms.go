@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -79,7 +80,13 @@ type SMSConfig struct {
 	Via func(provider string) string
 	// DefaultCountry is whose centres a number from elsewhere is matched against.
 	DefaultCountry string
-	Log            *slog.Logger
+	// NameService lets texts to workers and centres name the centre a referral went to
+	// (ONESTOP_SMS_NAME_SERVICE). Off, they give its neutral code and district (CentreLabel):
+	// a worker's phone may be read by the man she is helping a woman get away from.
+	NameService bool
+	// Log never gets what a person typed or a whole number: a referral is named by its
+	// reference, a centre by its directory id.
+	Log *slog.Logger
 }
 
 // SMS runs the community workers' SMS conversation.
@@ -312,15 +319,17 @@ func (s *SMS) fromWorker(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, cmd
 		if len(cmd.args) != 1 {
 			return usage()
 		}
+		// The reply does not repeat what she typed: she knows it, and a text that carries it
+		// would carry it into every log and queue the reply passes through.
 		ref, ok := caseRef(cmd.args[0])
 		if !ok {
-			reply.Text = smsText(lang, smsNoCase, cmd.args[0])
+			reply.Text = smsText(lang, smsNoCase)
 			return nil
 		}
 		r, err := s.cases.ReferralByRefTx(tx, ref)
 		if onestop.ErrorCode(err) == onestop.ENOTFOUND || (err == nil && r.Worker != num.E164) {
 			// Another worker's case is as unknown as a case that does not exist.
-			reply.Text = smsText(lang, smsNoCase, ref)
+			reply.Text = smsText(lang, smsNoCase)
 			return nil
 		} else if err != nil {
 			return err
@@ -367,7 +376,7 @@ func (s *SMS) refer(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, args []s
 	}
 	reply.Referral = r.Ref
 	if assigned {
-		reply.Text = smsText(w.Lang, smsReferred, r.Ref, found.Centre.PhoneSafe().Name(w.Lang))
+		reply.Text = smsText(w.Lang, smsReferred, r.Ref, s.centreLabel(found.Centre, w.Lang))
 		return s.notifyCentre(tx, r, found.Centre, smsCentreNotice, "notice:"+r.Ref, outbox.CauseNotice)
 	}
 	reply.Text = smsText(w.Lang, smsReferredUnassigned, r.Ref)
@@ -390,10 +399,54 @@ func (s *SMS) notifyCentre(tx *bbolt.Tx, r *onestop.Referral, c directory.Centre
 	if onestop.ErrorCode(err) == onestop.EFORBIDDEN || onestop.ErrorCode(err) == onestop.EINVALID {
 		// A centre number the operator has not registered, or a malformed one, must not stop the
 		// referral from being recorded; the console shows it unassigned-by-SMS.
-		s.cfg.Log.Warn("referral: centre not notified", "referral", r.Ref, "centre", c.ID, "err", onestop.ErrorMessage(err))
+		s.cfg.Log.Warn("referral: centre not notified", "referral", r.Ref, "centre", c.ID, "code", onestop.ErrorCode(err))
 		return nil
 	}
 	return err
+}
+
+// centreLabel is how a text to a worker names a centre: by its name only when the operator
+// turned NameService on, else by CentreLabel.
+func (s *SMS) centreLabel(c directory.Centre, lang onestop.Lang) string {
+	if s.cfg.NameService {
+		return c.PhoneSafe().Name(lang)
+	}
+	return CentreLabel(s.dir, c, lang)
+}
+
+// centreCodeAlphabet has no vowels, so that no code spells a word, and no 0, 1, O or I, so that
+// none is misread.
+const centreCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ23456789"
+
+// CentreCode is the neutral code a centre goes by in texts: six letters and digits drawn from a
+// hash of its directory id, so that it is the same in every text and on every gateway, and says
+// nothing of what the centre is. (A directory id such as "bd-occ-dhaka" does.)
+func CentreCode(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	v := h.Sum64()
+	var b [6]byte
+	for i := range b {
+		b[i] = centreCodeAlphabet[v%uint64(len(centreCodeAlphabet))]
+		v /= uint64(len(centreCodeAlphabet))
+	}
+	return string(b[:])
+}
+
+// CentreLabel is the short, neutral name of a centre in a text to a worker: its code and, when
+// the directory knows it, the name of its district in lang ("K7QX2M (Dhaka)"). A district says
+// where, not what.
+func CentreLabel(dir *directory.Directory, c directory.Centre, lang onestop.Lang) string {
+	code := CentreCode(c.ID)
+	if dir == nil || c.Area == "" || c.Area == c.Country {
+		return code
+	}
+	if a, ok := dir.Area(c.Area); ok {
+		if n := a.Name(lang); n != "" {
+			return code + " (" + n + ")"
+		}
+	}
+	return code
 }
 
 func (s *SMS) days() int { return int(s.cfg.RemindAfter / (24 * time.Hour)) }
@@ -404,7 +457,7 @@ func (s *SMS) statusText(lang onestop.Lang, r *onestop.Referral) string {
 	status := smsText(lang, smsKey("status_"+string(r.Status)))
 	if r.Status == onestop.Assigned || r.Status == onestop.Contacted {
 		if c, ok := s.dir.Centre(r.Centre); ok {
-			return smsText(lang, smsStatusAt, r.Ref, status, c.PhoneSafe().Name(lang), day)
+			return smsText(lang, smsStatusAt, r.Ref, status, s.centreLabel(c, lang), day)
 		}
 	}
 	return smsText(lang, smsStatus, r.Ref, status, day)
@@ -571,15 +624,16 @@ func matches(c directory.Centre, p string) bool {
 type smsKey string
 
 // The SMS texts. Each fits two SMS in its language with the longest case number and centre name
-// it can carry (a test holds them to it). They name no survivor, and a reminder says nothing of
-// what the referral is about.
+// it can carry (a test holds them to it). They name no survivor, no centre (a centre is its
+// CentreLabel) and nothing that says what the service is for, and a reminder says nothing of
+// what the referral is about: a worker's phone, and a centre's, may be read by someone else.
 const (
 	smsUsage              smsKey = "usage"
 	smsReferred           smsKey = "referred"            // %[1]s case, %[2]s centre
 	smsReferredUnassigned smsKey = "referred_unassigned" // %[1]s case
 	smsStatus             smsKey = "status"              // %[1]s case, %[2]s status, %[3]s day
 	smsStatusAt           smsKey = "status_at"           // %[1]s case, %[2]s status, %[3]s centre, %[4]s day
-	smsNoCase             smsKey = "no_case"             // %[1]s what was typed
+	smsNoCase             smsKey = "no_case"
 	smsThanks             smsKey = "thanks"
 	smsRemindWorker       smsKey = "remind_worker" // %[1]s case, %[2]d days
 	smsRemindCentre       smsKey = "remind_centre" // %[1]s case, %[2]s area, %[3]d days
@@ -590,16 +644,16 @@ var smsTexts = map[onestop.Lang]map[smsKey]string{
 	onestop.English: {
 		smsUsage:              "To refer: REF <place> <what is needed>. For news: STATUS <case number>. This help: HELP",
 		smsReferred:           "Case %[1]s received and sent to %[2]s. For news send: STATUS %[1]s",
-		smsReferredUnassigned: "Case %[1]s received. A supervisor will choose the centre. For news send: STATUS %[1]s",
+		smsReferredUnassigned: "Case %[1]s received. A supervisor will choose where it goes. For news send: STATUS %[1]s",
 		smsStatus:             "Case %[1]s: %[2]s (%[3]s).",
 		smsStatusAt:           "Case %[1]s: %[2]s, %[3]s (%[4]s).",
-		smsNoCase:             "No case %[1]s for this number. Send HELP for the usage.",
+		smsNoCase:             "No such case for this number. Send HELP for the usage.",
 		smsThanks:             "Thank you. Your message was received.",
 		smsRemindWorker:       "Case %[1]s has had no news for %[2]d days. Reply STATUS %[1]s to check it.",
 		smsRemindCentre:       "Referral %[1]s (%[2]s) has had no update for %[3]d days. Please update it.",
 		smsCentreNotice:       "New referral %[1]s (%[2]s). Details are in the console.",
 		"status_received":     "received",
-		"status_assigned":     "sent to a centre",
+		"status_assigned":     "passed on",
 		"status_contacted":    "contacted",
 		"status_closed":       "closed",
 		"status_declined":     "declined",
@@ -607,16 +661,16 @@ var smsTexts = map[onestop.Lang]map[smsKey]string{
 	onestop.Bengali: {
 		smsUsage:              "রেফার করতে: রেফার <জায়গা> <কী দরকার>। খবর জানতে: অবস্থা <কেস নম্বর>। এই তথ্য: সাহায্য",
 		smsReferred:           "কেস %[1]s পেয়েছি, %[2]s-এ পাঠানো হয়েছে। খবর জানতে লিখুন: অবস্থা %[1]s",
-		smsReferredUnassigned: "কেস %[1]s পেয়েছি। কেন্দ্র ঠিক করবেন সুপারভাইজার। খবর জানতে লিখুন: অবস্থা %[1]s",
+		smsReferredUnassigned: "কেস %[1]s পেয়েছি। কোথায় যাবে, সুপারভাইজার ঠিক করবেন। খবর জানতে লিখুন: অবস্থা %[1]s",
 		smsStatus:             "কেস %[1]s: %[2]s (%[3]s)।",
 		smsStatusAt:           "কেস %[1]s: %[2]s, %[3]s (%[4]s)।",
-		smsNoCase:             "এই নম্বরে কেস %[1]s নেই। নিয়ম জানতে লিখুন: সাহায্য",
+		smsNoCase:             "এই নম্বরে এমন কোনো কেস নেই। নিয়ম জানতে লিখুন: সাহায্য",
 		smsThanks:             "ধন্যবাদ। আপনার বার্তা পেয়েছি।",
 		smsRemindWorker:       "কেস %[1]s-এর %[2]d দিন কোনো খবর নেই। দেখতে লিখুন: অবস্থা %[1]s",
 		smsRemindCentre:       "রেফারেল %[1]s (%[2]s): %[3]d দিন কোনো আপডেট নেই। দয়া করে আপডেট করুন।",
 		smsCentreNotice:       "নতুন রেফারেল %[1]s (%[2]s)। বিস্তারিত কনসোলে।",
 		"status_received":     "পাওয়া গেছে",
-		"status_assigned":     "কেন্দ্রে পাঠানো হয়েছে",
+		"status_assigned":     "পাঠানো হয়েছে",
 		"status_contacted":    "যোগাযোগ হয়েছে",
 		"status_closed":       "শেষ",
 		"status_declined":     "নেওয়া হয়নি",
@@ -624,16 +678,16 @@ var smsTexts = map[onestop.Lang]map[smsKey]string{
 	onestop.Hindi: {
 		smsUsage:              "रेफर करने के लिए: रेफर <जगह> <क्या चाहिए>। जानकारी के लिए: स्थिति <केस नंबर>। यह मदद: मदद",
 		smsReferred:           "केस %[1]s मिला, %[2]s को भेजा गया। जानकारी के लिए लिखें: स्थिति %[1]s",
-		smsReferredUnassigned: "केस %[1]s मिला। केंद्र सुपरवाइज़र तय करेंगे। जानकारी के लिए लिखें: स्थिति %[1]s",
+		smsReferredUnassigned: "केस %[1]s मिला। कहाँ भेजना है, सुपरवाइज़र तय करेंगे। जानकारी के लिए लिखें: स्थिति %[1]s",
 		smsStatus:             "केस %[1]s: %[2]s (%[3]s)।",
 		smsStatusAt:           "केस %[1]s: %[2]s, %[3]s (%[4]s)।",
-		smsNoCase:             "इस नंबर से केस %[1]s नहीं मिला। तरीका जानने के लिए लिखें: मदद",
+		smsNoCase:             "इस नंबर से ऐसा कोई केस नहीं मिला। तरीका जानने के लिए लिखें: मदद",
 		smsThanks:             "धन्यवाद। आपका संदेश मिल गया।",
 		smsRemindWorker:       "केस %[1]s पर %[2]d दिन से कोई खबर नहीं। देखने के लिए लिखें: स्थिति %[1]s",
 		smsRemindCentre:       "रेफरल %[1]s (%[2]s): %[3]d दिन से कोई अपडेट नहीं। कृपया अपडेट करें।",
 		smsCentreNotice:       "नया रेफरल %[1]s (%[2]s)। विवरण कंसोल में।",
 		"status_received":     "मिला",
-		"status_assigned":     "केंद्र को भेजा गया",
+		"status_assigned":     "आगे भेजा गया",
 		"status_contacted":    "संपर्क हुआ",
 		"status_closed":       "बंद",
 		"status_declined":     "नहीं लिया गया",
@@ -641,16 +695,16 @@ var smsTexts = map[onestop.Lang]map[smsKey]string{
 	onestop.Arabic: {
 		smsUsage:              "للإحالة: إحالة <المكان> <المطلوب>. للمتابعة: حالة <رقم الحالة>. لهذه التعليمات: مساعدة",
 		smsReferred:           "استلمنا الحالة %[1]s وأُرسلت إلى %[2]s. للمتابعة أرسل: حالة %[1]s",
-		smsReferredUnassigned: "استلمنا الحالة %[1]s. سيختار المشرف المركز. للمتابعة أرسل: حالة %[1]s",
+		smsReferredUnassigned: "استلمنا الحالة %[1]s. سيحدد المشرف الجهة. للمتابعة أرسل: حالة %[1]s",
 		smsStatus:             "الحالة %[1]s: %[2]s (%[3]s).",
 		smsStatusAt:           "الحالة %[1]s: %[2]s، %[3]s (%[4]s).",
-		smsNoCase:             "لا توجد حالة %[1]s لهذا الرقم. للتعليمات أرسل: مساعدة",
+		smsNoCase:             "لا توجد حالة بهذا الرقم لهذا الهاتف. للتعليمات أرسل: مساعدة",
 		smsThanks:             "شكرًا. وصلت رسالتك.",
 		smsRemindWorker:       "لا جديد في الحالة %[1]s منذ %[2]d أيام. للمتابعة أرسل: حالة %[1]s",
 		smsRemindCentre:       "الإحالة %[1]s (%[2]s) بلا تحديث منذ %[3]d أيام. يرجى تحديثها.",
 		smsCentreNotice:       "إحالة جديدة %[1]s (%[2]s). التفاصيل في لوحة التحكم.",
 		"status_received":     "مستلمة",
-		"status_assigned":     "أُرسلت إلى مركز",
+		"status_assigned":     "أُحيلت",
 		"status_contacted":    "تم التواصل",
 		"status_closed":       "مغلقة",
 		"status_declined":     "لم تُقبل",
@@ -658,7 +712,8 @@ var smsTexts = map[onestop.Lang]map[smsKey]string{
 }
 
 // SMSSamples renders every text a worker or a centre may be sent in lang, with ref as the case
-// number and centre as the centre's name, so that their sizes can be checked.
+// number and centre as the centre's label (CentreLabel), so that their sizes and words can be
+// checked.
 func SMSSamples(lang onestop.Lang, ref, centre string) []string {
 	out := make([]string, 0, len(smsTexts[onestop.English]))
 	for key := range smsTexts[onestop.English] {
@@ -666,7 +721,7 @@ func SMSSamples(lang onestop.Lang, ref, centre string) []string {
 		switch key {
 		case smsReferred:
 			args = []any{ref, centre}
-		case smsReferredUnassigned, smsNoCase:
+		case smsReferredUnassigned:
 			args = []any{ref}
 		case smsStatus:
 			args = []any{ref, smsText(lang, "status_assigned"), "31/12"}

@@ -143,36 +143,36 @@ func TestSMSReferralInEachLanguage(t *testing.T) {
 		centre   string
 		area     string
 		need     string
-		want     string // the reply to REF, %[1]s the case
-		wantStat string // the reply to STATUS, %[1]s the case
+		want     string // the reply to REF, %[1]s the case, %[2]s the centre's neutral label
+		wantStat string // the reply to STATUS, %[1]s the case, %[2]s the centre's neutral label
 	}{
 		{
 			name: "Bengali", worker: 0, ref: "রেফার ঢাকা মেয়েটির চিকিৎসা ও আইনি সহায়তা দরকার",
 			status: func(ref string) string { return "অবস্থা " + toScript(ref[1:], '০') },
 			centre: "bd-occ-dhaka", area: "BD-13", need: "মেয়েটির চিকিৎসা ও আইনি সহায়তা দরকার",
-			want:     "কেস %[1]s পেয়েছি, ঢাকা মেডিকেল ওসিসি-এ পাঠানো হয়েছে। খবর জানতে লিখুন: অবস্থা %[1]s",
-			wantStat: "কেস %[1]s: কেন্দ্রে পাঠানো হয়েছে, ঢাকা মেডিকেল ওসিসি (23/11)।",
+			want:     "কেস %[1]s পেয়েছি, %[2]s-এ পাঠানো হয়েছে। খবর জানতে লিখুন: অবস্থা %[1]s",
+			wantStat: "কেস %[1]s: পাঠানো হয়েছে, %[2]s (23/11)।",
 		},
 		{
 			name: "Hindi", worker: 1, ref: "रेफर जयपुर महिला को डॉक्टर और पुलिस की मदद चाहिए",
 			status: func(ref string) string { return "स्थिति " + toScript(ref[1:], '०') },
 			centre: "in-osc-jaipur", area: "IN-RJ", need: "महिला को डॉक्टर और पुलिस की मदद चाहिए",
-			want:     "केस %[1]s मिला, सखी केंद्र जयपुर को भेजा गया। जानकारी के लिए लिखें: स्थिति %[1]s",
-			wantStat: "केस %[1]s: केंद्र को भेजा गया, सखी केंद्र जयपुर (23/11)।",
+			want:     "केस %[1]s मिला, %[2]s को भेजा गया। जानकारी के लिए लिखें: स्थिति %[1]s",
+			wantStat: "केस %[1]s: आगे भेजा गया, %[2]s (23/11)।",
 		},
 		{
 			name: "Arabic", worker: 2, ref: "إحالة رام الله تحتاج إلى علاج ومحامية",
 			status: func(ref string) string { return "حالة " + toScript(ref[1:], '٠') },
 			centre: "ps-onestop-ramallah", area: "PS-RBH", need: "تحتاج إلى علاج ومحامية",
-			want:     "استلمنا الحالة %[1]s وأُرسلت إلى المركز الشامل - رام الله. للمتابعة أرسل: حالة %[1]s",
-			wantStat: "الحالة %[1]s: أُرسلت إلى مركز، المركز الشامل - رام الله (23/11).",
+			want:     "استلمنا الحالة %[1]s وأُرسلت إلى %[2]s. للمتابعة أرسل: حالة %[1]s",
+			wantStat: "الحالة %[1]s: أُحيلت، %[2]s (23/11).",
 		},
 		{
 			name: "English, lower case", worker: 3, ref: "ref Rajshahi needs medical care tonight",
 			status: func(ref string) string { return "Status " + strings.ToLower(ref) },
 			centre: "bd-occ-rajshahi", area: "BD-54", need: "needs medical care tonight",
-			want:     "Case %[1]s received and sent to One-Stop Crisis Centre, Rajshahi Medical College Hospital. For news send: STATUS %[1]s",
-			wantStat: "Case %[1]s: sent to a centre, One-Stop Crisis Centre, Rajshahi Medical College Hospital (23/11).",
+			want:     "Case %[1]s received and sent to %[2]s. For news send: STATUS %[1]s",
+			wantStat: "Case %[1]s: passed on, %[2]s (23/11).",
 		},
 	}
 	for _, tc := range tests {
@@ -180,8 +180,10 @@ func TestSMSReferralInEachLanguage(t *testing.T) {
 			f := newSMSFixture(t)
 			w := smsWorkers[tc.worker]
 			r := f.text(w.Number, tc.ref)
-			if r.Referral == "" || r.Text != fmt.Sprintf(tc.want, r.Referral) || r.Lang != w.Lang {
-				t.Fatalf("REF reply %q (%s), want %q", r.Text, r.Lang, fmt.Sprintf(tc.want, r.Referral))
+			c, _ := f.dir.Centre(tc.centre)
+			label := flows.CentreLabel(f.dir, c, w.Lang)
+			if r.Referral == "" || r.Text != fmt.Sprintf(tc.want, r.Referral, label) || r.Lang != w.Lang {
+				t.Fatalf("REF reply %q (%s), want %q", r.Text, r.Lang, fmt.Sprintf(tc.want, r.Referral, label))
 			}
 			checkSegments(t, r.Text)
 			ref, err := f.cases.ReferralByRef(r.Referral)
@@ -200,8 +202,8 @@ func TestSMSReferralInEachLanguage(t *testing.T) {
 			}
 			s := f.text(w.Number, tc.status(r.Referral))
 			t.Logf("\n> %s\n< %s\n> %s\n< %s", tc.ref, r.Text, tc.status(r.Referral), s.Text)
-			if s.Text != fmt.Sprintf(tc.wantStat, r.Referral) {
-				t.Fatalf("STATUS reply %q, want %q", s.Text, fmt.Sprintf(tc.wantStat, r.Referral))
+			if s.Text != fmt.Sprintf(tc.wantStat, r.Referral, label) {
+				t.Fatalf("STATUS reply %q, want %q", s.Text, fmt.Sprintf(tc.wantStat, r.Referral, label))
 			}
 			checkSegments(t, s.Text)
 		})
@@ -245,9 +247,11 @@ func TestSMSUsageAndMalformed(t *testing.T) {
 		{2, "حالة R1 R2", usage[onestop.Arabic]},
 		{3, "hello there", usage[onestop.English]},
 		{3, "", usage[onestop.English]},
-		{3, "STATUS R1234560", "No case R1234560 for this number. Send HELP for the usage."},
-		{0, "অবস্থা " + other, "এই নম্বরে কেস " + other + " নেই। নিয়ম জানতে লিখুন: সাহায্য"},
-		{2, "حالة R9999999", "لا توجد حالة R9999999 لهذا الرقم. للتعليمات أرسل: مساعدة"},
+		{3, "STATUS R1234560", "No such case for this number. Send HELP for the usage."},
+		{3, "STATUS R12345", "No such case for this number. Send HELP for the usage."},
+		{0, "অবস্থা " + other, "এই নম্বরে এমন কোনো কেস নেই। নিয়ম জানতে লিখুন: সাহায্য"},
+		{1, "स्थिति R9999999", "इस नंबर से ऐसा कोई केस नहीं मिला। तरीका जानने के लिए लिखें: मदद"},
+		{2, "حالة R9999999", "لا توجد حالة بهذا الرقم لهذا الهاتف. للتعليمات أرسل: مساعدة"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.body, func(t *testing.T) {
@@ -266,7 +270,7 @@ func TestSMSUsageAndMalformed(t *testing.T) {
 func TestSMSUnassignedPlaceKeepsTheReferral(t *testing.T) {
 	f := newSMSFixture(t)
 	r := f.text(smsWorkers[3].Number, "REF Atlantis she needs shelter")
-	if r.Text != fmt.Sprintf("Case %[1]s received. A supervisor will choose the centre. For news send: STATUS %[1]s", r.Referral) {
+	if r.Text != fmt.Sprintf("Case %[1]s received. A supervisor will choose where it goes. For news send: STATUS %[1]s", r.Referral) {
 		t.Fatalf("reply %q", r.Text)
 	}
 	ref, _ := f.cases.ReferralByRef(r.Referral)
@@ -458,8 +462,11 @@ func TestSMSTextsFitTwoSegments(t *testing.T) {
 	dir, _ := directory.Embedded()
 	for _, c := range append(dir.Centres(), dir.Derived()...) {
 		for _, lang := range onestop.Langs {
-			for _, text := range flows.SMSSamples(lang, "R12345678", c.PhoneSafe().Name(lang)) {
-				checkSegments(t, text)
+			// Its label, and its name for an operator who lets texts name the centre.
+			for _, centre := range []string{flows.CentreLabel(dir, c, lang), c.PhoneSafe().Name(lang)} {
+				for _, text := range flows.SMSSamples(lang, "R12345678", centre) {
+					checkSegments(t, text)
+				}
 			}
 		}
 	}

@@ -175,6 +175,8 @@ func (m *Main) openSMS(ctx context.Context) error {
 	}
 	sms := flows.NewSMS(m.DB, m.Cases, m.Box, m.Dir, ob, flows.SMSConfig{
 		RemindAfter: c.RemindAfter, DefaultCountry: strings.ToUpper(m.Config.Country), Log: m.Log,
+		// Texts to workers and centres name a centre only when the operator allows naming.
+		NameService: c.NameService,
 		// A reply goes back the way the text came when that provider is configured.
 		Via: func(p string) string {
 			if configured[p] {
