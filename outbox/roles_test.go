@@ -543,3 +543,31 @@ func TestOrdinaryMessagesStillDie(t *testing.T) {
 		t.Fatalf("after the attempts: %s", got.State)
 	}
 }
+
+// TestRemovedBetweenExpansionAndSend: A is removed from the staff list just after the alert was
+// written out to her, in the same pass; her message is refused, the role is resolved again
+// (the rota still names her, so it falls to the fallback role) and the alert goes out in that
+// same pass.
+func TestRemovedBetweenExpansionAndSend(t *testing.T) {
+	r := newRoster()
+	asked := 0
+	known := func(tx *bbolt.Tx, a outbox.Audience, number string) bool {
+		if number == dutyA {
+			asked++
+			return asked == 1
+		}
+		return r.known(tx, a, number)
+	}
+	f := newFixture(t, outbox.Config{Resolve: r.resolve, Render: render, Known: known})
+	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
+	r.set(outbox.RoleFallback, outbox.Recipient{Number: superF})
+	m := dutyAlert("alert:6:duty")
+	if _, err := f.ob.Queue(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{name: outbox.LogName}
+	if n, err := f.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: rec}); n != 1 || err != nil || rec.got[0].To != superF {
+		t.Fatalf("sent %d (%v), %v", n, causes(rec.got), err)
+	}
+	noneDead(t, f)
+}
