@@ -1160,10 +1160,17 @@ func (o *Outbox) expand(tx *bbolt.Tx, p *Message, now time.Time) error {
 		roles = append(roles, RoleFallback)
 	}
 	var why string
+	if o.cfg.Resolve == nil || o.cfg.Render == nil {
+		// An outbox built without them (a command, not the server) cannot write it out: it
+		// waits for one that can, rather than stopping every other message.
+		roles, why = nil, "no Resolve or Render configured"
+	}
 	for _, role := range roles {
 		people, err := o.cfg.Resolve(tx, role, now)
 		if err != nil {
-			return err
+			// Not the message's fault, and not a reason to hold up the rest of the queue.
+			why = "resolving " + role + ": " + err.Error()
+			continue
 		}
 		reached := 0
 		for _, r := range people {

@@ -571,3 +571,33 @@ func TestRemovedBetweenExpansionAndSend(t *testing.T) {
 	}
 	noneDead(t, f)
 }
+
+// TestRoleResolveFails: when the role cannot be resolved (Resolve errs, or the outbox has no
+// Resolve), the alert waits and the rest of the queue is still sent.
+func TestRoleResolveFails(t *testing.T) {
+	f := newFixture(t, outbox.Config{Resolve: func(*bbolt.Tx, string, time.Time) ([]outbox.Recipient, error) {
+		return nil, errors.New("rota unreadable")
+	}, Render: render})
+	m := dutyAlert("alert:7:duty")
+	if _, err := f.ob.Queue(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	w := &outbox.Message{Key: "w", Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReply, To: staffNumber, Text: "Case 1234567 received."}
+	if _, err := f.ob.Queue(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{name: outbox.LogName}
+	if n, err := f.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: rec}); n != 1 || err != nil {
+		t.Fatalf("sent %d, %v", n, err)
+	}
+	if p, _ := f.ob.Message(m.ID); p.State != outbox.Queued || !strings.Contains(p.Error, "rota unreadable") {
+		t.Fatalf("alert %s %q", p.State, p.Error)
+	}
+	// A command's outbox, built without Resolve, leaves it as it is.
+	bare := outbox.New(f.db, f.box, f.cases, outbox.Config{Log: quiet})
+	f.clock.Set(f.clock.Now().Add(time.Minute))
+	if n, err := bare.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: rec}); n != 0 || err != nil {
+		t.Fatalf("bare: sent %d, %v", n, err)
+	}
+	noneDead(t, f)
+}
