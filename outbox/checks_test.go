@@ -198,3 +198,25 @@ func TestEveryAudienceTextIsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestRoleCallbackNoteCancelled: a callback note addressed to the duty role, whose window
+// closed while it waited, is cancelled, not held as if nobody were on duty.
+func TestRoleCallbackNoteCancelled(t *testing.T) {
+	f, r := roleFixture(t, outbox.Config{})
+	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
+	id := f.contact(onestop.Open, callable())
+	f.clock.Set(start.Add(time.Hour))
+	m := &outbox.Message{Key: "callback:r:duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
+		ContactID: id, Role: outbox.RoleDuty, Template: "alert", Args: []string{"1234567", "BD-DH"}, NextAttempt: start.Add(2 * time.Hour)}
+	if _, err := f.ob.Queue(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(start.Add(4 * time.Hour))
+	rec := &recorder{name: outbox.LogName}
+	if n, _ := f.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: rec}); n != 0 {
+		t.Fatal("sent a callback note after her window closed")
+	}
+	if got, _ := f.ob.Message(m.ID); got.State != outbox.Cancelled || !strings.Contains(got.Error, "window has closed") {
+		t.Fatalf("%s %q", got.State, got.Error)
+	}
+}

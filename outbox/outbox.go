@@ -1,14 +1,18 @@
 // Package outbox owns everything the helpline sends: SMS to community workers, officials,
 // counsellors and centres, and the rare message or call a survivor agreed to. Every outbound
 // message goes through one durable queue in bbolt with an idempotency key, a state, attempts
-// and a next attempt; a loop sends what is due through a Sender, with exponential backoff and
-// jitter and a rate limit per provider, and reconciles after a restart what was being sent.
+// and a next attempt; a loop sends what is due through a Sender, urgent alerts first, then
+// callback notes, then the rest, taken from an index of what is due, with exponential backoff
+// and jitter and a rate limit per provider of which a share is kept for alerts, and reconciles
+// after a restart what was being sent. An alert may be addressed to a role (the counsellor on
+// duty) and is written out to whoever holds it when it is sent.
 //
 // It must never send anything to a survivor outside the Safe Contact Plan she gave in that
 // conversation (that channel, that number, inside her window), whoever asks and however the
-// request was built; never send anything because a session ended or a call was missed; and never
-// put a word that names the service in a text to a survivor unless the operator turned that on.
-// Numbers and texts are sealed at rest, and logs carry numbers only masked.
+// request was built; never send anything because a session ended or a call was missed; never
+// put a word that names the service in a text to anyone unless the operator turned that on; and
+// never let an urgent alert die because the shift changed or a provider was down.
+// Numbers and texts are sealed at rest, and logs carry numbers only masked, and no text.
 package outbox
 
 import (
@@ -1099,9 +1103,6 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 		if !(head{State: m.State, NextAttempt: m.NextAttempt}).due() || m.NextAttempt.After(now) {
 			return nil // the operator or another pass moved it meanwhile
 		}
-		if m.Role != "" {
-			return o.expand(tx, m, now)
-		}
 		if err := o.check(tx, m, now); err != nil {
 			if onestop.ErrorCode(err) != onestop.EFORBIDDEN {
 				return err
@@ -1133,6 +1134,9 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 				return nil
 			}
 			return o.dead(tx, m, now, "refused: "+onestop.ErrorMessage(err), hooks)
+		}
+		if m.Role != "" {
+			return o.expand(tx, m, now)
 		}
 		m.State, m.Attempts, m.Updated = Sending, m.Attempts+1, now
 		claimed = m
