@@ -601,3 +601,36 @@ func TestRoleResolveFails(t *testing.T) {
 	}
 	noneDead(t, f)
 }
+
+// TestPurgeSettledRoleMessages: an expanded role message and a cancelled one are finished, and
+// purged past retention; a role message that reached nobody is still owed and kept.
+func TestPurgeSettledRoleMessages(t *testing.T) {
+	f, r := roleFixture(t, outbox.Config{})
+	ctx := context.Background()
+	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
+	expanded := dutyAlert("alert:8:duty")
+	if _, err := f.ob.Queue(ctx, expanded); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{name: outbox.LogName}
+	senders := map[string]outbox.Sender{outbox.LogName: rec}
+	if n, _ := f.ob.Flush(ctx, senders); n != 1 {
+		t.Fatal("not sent")
+	}
+	r.set(outbox.RoleDuty)
+	waiting := dutyAlert("alert:9:duty")
+	if _, err := f.ob.Queue(ctx, waiting); err != nil {
+		t.Fatal(err)
+	}
+	f.ob.Flush(ctx, senders)
+	f.clock.Set(start.AddDate(0, 0, 100))
+	if n, err := f.ob.Purge(ctx, f.clock.Now().AddDate(0, 0, -90)); n != 2 || err != nil {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if _, err := f.ob.Message(waiting.ID); err != nil {
+		t.Fatalf("the alert still owed was purged: %v", err)
+	}
+	if _, err := f.ob.Message(expanded.ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+		t.Fatalf("expanded: %v", err)
+	}
+}
