@@ -1,20 +1,25 @@
 // Package outbox owns everything the helpline sends: SMS to community workers, officials,
 // counsellors and centres, and the rare message or call a survivor agreed to. Every outbound
 // message goes through one durable queue in bbolt with an idempotency key, a state, attempts
-// and a next attempt; a loop sends what is due through a Sender, with exponential backoff and
-// jitter and a rate limit per provider, and reconciles after a restart what was being sent.
+// and a next attempt; a loop sends what is due through a Sender, urgent alerts first, then
+// callback notes, then the rest, taken from an index of what is due, with exponential backoff
+// and jitter and a rate limit per provider of which a share is kept for alerts, and reconciles
+// after a restart what was being sent. An alert may be addressed to a role (the counsellor on
+// duty) and is written out to whoever holds it when it is sent.
 //
 // It must never send anything to a survivor outside the Safe Contact Plan she gave in that
 // conversation (that channel, that number, inside her window), whoever asks and however the
-// request was built; never send anything because a session ended or a call was missed; and never
-// put a word that names the service in a text to a survivor unless the operator turned that on.
-// Numbers and texts are sealed at rest, and logs carry numbers only masked.
+// request was built; never send anything because a session ended or a call was missed; never
+// put a word that names the service in a text to anyone unless the operator turned that on; and
+// never let an urgent alert die because the shift changed or a provider was down.
+// Numbers and texts are sealed at rest, and logs carry numbers only masked, and no text.
 package outbox
 
 import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +85,9 @@ const (
 	CauseCallback Cause = "callback" // a callback falls due
 	CauseReminder Cause = "reminder" // a referral without news
 	CauseNotice   Cause = "notice"   // a referral assigned to a centre
+	// CauseEscalation: an urgent contact that nobody acknowledged, or whose alert reached
+	// nobody, raised to the fallback list. Sent first, like an alert.
+	CauseEscalation Cause = "escalation"
 	// Never sent, to anyone: a dropped session or a missed call is not consent.
 	CauseSessionEnded Cause = "session-ended"
 	CauseMissedCall   Cause = "missed-call"
@@ -90,7 +98,8 @@ type State string
 
 // The states. queued → sending → sent → delivered; a send that fails is failed with a next
 // attempt, and dead once it never will be sent (refused, permanent error, attempts exhausted,
-// dropped by the operator).
+// dropped by the operator). A message addressed to a role is expanded into one message per
+// person holding it when it falls due; a callback note whose window closed is cancelled.
 const (
 	Queued    State = "queued"
 	Sending   State = "sending"
@@ -98,7 +107,33 @@ const (
 	Delivered State = "delivered"
 	Failed    State = "failed"
 	Dead      State = "dead"
+	// Expanded: a role-addressed message that was turned into messages to the people holding
+	// the role (their Parent is its ID). It is settled; they carry the sending.
+	Expanded State = "expanded"
+	// Cancelled: no longer to be sent, and not a failure: the callback it announces is no
+	// longer owed (her contact closed, her plan changed, her window closed, her number is marked
+	// do not contact), or the person it was for no longer holds the role. Error says why.
+	Cancelled State = "cancelled"
 )
+
+// The roles a message may be addressed to (Message.Role). Config.Resolve says who holds them.
+const (
+	// RoleDuty is the counsellor (or counsellors) on duty when the message is sent.
+	RoleDuty = "duty"
+	// RoleFallback is who an urgent message goes to when nobody is on duty: supervisors, or
+	// the operator's escalation number.
+	RoleFallback = "fallback"
+)
+
+// Recipient is one person holding a role at a moment.
+type Recipient struct {
+	// Number is the E.164 number.
+	Number string
+	// Lang is the language the message is written in for this person.
+	Lang onestop.Lang
+	// Audience is who they are; empty means the role message's own audience.
+	Audience Audience
+}
 
 // Message is one outbound message or call request.
 type Message struct {
@@ -113,6 +148,17 @@ type Message struct {
 	ContactID uint64 `json:"contactId,omitempty"`
 	// InReplyTo is the provider and id of the message an Unregistered reply answers.
 	InReplyTo string `json:"inReplyTo,omitempty"`
+	// Role, when set, addresses the message to whoever holds that role when it is sent
+	// (RoleDuty, say) rather than to a number: To and Text are empty then, and Template and Args
+	// say what to write, in each recipient's language.
+	Role string `json:"role,omitempty"`
+	// Template is the catalogue key naming the words (an alert, a callback note), never the
+	// words themselves; Args are its arguments: references and codes, never a number or
+	// anything a person typed.
+	Template string   `json:"template,omitempty"`
+	Args     []string `json:"args,omitempty"`
+	// Parent is the role-addressed message this one was expanded from.
+	Parent uint64 `json:"parent,omitempty"`
 	// To is the E.164 number and Text the words: both sealed at rest.
 	To   string       `json:"-"`
 	Text string       `json:"-"`
@@ -196,9 +242,30 @@ type Config struct {
 	MaxAttempts int
 	// Rate is messages per second per provider (0: 5).
 	Rate float64
+	// Reserve is the share of each provider's rate kept for urgent alerts (CauseAlert,
+	// CauseEscalation): other messages may use at most 1-Reserve of it, so an alert always finds
+	// room. 0 means 0.2; it is held between 0.05 and 0.9.
+	Reserve float64
 	// Poll is how often the loop looks for due messages (0: 500 ms).
 	Poll time.Duration
 	Log  *slog.Logger
+
+	// Resolve says who holds role at the moment at (in tx): the people a role-addressed message
+	// goes to. Required to queue a message with Role set.
+	Resolve func(tx *bbolt.Tx, role string, at time.Time) ([]Recipient, error)
+	// Render writes template with args in lang: a role-addressed message's text for one
+	// recipient. Required to queue a message with Role set.
+	Render func(template string, lang onestop.Lang, args []string) string
+	// OnDead, when set, is called inside the transaction that makes a message dead, or that
+	// records a delivery report saying it failed or was not delivered, so the caller can
+	// escalate an alert that reached nobody (by queuing another message in tx). An error from
+	// it undoes that transaction; in the sending loop the message is then settled without it,
+	// and the error logged, so that nothing stays in flight.
+	OnDead func(tx *bbolt.Tx, m *Message) error
+	// DoNotContact, when set, reports whether a survivor's number is marked do not contact at
+	// at: nothing is sent to such a number, and a callback note for a contact whose number is
+	// marked is cancelled.
+	DoNotContact func(tx *bbolt.Tx, number string, at time.Time) bool
 }
 
 // Outbox is the queue. It is safe for concurrent use.
@@ -209,8 +276,7 @@ type Outbox struct {
 	cfg   Config
 	log   *slog.Logger
 
-	mu   sync.Mutex
-	next map[string]time.Time // per provider: when the next send may start
+	lim  *limiter
 	wake chan struct{}
 }
 
@@ -237,7 +303,11 @@ func New(db *store.DB, box *seal.Box, cases *casebook.Casebook, cfg Config) *Out
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Outbox{db: db, box: box, cases: cases, cfg: cfg, log: cfg.Log, next: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+	if cfg.Reserve <= 0 {
+		cfg.Reserve = 0.2
+	}
+	cfg.Reserve = min(max(cfg.Reserve, 0.05), 0.9)
+	return &Outbox{db: db, box: box, cases: cases, cfg: cfg, log: cfg.Log, lim: newLimiter(cfg.Rate, cfg.Reserve, time.Now), wake: make(chan struct{}, 1)}
 }
 
 // record is a message as it lies on disk.
@@ -252,14 +322,27 @@ type record struct {
 var (
 	keyIndex      = []byte("idempotency")
 	providerIndex = []byte("provider-ids")
+	// dueIndex holds every message that waits to be sent (queued, or failed with a next
+	// attempt), keyed by priority, next attempt and ID, with its provider as the value: the loop
+	// takes the first due entry of the highest priority without reading the queue. put keeps it,
+	// in the transaction that changes the message.
+	dueIndex = []byte("due")
 )
 
 // Enqueue queues m in tx, after the safety rules (see check). It sets m's ID, state, encoding and
 // segments; those are final once tx commits. A message whose Key was queued before is not queued
 // again: m gets the earlier message's ID and fresh is false. Returns EINVALID for a malformed
 // message and EFORBIDDEN for one the safety rules refuse; nothing is written then.
+//
+// A message with Role set has no To and no Text: it is for whoever holds the role when it falls
+// due, and it is written then, for each of them, from Template and Args (see Config.Resolve).
 func (o *Outbox) Enqueue(tx *bbolt.Tx, m *Message) (fresh bool, err error) {
-	if err := o.validate(m); err != nil {
+	if m.Role != "" {
+		err = o.validateRole(m)
+	} else {
+		err = o.validate(m)
+	}
+	if err != nil {
 		return false, err
 	}
 	b := tx.Bucket(store.Outbox)
@@ -343,41 +426,141 @@ func (o *Outbox) validate(m *Message) error {
 	return nil
 }
 
+// validateRole checks a role-addressed message: a staff text with a template, for a role the
+// outbox can resolve and write, and no number or words of its own.
+func (o *Outbox) validateRole(m *Message) error {
+	switch {
+	case m.Key == "" || len(m.Key) > 160:
+		// Each recipient's message is keyed by this key and a hash: room is kept for it.
+		return onestop.Errorf(onestop.EINVALID, "a message needs an idempotency key of at most 160 bytes")
+	case len(m.Role) > 40:
+		return onestop.Errorf(onestop.EINVALID, "role name too long")
+	case m.Kind != SMS:
+		return onestop.Errorf(onestop.EINVALID, "a message to a role is an SMS")
+	case !m.Audience.valid() || m.Audience == Survivor || m.Audience == Unregistered:
+		return onestop.Errorf(onestop.EINVALID, "a message to a role is for staff, not %q", m.Audience)
+	case m.To != "" || m.Text != "":
+		return onestop.Errorf(onestop.EINVALID, "a message to a role has no number and no text of its own")
+	case m.Template == "":
+		return onestop.Errorf(onestop.EINVALID, "a message to a role needs a template")
+	case len(m.Args) > 8:
+		return onestop.Errorf(onestop.EINVALID, "too many template arguments")
+	case o.cfg.Resolve == nil || o.cfg.Render == nil:
+		return onestop.Errorf(onestop.EINVALID, "the outbox cannot address a role: no Resolve or Render configured")
+	}
+	for _, a := range m.Args {
+		if len(a) > 64 {
+			return onestop.Errorf(onestop.EINVALID, "a template argument is longer than 64 bytes")
+		}
+	}
+	if strings.TrimSpace(o.cfg.Render(m.Template, onestop.English, m.Args)) == "" {
+		return onestop.Errorf(onestop.EINVALID, "unknown template %q", m.Template)
+	}
+	m.Masked = ""
+	return nil
+}
+
 // check applies the safety rules to m at now. They hold for every caller of the outbox:
 //
 //   - nothing is sent because a session ended or a call was missed;
-//   - a text to a survivor or an unregistered sender names neither the service nor what it is
-//     for, unless the operator turned NameService on;
+//   - no text, to anyone (a survivor, an unregistered sender, a worker, an official, a
+//     counsellor, a centre), names the service, a centre or what it is for, unless the operator
+//     turned NameService on: a staff phone is read over shoulders and shared too;
+//   - nothing goes to a survivor's number marked do not contact (Config.DoNotContact);
 //   - a message or call to a survivor needs her contact's Safe Contact Plan to allow that
 //     channel, that number and that moment; a dropped or do-not-contact contact allows nothing;
+//   - a callback note is sent only while the callback is owed: her contact open, her plan still
+//     allowing a call, her window not closed and her number not marked do not contact;
 //   - an unregistered sender gets only a reply to the message she sent;
 //   - a staff message goes only to a number registered for that role (when Known is set).
 //
 // It runs when a message is queued and again just before each send, since her window can close
-// and her plan can change while a message waits. Returns EFORBIDDEN with the reason.
+// and her plan can change while a message waits. Returns EFORBIDDEN with the reason (a *refusal
+// says whether the message is only cancelled, or its number no longer registered).
 func (o *Outbox) check(tx *bbolt.Tx, m *Message, now time.Time) error {
 	if m.Cause == CauseSessionEnded || m.Cause == CauseMissedCall {
 		return onestop.Errorf(onestop.EFORBIDDEN, "nothing is sent because a session ended or a call was missed")
 	}
+	text := m.Text
+	if m.Role != "" && o.cfg.Render != nil {
+		// Each recipient's own text is checked when it is written; this catches a template
+		// that could never be sent, when it is queued.
+		text = o.cfg.Render(m.Template, onestop.English, m.Args)
+	}
+	if m.Kind == SMS {
+		if w := o.betraying(text); w != "" {
+			return onestop.Errorf(onestop.EFORBIDDEN, "the text names the service (%q)", w)
+		}
+	}
+	if m.Cause == CauseCallback && m.ContactID != 0 {
+		if err := o.callbackOwed(tx, m, now); err != nil {
+			return err
+		}
+	}
 	switch m.Audience {
 	case Survivor:
-		if m.Kind == SMS {
-			if w := o.betraying(m.Text); w != "" {
-				return onestop.Errorf(onestop.EFORBIDDEN, "the text names the service (%q)", w)
-			}
+		if o.doNotContact(tx, m.To, now) {
+			return onestop.Errorf(onestop.EFORBIDDEN, "her number is marked do not contact")
 		}
 		return o.allowedBySurvivor(tx, m, now)
 	case Unregistered:
-		if w := o.betraying(m.Text); w != "" {
-			return onestop.Errorf(onestop.EFORBIDDEN, "the text names the service (%q)", w)
+		if o.doNotContact(tx, m.To, now) {
+			return onestop.Errorf(onestop.EFORBIDDEN, "the number is marked do not contact")
 		}
 		if m.InReplyTo == "" || m.Kind != SMS {
 			return onestop.Errorf(onestop.EFORBIDDEN, "an unregistered sender only gets a reply to her message")
 		}
 		return nil
 	}
+	if m.Role != "" {
+		return nil // who holds the role is known only when it is sent
+	}
 	if o.cfg.Known != nil && !o.cfg.Known(tx, m.Audience, m.To) {
-		return onestop.Errorf(onestop.EFORBIDDEN, "the number is not registered as a %s", m.Audience)
+		return &refusal{err: onestop.Errorf(onestop.EFORBIDDEN, "the number is not registered as a %s", m.Audience), unknown: true}
+	}
+	return nil
+}
+
+// refusal is a refusal that does not mean the message was wrong: cancel, the thing it was
+// about is no longer owed; unknown, its number no longer holds the role it was written for.
+type refusal struct {
+	err     *onestop.Error
+	cancel  bool
+	unknown bool
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+func (o *Outbox) doNotContact(tx *bbolt.Tx, number string, now time.Time) bool {
+	return number != "" && o.cfg.DoNotContact != nil && o.cfg.DoNotContact(tx, number, now)
+}
+
+// callbackOwed reports, as a cancelling refusal, why the callback a note announces is no longer
+// owed. A note retried after an outage must not send a counsellor to call her outside her window.
+func (o *Outbox) callbackOwed(tx *bbolt.Tx, m *Message, now time.Time) error {
+	if o.cases == nil {
+		return nil
+	}
+	cancel := func(format string, args ...any) error {
+		return &refusal{err: onestop.Errorf(onestop.EFORBIDDEN, format, args...), cancel: true}
+	}
+	c, err := o.cases.Get(tx, m.ContactID)
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+		return cancel("no such contact")
+	} else if err != nil {
+		return err
+	}
+	p := c.Plan
+	switch {
+	case c.Status != onestop.Open:
+		return cancel("the contact is no longer open")
+	case p == nil || !p.MayCall:
+		return cancel("her plan no longer allows a call")
+	case !now.Before(p.Closes):
+		return cancel("her window has closed")
+	case o.doNotContact(tx, c.Caller, now) || o.doNotContact(tx, p.Number, now):
+		return cancel("her number is marked do not contact")
 	}
 	return nil
 }
@@ -411,7 +594,7 @@ func (o *Outbox) allowedBySurvivor(tx *bbolt.Tx, m *Message, now time.Time) erro
 }
 
 // betrayingWords name the service or what it is for. They are matched case-folded, anywhere in
-// the text.
+// the text, in a text to anyone.
 var betrayingWords = []string{
 	"violence", "abuse", "crisis", "helpline", "rape", "assault", "shelter", "one-stop", "one stop",
 	"occ", "osc", "sakhi", "counsel", "survivor", "trafficking",
@@ -438,13 +621,153 @@ func (o *Outbox) betraying(text string) string {
 	return ""
 }
 
+// put writes m, and moves its entry in the due index in the same transaction.
 func (o *Outbox) put(tx *bbolt.Tx, m *Message) error {
 	r := record{Message: *m, ToSealed: o.box.SealString(m.To), TextSealed: o.box.SealString(m.Text)}
 	v, err := json.Marshal(&r)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(store.Outbox).Put(store.U64(m.ID), v)
+	b := tx.Bucket(store.Outbox)
+	idx, err := o.dueBucket(tx)
+	if err != nil {
+		return err
+	}
+	if old := b.Get(store.U64(m.ID)); old != nil {
+		var h head
+		if json.Unmarshal(old, &h) == nil && h.due() {
+			if err := idx.Delete(dueKey(h.Cause, h.NextAttempt, m.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Put(store.U64(m.ID), v); err != nil {
+		return err
+	}
+	if h := (head{State: m.State, NextAttempt: m.NextAttempt}); h.due() {
+		return idx.Put(dueKey(m.Cause, m.NextAttempt, m.ID), []byte(m.Provider))
+	}
+	return nil
+}
+
+// head is what the due index is made from, read without opening anything sealed.
+type head struct {
+	ID          uint64    `json:"id"`
+	Cause       Cause     `json:"cause"`
+	Provider    string    `json:"provider"`
+	State       State     `json:"state"`
+	NextAttempt time.Time `json:"nextAttempt"`
+	Updated     time.Time `json:"updated"`
+	Key         string    `json:"key"`
+	ProviderID  string    `json:"providerId"`
+}
+
+// due reports whether the message waits to be sent.
+func (h head) due() bool {
+	return (h.State == Queued || h.State == Failed) && !h.NextAttempt.IsZero()
+}
+
+// The priorities, first sent first.
+const (
+	prioUrgent   byte = 0 // alerts and escalations
+	prioCallback byte = 1 // callback notes
+	prioOther    byte = 2 // everything else
+)
+
+func priority(c Cause) byte {
+	switch c {
+	case CauseAlert, CauseEscalation:
+		return prioUrgent
+	case CauseCallback:
+		return prioCallback
+	}
+	return prioOther
+}
+
+// urgent reports whether c is an urgent alert: first in the queue, with a reserved share of
+// every provider's rate, and never given up on for a provider's outage.
+func urgent(c Cause) bool { return priority(c) == prioUrgent }
+
+// dueKey is a message's key in the due index: priority, next attempt, ID.
+func dueKey(c Cause, at time.Time, id uint64) []byte {
+	k := make([]byte, 17)
+	k[0] = priority(c)
+	binary.BigEndian.PutUint64(k[1:9], uint64(max(at.UnixNano(), 0)))
+	binary.BigEndian.PutUint64(k[9:], id)
+	return k
+}
+
+// dueBucket returns the due index, building it from the messages when the file was written
+// before there was one.
+func (o *Outbox) dueBucket(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+	b := tx.Bucket(store.Outbox)
+	if idx := b.Bucket(dueIndex); idx != nil {
+		return idx, nil
+	}
+	idx, err := b.CreateBucket(dueIndex)
+	if err != nil {
+		return nil, err
+	}
+	err = b.ForEach(func(k, v []byte) error {
+		var h head
+		if v == nil || len(k) != 8 || json.Unmarshal(v, &h) != nil || !h.due() {
+			return nil
+		}
+		return idx.Put(dueKey(h.Cause, h.NextAttempt, binary.BigEndian.Uint64(k)), []byte(h.Provider))
+	})
+	return idx, err
+}
+
+// ensureIndex builds the due index if the file has none yet.
+func (o *Outbox) ensureIndex(ctx context.Context) error {
+	missing := false
+	if err := o.db.View(func(tx *bbolt.Tx) error {
+		missing = tx.Bucket(store.Outbox).Bucket(dueIndex) == nil
+		return nil
+	}); err != nil || !missing {
+		return err
+	}
+	return o.db.Update(ctx, func(tx *bbolt.Tx) error {
+		_, err := o.dueBucket(tx)
+		return err
+	})
+}
+
+// hookError is an error from a Config hook, which the sending loop settles without.
+type hookError struct{ err error }
+
+func (e *hookError) Error() string { return "outbox: OnDead: " + e.err.Error() }
+func (e *hookError) Unwrap() error { return e.err }
+
+// dead makes m dead for reason and, with hooks, tells OnDead in the same transaction.
+func (o *Outbox) dead(tx *bbolt.Tx, m *Message, now time.Time, reason string, hooks bool) error {
+	m.State, m.NextAttempt, m.Updated, m.Error = Dead, time.Time{}, now, reason
+	if err := o.put(tx, m); err != nil {
+		return err
+	}
+	return o.hook(tx, m, hooks)
+}
+
+func (o *Outbox) hook(tx *bbolt.Tx, m *Message, hooks bool) error {
+	if !hooks || o.cfg.OnDead == nil {
+		return nil
+	}
+	if err := o.cfg.OnDead(tx, m); err != nil {
+		return &hookError{err}
+	}
+	return nil
+}
+
+// write runs fn in a write transaction with the hooks; if a hook fails, fn runs again without
+// them, so that a message is always settled, and the failure is logged.
+func (o *Outbox) write(ctx context.Context, fn func(tx *bbolt.Tx, hooks bool) error) error {
+	err := o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, true) })
+	var he *hookError
+	if errors.As(err, &he) {
+		o.log.Error("outbox: the dead-message hook failed; settled without it", "err", he.err)
+		return o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, false) })
+	}
+	return err
 }
 
 func (o *Outbox) decode(v []byte) (*Message, error) {
@@ -542,13 +865,12 @@ func (o *Outbox) Drop(ctx context.Context, id uint64) error {
 			return err
 		}
 		switch m.State {
-		case Sent, Delivered:
+		case Sent, Delivered, Expanded, Cancelled:
 			return onestop.Errorf(onestop.ECONFLICT, "message %d is already %s", id, m.State)
 		case Sending:
 			return onestop.Errorf(onestop.ECONFLICT, "message %d is being sent", id)
 		}
-		m.State, m.NextAttempt, m.Updated, m.Error = Dead, time.Time{}, o.db.Now(), "dropped by the operator"
-		return o.put(tx, m)
+		return o.dead(tx, m, o.db.Now(), "dropped by the operator", true)
 	})
 }
 
@@ -581,7 +903,13 @@ func (o *Outbox) Report(ctx context.Context, provider, providerID string, st Sta
 			// reach a phone twice, so it waits for the operator (outbox retry).
 			m.NextAttempt, m.Error = time.Time{}, "not delivered: "+reason
 		}
-		return o.put(tx, m)
+		if err := o.put(tx, m); err != nil {
+			return err
+		}
+		if st == Failed {
+			return o.hook(tx, m, true)
+		}
+		return nil
 	})
 }
 
@@ -592,6 +920,11 @@ func (o *Outbox) Run(ctx context.Context, senders ...Sender) error {
 	byName := map[string]Sender{}
 	for _, s := range senders {
 		byName[s.Name()] = s
+	}
+	if err := o.ensureIndex(ctx); closed(err) {
+		return nil
+	} else if err != nil {
+		return err
 	}
 	if err := o.Reconcile(ctx, byName); closed(err) {
 		return nil
@@ -664,19 +997,38 @@ func (o *Outbox) Reconcile(ctx context.Context, senders map[string]Sender) error
 	})
 }
 
-// Flush sends every message that is due now, one at a time, and returns how many it handed to a
-// provider.
+// Flush sends every message that is due now, highest priority first, and returns how many it
+// handed to a provider. It waits for each provider's turn under the rate limit; a message queued
+// meanwhile (Wake) is looked at before the wait ends, so an urgent alert never waits behind the
+// texts ahead of it.
 func (o *Outbox) Flush(ctx context.Context, senders map[string]Sender) (int, error) {
 	sent := 0
 	skip := map[uint64]bool{}
 	for ctx.Err() == nil {
-		m, err := o.claim(ctx, senders, skip)
-		if err != nil || m == nil {
+		id, provider, urg, err := o.peek(ctx, senders, skip)
+		if err != nil || id == 0 {
 			return sent, err
 		}
-		if !o.waitTurn(ctx, m.Provider) {
-			// Stopping: put it back as it was, so nothing stays in flight.
-			return sent, o.settle(m, Receipt{}, ctx.Err(), true)
+		if wait := o.lim.take(provider, urg); wait > 0 {
+			if !o.pause(ctx, wait) {
+				return sent, nil
+			}
+			continue
+		}
+		m, again, err := o.claim(ctx, id)
+		// Whatever became of it, it is not looked at again in this pass, unless it is a role
+		// message whose recipient fell away: that is resolved again at once.
+		skip[id] = true
+		for _, p := range again {
+			delete(skip, p)
+		}
+		if err != nil {
+			o.lim.refund(provider, urg)
+			return sent, err
+		}
+		if m == nil {
+			o.lim.refund(provider, urg)
+			continue
 		}
 		rc, err := senders[m.Provider].Send(ctx, m)
 		if err == nil {
@@ -689,76 +1041,195 @@ func (o *Outbox) Flush(ctx context.Context, senders map[string]Sender) (int, err
 	return sent, nil
 }
 
-// claim takes the next due message and marks it sending, after checking the safety rules again;
-// a message they now refuse is dead and never sent. Returns nil when nothing is due. It looks in
-// a read transaction first, so an idle queue costs no write and no fsync.
-func (o *Outbox) claim(ctx context.Context, senders map[string]Sender, skip map[uint64]bool) (*Message, error) {
-	due := func(k, v []byte, now time.Time) (*Message, error) {
-		if v == nil || len(k) != 8 || skip[binary.BigEndian.Uint64(k)] {
-			return nil, nil
-		}
-		if !bytes.Contains(v, []byte(`"state":"queued"`)) && !bytes.Contains(v, []byte(`"state":"failed"`)) {
-			return nil, nil
-		}
-		m, err := o.decode(v)
-		if err != nil || m.NextAttempt.IsZero() || m.NextAttempt.After(now) || senders[m.Provider] == nil {
-			return nil, err
-		}
-		return m, nil
+// pause waits d, or until a message is queued or ctx ends (false then).
+func (o *Outbox) pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-o.wake:
+	case <-t.C:
 	}
-	for ctx.Err() == nil {
-		var next []byte
-		err := o.db.View(func(tx *bbolt.Tx) error {
-			now := o.db.Now()
-			c := tx.Bucket(store.Outbox).Cursor()
-			for k, v := c.First(); k != nil; k, v = c.Next() {
-				m, err := due(k, v, now)
+	return ctx.Err() == nil
+}
+
+// peek finds the next due message in the due index: the first of the highest priority whose
+// next attempt has come, whose provider has a sender, and that this pass has not looked at.
+// It reads only index keys: a flood of queued texts costs one seek per priority.
+func (o *Outbox) peek(ctx context.Context, senders map[string]Sender, skip map[uint64]bool) (id uint64, provider string, urg bool, err error) {
+	if err := o.ensureIndex(ctx); err != nil {
+		return 0, "", false, err
+	}
+	err = o.db.View(func(tx *bbolt.Tx) error {
+		idx := tx.Bucket(store.Outbox).Bucket(dueIndex)
+		if idx == nil {
+			return nil
+		}
+		limit := uint64(max(o.db.Now().UnixNano(), 0))
+		c := idx.Cursor()
+		for p := prioUrgent; p <= prioOther; p++ {
+			for k, v := c.Seek([]byte{p}); k != nil && k[0] == p; k, v = c.Next() {
+				if len(k) != 17 || binary.BigEndian.Uint64(k[1:9]) > limit {
+					break
+				}
+				n := binary.BigEndian.Uint64(k[9:])
+				if skip[n] || senders[string(v)] == nil {
+					continue
+				}
+				id, provider, urg = n, string(v), p == prioUrgent
+				return nil
+			}
+		}
+		return nil
+	})
+	return id, provider, urg, err
+}
+
+// claim marks message id sending, after checking the safety rules again, and returns it; nil
+// when it is not to be sent now. A message they now refuse is dead and never sent; a callback
+// note no longer owed is cancelled. A role message is expanded instead (see expand). again
+// names role messages to resolve again in this pass.
+func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again []uint64, err error) {
+	err = o.write(ctx, func(tx *bbolt.Tx, hooks bool) error {
+		claimed, again = nil, nil
+		now := o.db.Now()
+		m, err := o.Get(tx, id)
+		if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+			return nil // purged meanwhile
+		} else if err != nil {
+			return err
+		}
+		if !(head{State: m.State, NextAttempt: m.NextAttempt}).due() || m.NextAttempt.After(now) {
+			return nil // the operator or another pass moved it meanwhile
+		}
+		if err := o.check(tx, m, now); err != nil {
+			if onestop.ErrorCode(err) != onestop.EFORBIDDEN {
+				return err
+			}
+			var r *refusal
+			errors.As(err, &r)
+			switch {
+			case r != nil && r.cancel:
+				m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: "+onestop.ErrorMessage(err)
+				return o.put(tx, m)
+			case r != nil && r.unknown && m.Parent != 0:
+				// The shift changed, or the person was removed, while it waited: the alert
+				// is for whoever holds the role now, not dead.
+				p, err := o.Get(tx, m.Parent)
 				if err != nil {
 					return err
 				}
-				if m != nil {
-					next = store.U64(m.ID)
-					return nil
-				}
-			}
-			return nil
-		})
-		if err != nil || next == nil {
-			return nil, err
-		}
-		var claimed *Message
-		err = o.db.Update(ctx, func(tx *bbolt.Tx) error {
-			claimed = nil
-			now := o.db.Now()
-			m, err := due(next, tx.Bucket(store.Outbox).Get(next), now)
-			if err != nil || m == nil {
-				return err // the operator or another pass moved it meanwhile
-			}
-			if err := o.check(tx, m, now); err != nil {
-				if onestop.ErrorCode(err) != onestop.EFORBIDDEN {
+				m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: no longer holds the role; sent to whoever holds it now"
+				if err := o.put(tx, m); err != nil {
 					return err
 				}
-				m.State, m.NextAttempt, m.Updated, m.Error = Dead, time.Time{}, now, "refused: "+onestop.ErrorMessage(err)
-				return o.put(tx, m)
+				if p.State == Expanded {
+					p.State, p.NextAttempt, p.Updated, p.Error = Queued, now, now, "a recipient no longer holds the role"
+					if err := o.put(tx, p); err != nil {
+						return err
+					}
+				}
+				again = []uint64{p.ID}
+				return nil
 			}
-			m.State, m.Attempts, m.Updated = Sending, m.Attempts+1, now
-			claimed = m
-			return o.put(tx, m)
-		})
-		// Whatever became of it, it is not looked at again in this pass.
-		skip[binary.BigEndian.Uint64(next)] = true
-		if err != nil || claimed != nil {
-			return claimed, err
+			return o.dead(tx, m, now, "refused: "+onestop.ErrorMessage(err), hooks)
+		}
+		if m.Role != "" {
+			return o.expand(tx, m, now)
+		}
+		m.State, m.Attempts, m.Updated = Sending, m.Attempts+1, now
+		claimed = m
+		return o.put(tx, m)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return claimed, again, nil
+}
+
+// nobodyWait is how long a role message that reached nobody waits before its role is resolved
+// again.
+const nobodyWait = time.Minute
+
+// expand writes role message p out to whoever holds its role now, in tx: one message for each,
+// with their number and language, its text rendered from the template, keyed by p's key and a
+// keyed hash of the number, and p settled as expanded. The new messages are due at once and
+// urgent ones come first, so they go out in the same pass. With nobody on duty it goes to the
+// fallback role; with nobody there either it stays queued and is tried again every minute:
+// a message to a role never dies because nobody held it at one moment.
+func (o *Outbox) expand(tx *bbolt.Tx, p *Message, now time.Time) error {
+	roles := []string{p.Role}
+	if p.Role == RoleDuty {
+		roles = append(roles, RoleFallback)
+	}
+	var why string
+	if o.cfg.Resolve == nil || o.cfg.Render == nil {
+		// An outbox built without them (a command, not the server) cannot write it out: it
+		// waits for one that can, rather than stopping every other message.
+		roles, why = nil, "no Resolve or Render configured"
+	}
+	for _, role := range roles {
+		people, err := o.cfg.Resolve(tx, role, now)
+		if err != nil {
+			// Not the message's fault, and not a reason to hold up the rest of the queue.
+			why = "resolving " + role + ": " + err.Error()
+			continue
+		}
+		reached := 0
+		for _, r := range people {
+			c := &Message{
+				Key: p.Key + ":" + hex.EncodeToString(o.box.Hash(r.Number)[:8]), Kind: p.Kind,
+				Audience: r.Audience, Cause: p.Cause, ContactID: p.ContactID, To: r.Number, Lang: r.Lang,
+				Text: o.cfg.Render(p.Template, r.Lang, p.Args), Template: p.Template, Args: p.Args,
+				Provider: p.Provider, Parent: p.ID,
+			}
+			if c.Audience == "" {
+				c.Audience = p.Audience
+			}
+			fresh, err := o.Enqueue(tx, c)
+			switch code := onestop.ErrorCode(err); {
+			case err == nil && fresh:
+				reached++
+			case err == nil:
+				// Written out before (the role was resolved again): it counts unless it fell away.
+				if prev, err := o.Get(tx, c.ID); err == nil && prev.State != Cancelled && prev.State != Dead {
+					reached++
+				}
+			case code == onestop.EINVALID || code == onestop.EFORBIDDEN:
+				why = onestop.ErrorMessage(err)
+				o.log.Warn("outbox: a holder of the role was refused", "id", p.ID, "role", role, "err", why)
+			default:
+				return err
+			}
+		}
+		if reached > 0 {
+			p.State, p.NextAttempt, p.Updated, p.Error = Expanded, time.Time{}, now, ""
+			if role != p.Role {
+				p.Error = "nobody held " + p.Role + "; sent to " + role
+			}
+			return o.put(tx, p)
 		}
 	}
-	return nil, ctx.Err()
+	p.NextAttempt, p.Updated, p.Error = now.Add(nobodyWait), now, "nobody to receive it"
+	if p.State != Failed {
+		p.State = Queued
+	}
+	if why != "" {
+		p.Error += " (" + why + ")"
+	}
+	o.log.Warn("outbox: nobody to receive a message", "id", p.ID, "role", p.Role, "template", p.Template)
+	return o.put(tx, p)
 }
+
+// urgentMaxBackoff caps the wait between two tries of an urgent alert.
+const urgentMaxBackoff = time.Minute
 
 // settle records a send's outcome. unsent means the send never started.
 func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) error {
 	// The outcome is written even when ctx is ending: a message must not stay "sending".
 	ctx := context.Background()
-	return o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return o.write(ctx, func(tx *bbolt.Tx, hooks bool) error {
 		cur, err := o.Get(tx, m.ID)
 		if err != nil {
 			return err
@@ -789,15 +1260,19 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			var se *SendError
 			permanent := errors.As(sendErr, &se) && se.Permanent
 			cur.Error = sendErr.Error()
-			if permanent || cur.Attempts >= o.cfg.MaxAttempts {
-				cur.State, cur.NextAttempt = Dead, time.Time{}
-			} else {
-				wait := o.backoff(cur.Attempts)
-				if se != nil && se.RetryAfter > wait {
-					wait = se.RetryAfter
-				}
-				cur.State, cur.NextAttempt = Failed, now.Add(wait)
+			// An urgent alert is not given up on because its provider is down: it is tried
+			// again, at most a minute apart, until it goes or is refused for good.
+			if permanent || (cur.Attempts >= o.cfg.MaxAttempts && !urgent(cur.Cause)) {
+				return o.dead(tx, cur, now, cur.Error, hooks)
 			}
+			wait := o.backoff(cur.Attempts)
+			if urgent(cur.Cause) {
+				wait = min(wait, urgentMaxBackoff)
+			}
+			if se != nil && se.RetryAfter > wait {
+				wait = se.RetryAfter
+			}
+			cur.State, cur.NextAttempt = Failed, now.Add(wait)
 		}
 		return o.put(tx, cur)
 	})
@@ -814,25 +1289,79 @@ func (o *Outbox) backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// waitTurn waits until provider may take another message under the rate limit. It reports false
-// when ctx ended first.
-func (o *Outbox) waitTurn(ctx context.Context, provider string) bool {
-	o.mu.Lock()
-	now := time.Now()
-	at := o.next[provider]
-	if at.Before(now) {
-		at = now
+// limiter is the rate limit per provider, as two token buckets. Every message takes a token from
+// the provider's whole bucket (its rate, holding one second of the reserved share and one more);
+// a message that is not urgent also takes one from the ordinary bucket, which fills at the
+// unreserved share of the rate and holds one. Ordinary texts can so use at most 1-reserve of the
+// rate, and what they leave fills the whole bucket for alerts.
+type limiter struct {
+	mu       sync.Mutex
+	rate     float64
+	reserve  float64
+	now      func() time.Time
+	all, ord map[string]*tokens
+}
+
+type tokens struct {
+	n  float64
+	at time.Time
+}
+
+func newLimiter(rate, reserve float64, now func() time.Time) *limiter {
+	return &limiter{rate: rate, reserve: reserve, now: now, all: map[string]*tokens{}, ord: map[string]*tokens{}}
+}
+
+// fill brings the provider's bucket in m up to now, at rate up to size, and returns it.
+func fill(m map[string]*tokens, provider string, now time.Time, rate, size float64) *tokens {
+	t := m[provider]
+	if t == nil {
+		t = &tokens{n: size, at: now}
+		m[provider] = t
 	}
-	o.next[provider] = at.Add(time.Duration(float64(time.Second) / o.cfg.Rate))
-	o.mu.Unlock()
-	if d := time.Until(at); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
+	if d := now.Sub(t.at).Seconds(); d > 0 {
+		t.n = min(size, t.n+d*rate)
+		t.at = now
+	}
+	return t
+}
+
+// take takes a turn for a message to provider, or returns how long until one is free.
+func (l *limiter) take(provider string, urg bool) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	all := fill(l.all, provider, now, l.rate, 1+l.rate*l.reserve)
+	wait := 0.0
+	if all.n < 1 {
+		wait = (1 - all.n) / l.rate
+	}
+	var ord *tokens
+	if !urg {
+		r := l.rate * (1 - l.reserve)
+		ord = fill(l.ord, provider, now, r, 1)
+		if ord.n < 1 {
+			wait = max(wait, (1-ord.n)/r)
 		}
 	}
-	return ctx.Err() == nil
+	if wait > 0 {
+		// At least a millisecond, so that a wait never rounds to nothing and spins.
+		return max(time.Duration(wait*float64(time.Second)), time.Millisecond)
+	}
+	all.n--
+	if ord != nil {
+		ord.n--
+	}
+	return 0
+}
+
+// refund gives back a turn taken for a message that was not sent after all.
+func (l *limiter) refund(provider string, urg bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t := l.all[provider]; t != nil {
+		t.n = min(t.n+1, 1+l.rate*l.reserve)
+	}
+	if t := l.ord[provider]; t != nil && !urg {
+		t.n = min(t.n+1, 1)
+	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/onestop-helpline/onestop/store"
 )
 
-// Purge deletes messages that are finished (sent, delivered or dead) and were last changed
+// Purge deletes messages that are finished (sent, delivered, dead, expanded or cancelled) and were last changed
 // before cutoff, with their idempotency and provider-id index entries. A queued, sending or
 // failed message is kept whatever its age: it is still owed. Returns how many were deleted.
 func (o *Outbox) Purge(ctx context.Context, cutoff time.Time) (int, error) {
@@ -20,7 +20,7 @@ func (o *Outbox) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 		if json.Unmarshal(v, &m) != nil {
 			return m, false
 		}
-		finished := m.State == Sent || m.State == Delivered || m.State == Dead
+		finished := m.State == Sent || m.State == Delivered || m.State == Dead || m.State == Expanded || m.State == Cancelled
 		return m, finished && m.Updated.Before(cutoff)
 	}
 	var ids []uint64
