@@ -126,6 +126,9 @@ func TestSMSNamesTheCentreOnlyWhenAllowed(t *testing.T) {
 	for _, naming := range []bool{false, true} {
 		f := newSMSFixture(t)
 		quiet := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+		// The operator's switch reaches both the conversation and the outbox, which checks every
+		// audience's text.
+		f.out = outbox.New(f.db, boxOf(t), f.cases, outbox.Config{NameService: naming, Log: quiet})
 		f.sms = flows.NewSMS(f.db, f.cases, boxOf(t), f.dir, f.out, flows.SMSConfig{NameService: naming, Log: quiet})
 		r := f.text(smsWorkers[3].Number, "REF Rajshahi needs a doctor")
 		if got := strings.Contains(r.Text, "Rajshahi Medical College Hospital"); got != naming {
