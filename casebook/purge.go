@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -22,32 +21,62 @@ type PurgeCounts struct {
 // purgeChunk bounds one purge write, so a large purge never holds the writer for long.
 const purgeChunk = 500
 
-// Purge deletes what retention says is due: contacts last changed before cutoff whose callback
-// window, if any, has closed, with their callback tasks, and closed or declined referrals last
-// changed before cutoff. Referrals still being worked are kept whatever their age.
-// The audit log is not touched: it is append-only and holds no number or free text in the clear.
+// Purge deletes what retention says is due, with one cutoff for contacts and referrals: see
+// PurgeContacts and PurgeReferrals. The audit log is left to PurgeAudit.
 func (cb *Casebook) Purge(ctx context.Context, cutoff time.Time) (PurgeCounts, error) {
 	var n PurgeCounts
-	contact := func(v []byte) bool {
+	var err error
+	if n.Contacts, err = cb.PurgeContacts(ctx, cutoff); err != nil {
+		return n, err
+	}
+	n.Referrals, err = cb.PurgeReferrals(ctx, cutoff)
+	return n, err
+}
+
+// PurgeContacts deletes the contacts last changed before cutoff that are no longer open, with
+// their callback tasks, and returns how many. An open contact is never purged, whatever its age:
+// the conversation is going on, or she asked for a callback nobody has finished (reached her, or
+// heard it is not safe), and that callback is owed however long ago her window closed. A contact
+// whose window closes after cutoff is kept too.
+func (cb *Casebook) PurgeContacts(ctx context.Context, cutoff time.Time) (int, error) {
+	return cb.purge(ctx, store.Contacts, func(v []byte) bool {
 		r, err := unmarshal(v)
 		if err != nil {
 			return false
 		}
-		return r.Updated.Before(cutoff) && (r.Plan == nil || !r.Plan.Closes.After(cutoff))
+		return ContactPurgeable(&r.Contact, cutoff)
+	})
+}
+
+// ContactPurgeable reports whether retention lets c go at cutoff: it is finished (done, dropped
+// or do-not-contact; open, or a status this binary does not know, is kept), it was last changed
+// before cutoff, and any callback window it had closed before cutoff.
+func ContactPurgeable(c *onestop.Contact, cutoff time.Time) bool {
+	switch c.Status {
+	case onestop.Done, onestop.Dropped, onestop.DoNotContact:
+	default:
+		return false
 	}
-	referral := func(v []byte) bool {
-		var r onestop.Referral
-		if json.Unmarshal(v, &r) != nil {
+	return c.Updated.Before(cutoff) && (c.Plan == nil || !c.Plan.Closes.After(cutoff))
+}
+
+// PurgeReferrals deletes the referrals that are closed or declined and were last changed before
+// cutoff, and returns how many. A referral still being worked (received, assigned, contacted, or
+// any status this binary does not know) is kept whatever its age.
+func (cb *Casebook) PurgeReferrals(ctx context.Context, cutoff time.Time) (int, error) {
+	return cb.purge(ctx, store.Referrals, func(v []byte) bool {
+		r, err := cb.decodeReferral(v)
+		if err != nil {
 			return false
 		}
-		return r.Updated.Before(cutoff) && (r.Status == onestop.Closed || r.Status == onestop.Declined)
-	}
-	var err error
-	if n.Contacts, err = cb.purge(ctx, store.Contacts, contact); err != nil {
-		return n, err
-	}
-	n.Referrals, err = cb.purge(ctx, store.Referrals, referral)
-	return n, err
+		return ReferralPurgeable(r, cutoff)
+	})
+}
+
+// ReferralPurgeable reports whether retention lets r go at cutoff: it is closed or declined and
+// was last changed before cutoff.
+func ReferralPurgeable(r *onestop.Referral, cutoff time.Time) bool {
+	return (r.Status == onestop.Closed || r.Status == onestop.Declined) && r.Updated.Before(cutoff)
 }
 
 // purge deletes the records of bucket that due says are due and, for contacts, their callback
