@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -132,4 +135,125 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte)
 		}
 		after = last
 	}
+}
+
+// AuditPurge is the audit action PurgeAudit records: Detail names the entries purged.
+const AuditPurge = "audit.purge"
+
+// keyAuditCheckpoint is where, in the meta bucket, the last purged audit entry is remembered.
+var keyAuditCheckpoint = []byte("audit.checkpoint")
+
+// AuditCheckpoint is the last audit entry purged: its place and its hash, from which the chain
+// of the entries kept goes on.
+type AuditCheckpoint struct {
+	Seq  uint64    `json:"seq"`
+	Hash string    `json:"hash"`
+	Time time.Time `json:"time"` // when that entry was written
+}
+
+// auditCheckpoint returns tx's checkpoint, the zero one (the chain starts at entry 1, after "")
+// when nothing was ever purged. An unreadable checkpoint is read as none, which VerifyAudit
+// then reports as the first entry kept not following.
+func auditCheckpoint(tx *bbolt.Tx) AuditCheckpoint {
+	var cp AuditCheckpoint
+	if v := tx.Bucket(store.Meta).Get(keyAuditCheckpoint); v != nil {
+		if json.Unmarshal(v, &cp) != nil {
+			return AuditCheckpoint{}
+		}
+	}
+	return cp
+}
+
+// PurgeAudit deletes the audit entries written before cutoff and returns how many. The chain is
+// cut only at its start: entries go oldest first, up to the first one that is not due, so what
+// is left is one unbroken chain. The last purged entry's place and hash are kept as a
+// checkpoint, from which VerifyAudit checks the rest; and the purge itself is appended as an
+// entry, so that it is in the chain it shortened.
+//
+// Each entry is checked against the chain before it goes: a purge must never be the way a
+// tampered entry disappears unseen. A broken chain stops the purge with its *ChainError, and
+// nothing past the last good entry is deleted.
+func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	var first, last uint64
+	var stop error // the chain error met, if any
+	for {
+		done := 0
+		var chainErr error
+		err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+			done, chainErr = 0, nil
+			b := tx.Bucket(store.Audit)
+			cp := auditCheckpoint(tx)
+			c := b.Cursor()
+			var keys [][]byte
+			for k, v := c.First(); k != nil && len(keys) < purgeChunk; k, v = c.Next() {
+				if len(k) != 8 {
+					chainErr = &ChainError{Seq: cp.Seq + 1, Reason: fmt.Sprintf("a key %x that is not an entry's", k)}
+					break
+				}
+				seq := binary.BigEndian.Uint64(k)
+				var rec auditRecord
+				var body auditBody
+				if json.Unmarshal(v, &rec) != nil || json.Unmarshal(rec.Entry, &body) != nil {
+					chainErr = &ChainError{Seq: seq, Reason: "unreadable"}
+					break
+				}
+				if !body.Time.Before(cutoff) {
+					break
+				}
+				switch {
+				case seq != cp.Seq+1:
+					chainErr = &ChainError{Seq: cp.Seq + 1, Reason: fmt.Sprintf("missing (the next entry is %d)", seq)}
+				case body.Seq != seq || body.Prev != cp.Hash || chainHash(cp.Hash, rec.Entry) != rec.Hash:
+					chainErr = &ChainError{Seq: seq, Reason: "does not follow the entry before it, or does not match its hash"}
+				}
+				if chainErr != nil {
+					break
+				}
+				keys = append(keys, bytes.Clone(k))
+				cp = AuditCheckpoint{Seq: seq, Hash: rec.Hash, Time: body.Time}
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			v, err := json.Marshal(&cp)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(store.Meta).Put(keyAuditCheckpoint, v); err != nil {
+				return err
+			}
+			if first == 0 {
+				first = binary.BigEndian.Uint64(keys[0])
+			}
+			last, done = cp.Seq, len(keys)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += done
+		if chainErr != nil {
+			stop = chainErr
+			break
+		}
+		if done < purgeChunk || ctx.Err() != nil {
+			break
+		}
+	}
+	if total == 0 {
+		return 0, errors.Join(stop, ctx.Err())
+	}
+	err := cb.db.Update(context.WithoutCancel(ctx), func(tx *bbolt.Tx) error {
+		return cb.Append(tx, &AuditEntry{Actor: "system", Action: AuditPurge, Subject: "audit", Detail: fmt.Sprintf("entries %d-%d", first, last)})
+	})
+	if stop != nil {
+		return total, stop
+	}
+	return total, err
 }
