@@ -84,3 +84,36 @@ func (db *DB) compact() error {
 	}
 	return nil
 }
+
+// openLocked opens path with bbolt, waiting at most timeout for its lock, and makes sure the file
+// it locked is still the one at path. An opener that waited on the lock while the holder
+// compacted (Compact renames a new file over the old one, then lets go of the old one) would
+// otherwise get the lock of the old file, unlinked, and write where nobody will ever read: it
+// opens the new file instead, and waits for its lock in turn.
+func openLocked(path string, timeout time.Duration) (*bbolt.DB, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		wait := timeout // 0 is bbolt's "wait as long as it takes"
+		if timeout > 0 {
+			wait = max(time.Until(deadline), time.Millisecond)
+		}
+		before, _ := os.Stat(path)
+		b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: wait, FreelistType: bbolt.FreelistMapType})
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, ErrLocked
+		} else if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		after, err := os.Stat(path)
+		if err == nil && (before == nil || os.SameFile(before, after)) {
+			return b, nil
+		}
+		b.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		if timeout > 0 && time.Now().After(deadline) {
+			return nil, ErrLocked
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -112,4 +113,43 @@ func TestCompactAfterCloseIsRefused(t *testing.T) {
 	if err := db.Compact(context.Background()); err != store.ErrClosed {
 		t.Fatalf("Compact after Close: %v", err)
 	}
+}
+
+func TestAnOpenerWaitingThroughACompactGetsTheNewFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	db := open(t, path)
+	ctx := context.Background()
+	opened := make(chan *store.DB)
+	go func() {
+		other, err := store.Open(path, 30*time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- other
+	}()
+	// Give the second opener time to open the file and wait on its lock (if it is slower, it
+	// opens the new file directly, and the test passes without showing anything).
+	time.Sleep(300 * time.Millisecond)
+	if err := db.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	other := <-opened
+	if other == nil {
+		t.FailNow()
+	}
+	if err := other.Update(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(store.Duty).Put([]byte("k"), []byte("written by the waiter"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	db = open(t, path)
+	defer db.Close()
+	db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(store.Duty).Get([]byte("k")) == nil {
+			t.Error("the waiting opener wrote to the file Compact replaced: its write is lost")
+		}
+		return nil
+	})
 }

@@ -114,11 +114,9 @@ func Open(path string, timeout time.Duration) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, ErrLocked
-	} else if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	b, err := openLocked(path, timeout)
+	if err != nil {
+		return nil, err
 	}
 	if err := b.Update(initialise); err != nil {
 		b.Close()
