@@ -191,6 +191,10 @@ func TestPurgeLeavesNothingPurgedInTheFile(t *testing.T) {
 	if bytes.Contains(raw, []byte("purged-place-")) {
 		t.Errorf("after the purge the file still holds a purged referral's place")
 	}
+	out.Reset()
+	if err := Run(context.Background(), []string{"audit", "verify", "--data", c.Data}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "audit log intact: 2 entries") {
+		t.Errorf("audit verify after the purge: %v %s", err, out.String())
+	}
 	db, box, err = openStore(c, time.Second)
 	if err != nil {
 		t.Fatal(err)
