@@ -257,3 +257,12 @@ func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, erro
 	}
 	return total, err
 }
+
+// AuditCheckpoint returns the last audit entry purged, the zero checkpoint when none ever was.
+func (cb *Casebook) AuditCheckpoint() (cp AuditCheckpoint, err error) {
+	err = cb.db.View(func(tx *bbolt.Tx) error {
+		cp = auditCheckpoint(tx)
+		return nil
+	})
+	return cp, err
+}

@@ -192,7 +192,8 @@ func TestPurgeLeavesNothingPurgedInTheFile(t *testing.T) {
 		t.Errorf("after the purge the file still holds a purged referral's place")
 	}
 	out.Reset()
-	if err := Run(context.Background(), []string{"audit", "verify", "--data", c.Data}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "audit log intact: 2 entries") {
+	if err := Run(context.Background(), []string{"audit", "verify", "--data", c.Data}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "audit log intact: 2 entries") ||
+		!strings.Contains(out.String(), "entries 1-2 were purged") {
 		t.Errorf("audit verify after the purge: %v %s", err, out.String())
 	}
 	db, box, err = openStore(c, time.Second)
