@@ -97,7 +97,7 @@ func (cb *Casebook) Append(tx *bbolt.Tx, e *AuditEntry) error {
 		return onestop.Errorf(onestop.EINVALID, "an audit entry needs an actor and an action")
 	}
 	b := tx.Bucket(store.Audit)
-	prev := ""
+	prev := auditCheckpoint(tx).Hash // the chain goes on from the last purged entry
 	if k, v := b.Cursor().Last(); k != nil {
 		var last auditRecord
 		if err := json.Unmarshal(v, &last); err != nil {
@@ -218,9 +218,12 @@ func (cb *Casebook) VerifyAudit() (n int, err error) {
 }
 
 // VerifyAudit checks the audit log's chain in tx; see (*Casebook).VerifyAudit. It needs no key.
+// Once entries have been purged, the chain is checked from the checkpoint PurgeAudit left: the
+// first entry kept must follow the last one purged.
 func VerifyAudit(tx *bbolt.Tx) (int, error) {
 	c := tx.Bucket(store.Audit).Cursor()
-	prev, want, n := "", uint64(1), 0
+	cp := auditCheckpoint(tx)
+	prev, want, n := cp.Hash, cp.Seq+1, 0
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if len(k) != 8 {
 			return n, &ChainError{Seq: want, Reason: fmt.Sprintf("a key %x that is not an entry's", k)}

@@ -184,3 +184,72 @@ func TestCallbackAttempts(t *testing.T) {
 		})
 	}
 }
+
+func TestPurgedAuditLogStillVerifies(t *testing.T) {
+	cb, db := newCasebook(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	for i := 0; i < 10; i++ {
+		e := &casebook.AuditEntry{Time: now.AddDate(0, 0, -400+30*i), Actor: "asha", Action: casebook.AuditCaseView, Subject: "contact:1234567", Note: "why " + string(rune('a'+i))}
+		if err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.Append(tx, e) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Entries are 400, 370, 340, 310, 280, ... days old; with the cutoff 300 days ago, 1-4 go.
+	n, err := cb.PurgeAudit(ctx, now.AddDate(0, 0, -300))
+	if err != nil || n != 4 {
+		t.Fatalf("PurgeAudit = %d, %v; want 4", n, err)
+	}
+	if got, err := cb.VerifyAudit(); err != nil || got != 7 {
+		t.Fatalf("VerifyAudit after purge = %d, %v; want the 6 kept and the purge's own entry", got, err)
+	}
+	newest, err := cb.AuditLog(casebook.AuditFilter{Limit: 1})
+	if err != nil || len(newest) != 1 || newest[0].Action != casebook.AuditPurge || newest[0].Detail != "entries 1-4" {
+		t.Fatalf("the purge is not in the log: %+v, %v", newest, err)
+	}
+	// The chain goes on, and a second purge of everything up to now leaves it verifiable too,
+	// even with no entry left from before.
+	appendN(t, cb, db, 2)
+	if got, err := cb.VerifyAudit(); err != nil || got != 9 {
+		t.Fatalf("VerifyAudit after more entries = %d, %v", got, err)
+	}
+	if n, err := cb.PurgeAudit(ctx, now.Add(time.Second)); err != nil || n != 9 {
+		t.Fatalf("second PurgeAudit = %d, %v; want 9", n, err)
+	}
+	if got, err := cb.VerifyAudit(); err != nil || got != 1 {
+		t.Fatalf("VerifyAudit after purging all = %d, %v", got, err)
+	}
+	appendN(t, cb, db, 1)
+	if got, err := cb.VerifyAudit(); err != nil || got != 2 {
+		t.Fatalf("VerifyAudit after an entry on a purged log = %d, %v", got, err)
+	}
+	// Cutting the oldest kept entry is still caught: the checkpoint says where the chain starts.
+	tamper(t, db, 14, func(b *bbolt.Bucket, v []byte) error { return b.Delete(store.U64(14)) })
+	var ce *casebook.ChainError
+	if _, err := cb.VerifyAudit(); !errors.As(err, &ce) || ce.Seq != 14 {
+		t.Fatalf("VerifyAudit after cutting the first kept entry: %v", err)
+	}
+}
+
+func TestPurgeAuditStopsAtATamperedEntry(t *testing.T) {
+	cb, db := newCasebook(t)
+	ctx := context.Background()
+	appendN(t, cb, db, 5)
+	tamper(t, db, 3, func(b *bbolt.Bucket, v []byte) error {
+		return b.Put(store.U64(3), []byte(strings.Replace(string(v), "asha", "anon", 1)))
+	})
+	n, err := cb.PurgeAudit(ctx, db.Now().Add(time.Hour))
+	var ce *casebook.ChainError
+	if !errors.As(err, &ce) || ce.Seq != 3 || n != 2 {
+		t.Fatalf("PurgeAudit over a tampered entry = %d, %v; want 2 purged and entry 3 named", n, err)
+	}
+	// The tampered entry is still there to be seen, and the purge of what came before it is in
+	// the log.
+	if _, err := cb.VerifyAudit(); !errors.As(err, &ce) || ce.Seq != 3 {
+		t.Fatalf("VerifyAudit: %v", err)
+	}
+	if newest, err := cb.AuditLog(casebook.AuditFilter{Limit: 1}); err != nil || len(newest) != 1 || newest[0].Detail != "entries 1-2" {
+		t.Fatalf("the purge is not in the log: %+v, %v", newest, err)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -22,32 +24,62 @@ type PurgeCounts struct {
 // purgeChunk bounds one purge write, so a large purge never holds the writer for long.
 const purgeChunk = 500
 
-// Purge deletes what retention says is due: contacts last changed before cutoff whose callback
-// window, if any, has closed, with their callback tasks, and closed or declined referrals last
-// changed before cutoff. Referrals still being worked are kept whatever their age.
-// The audit log is not touched: it is append-only and holds no number or free text in the clear.
+// Purge deletes what retention says is due, with one cutoff for contacts and referrals: see
+// PurgeContacts and PurgeReferrals. The audit log is left to PurgeAudit.
 func (cb *Casebook) Purge(ctx context.Context, cutoff time.Time) (PurgeCounts, error) {
 	var n PurgeCounts
-	contact := func(v []byte) bool {
+	var err error
+	if n.Contacts, err = cb.PurgeContacts(ctx, cutoff); err != nil {
+		return n, err
+	}
+	n.Referrals, err = cb.PurgeReferrals(ctx, cutoff)
+	return n, err
+}
+
+// PurgeContacts deletes the contacts last changed before cutoff that are no longer open, with
+// their callback tasks, and returns how many. An open contact is never purged, whatever its age:
+// the conversation is going on, or she asked for a callback nobody has finished (reached her, or
+// heard it is not safe), and that callback is owed however long ago her window closed. A contact
+// whose window closes after cutoff is kept too.
+func (cb *Casebook) PurgeContacts(ctx context.Context, cutoff time.Time) (int, error) {
+	return cb.purge(ctx, store.Contacts, func(v []byte) bool {
 		r, err := unmarshal(v)
 		if err != nil {
 			return false
 		}
-		return r.Updated.Before(cutoff) && (r.Plan == nil || !r.Plan.Closes.After(cutoff))
+		return ContactPurgeable(&r.Contact, cutoff)
+	})
+}
+
+// ContactPurgeable reports whether retention lets c go at cutoff: it is finished (done, dropped
+// or do-not-contact; open, or a status this binary does not know, is kept), it was last changed
+// before cutoff, and any callback window it had closed before cutoff.
+func ContactPurgeable(c *onestop.Contact, cutoff time.Time) bool {
+	switch c.Status {
+	case onestop.Done, onestop.Dropped, onestop.DoNotContact:
+	default:
+		return false
 	}
-	referral := func(v []byte) bool {
-		var r onestop.Referral
-		if json.Unmarshal(v, &r) != nil {
+	return c.Updated.Before(cutoff) && (c.Plan == nil || !c.Plan.Closes.After(cutoff))
+}
+
+// PurgeReferrals deletes the referrals that are closed or declined and were last changed before
+// cutoff, and returns how many. A referral still being worked (received, assigned, contacted, or
+// any status this binary does not know) is kept whatever its age.
+func (cb *Casebook) PurgeReferrals(ctx context.Context, cutoff time.Time) (int, error) {
+	return cb.purge(ctx, store.Referrals, func(v []byte) bool {
+		r, err := cb.decodeReferral(v)
+		if err != nil {
 			return false
 		}
-		return r.Updated.Before(cutoff) && (r.Status == onestop.Closed || r.Status == onestop.Declined)
-	}
-	var err error
-	if n.Contacts, err = cb.purge(ctx, store.Contacts, contact); err != nil {
-		return n, err
-	}
-	n.Referrals, err = cb.purge(ctx, store.Referrals, referral)
-	return n, err
+		return ReferralPurgeable(r, cutoff)
+	})
+}
+
+// ReferralPurgeable reports whether retention lets r go at cutoff: it is closed or declined and
+// was last changed before cutoff.
+func ReferralPurgeable(r *onestop.Referral, cutoff time.Time) bool {
+	return (r.Status == onestop.Closed || r.Status == onestop.Declined) && r.Updated.Before(cutoff)
 }
 
 // purge deletes the records of bucket that due says are due and, for contacts, their callback
@@ -103,4 +135,134 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte)
 		}
 		after = last
 	}
+}
+
+// AuditPurge is the audit action PurgeAudit records: Detail names the entries purged.
+const AuditPurge = "audit.purge"
+
+// keyAuditCheckpoint is where, in the meta bucket, the last purged audit entry is remembered.
+var keyAuditCheckpoint = []byte("audit.checkpoint")
+
+// AuditCheckpoint is the last audit entry purged: its place and its hash, from which the chain
+// of the entries kept goes on.
+type AuditCheckpoint struct {
+	Seq  uint64    `json:"seq"`
+	Hash string    `json:"hash"`
+	Time time.Time `json:"time"` // when that entry was written
+}
+
+// auditCheckpoint returns tx's checkpoint, the zero one (the chain starts at entry 1, after "")
+// when nothing was ever purged. An unreadable checkpoint is read as none, which VerifyAudit
+// then reports as the first entry kept not following.
+func auditCheckpoint(tx *bbolt.Tx) AuditCheckpoint {
+	var cp AuditCheckpoint
+	if v := tx.Bucket(store.Meta).Get(keyAuditCheckpoint); v != nil {
+		if json.Unmarshal(v, &cp) != nil {
+			return AuditCheckpoint{}
+		}
+	}
+	return cp
+}
+
+// PurgeAudit deletes the audit entries written before cutoff and returns how many. The chain is
+// cut only at its start: entries go oldest first, up to the first one that is not due, so what
+// is left is one unbroken chain. The last purged entry's place and hash are kept as a
+// checkpoint, from which VerifyAudit checks the rest; and the purge itself is appended as an
+// entry, so that it is in the chain it shortened.
+//
+// Each entry is checked against the chain before it goes: a purge must never be the way a
+// tampered entry disappears unseen. A broken chain stops the purge with its *ChainError, and
+// nothing past the last good entry is deleted.
+func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	var first, last uint64
+	var stop error // the chain error met, if any
+	for {
+		done := 0
+		var chainErr error
+		err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+			done, chainErr = 0, nil
+			b := tx.Bucket(store.Audit)
+			cp := auditCheckpoint(tx)
+			c := b.Cursor()
+			var keys [][]byte
+			for k, v := c.First(); k != nil && len(keys) < purgeChunk; k, v = c.Next() {
+				if len(k) != 8 {
+					chainErr = &ChainError{Seq: cp.Seq + 1, Reason: fmt.Sprintf("a key %x that is not an entry's", k)}
+					break
+				}
+				seq := binary.BigEndian.Uint64(k)
+				var rec auditRecord
+				var body auditBody
+				if json.Unmarshal(v, &rec) != nil || json.Unmarshal(rec.Entry, &body) != nil {
+					chainErr = &ChainError{Seq: seq, Reason: "unreadable"}
+					break
+				}
+				if !body.Time.Before(cutoff) {
+					break
+				}
+				switch {
+				case seq != cp.Seq+1:
+					chainErr = &ChainError{Seq: cp.Seq + 1, Reason: fmt.Sprintf("missing (the next entry is %d)", seq)}
+				case body.Seq != seq || body.Prev != cp.Hash || chainHash(cp.Hash, rec.Entry) != rec.Hash:
+					chainErr = &ChainError{Seq: seq, Reason: "does not follow the entry before it, or does not match its hash"}
+				}
+				if chainErr != nil {
+					break
+				}
+				keys = append(keys, bytes.Clone(k))
+				cp = AuditCheckpoint{Seq: seq, Hash: rec.Hash, Time: body.Time}
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			v, err := json.Marshal(&cp)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(store.Meta).Put(keyAuditCheckpoint, v); err != nil {
+				return err
+			}
+			if first == 0 {
+				first = binary.BigEndian.Uint64(keys[0])
+			}
+			last, done = cp.Seq, len(keys)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += done
+		if chainErr != nil {
+			stop = chainErr
+			break
+		}
+		if done < purgeChunk || ctx.Err() != nil {
+			break
+		}
+	}
+	if total == 0 {
+		return 0, errors.Join(stop, ctx.Err())
+	}
+	err := cb.db.Update(context.WithoutCancel(ctx), func(tx *bbolt.Tx) error {
+		return cb.Append(tx, &AuditEntry{Actor: "system", Action: AuditPurge, Subject: "audit", Detail: fmt.Sprintf("entries %d-%d", first, last)})
+	})
+	if stop != nil {
+		return total, stop
+	}
+	return total, err
+}
+
+// AuditCheckpoint returns the last audit entry purged, the zero checkpoint when none ever was.
+func (cb *Casebook) AuditCheckpoint() (cp AuditCheckpoint, err error) {
+	err = cb.db.View(func(tx *bbolt.Tx) error {
+		cp = auditCheckpoint(tx)
+		return nil
+	})
+	return cp, err
 }

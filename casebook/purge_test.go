@@ -102,3 +102,110 @@ func TestPurgeWorksThroughManyChunks(t *testing.T) {
 		t.Fatalf("%d contacts left, want 13", len(left))
 	}
 }
+
+// putAll writes contacts and referrals in one transaction, each contact with a callback task.
+func putAll(t *testing.T, cb *casebook.Casebook, db *store.DB, contacts map[string]*onestop.Contact, referrals map[string]*onestop.Referral) {
+	t.Helper()
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		for _, c := range contacts {
+			if err := cb.Put(tx, c); err != nil {
+				return err
+			}
+			if err := tx.Bucket(store.Callbacks).Put(store.U64(c.ID), []byte("task")); err != nil {
+				return err
+			}
+		}
+		for _, r := range referrals {
+			if err := cb.PutReferral(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPurgeNeverRemovesAnOpenContact(t *testing.T) {
+	cb, db := newCasebook(t)
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	ancient := now.AddDate(-2, 0, 0)
+	contacts := map[string]*onestop.Contact{
+		// Open with no plan: a conversation that never finished. Its age decides nothing.
+		"open, no plan": {Updated: ancient, Status: onestop.Open, Urgency: onestop.Urgent},
+		"done":          {Updated: ancient, Status: onestop.Done, Urgency: onestop.Information},
+	}
+	putAll(t, cb, db, contacts, nil)
+	// A cutoff past everything: only a finished contact may go.
+	n, err := cb.PurgeContacts(context.Background(), now)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeContacts = %d, %v; want 1", n, err)
+	}
+	if _, err := cb.Contact(contacts["open, no plan"].ID); err != nil {
+		t.Fatalf("an open contact was purged: %v", err)
+	}
+	if _, err := cb.Contact(contacts["done"].ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+		t.Fatalf("a finished contact past retention was kept: %v", err)
+	}
+}
+
+func TestPurgeNeverRemovesAnOpenCallback(t *testing.T) {
+	cb, db := newCasebook(t)
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	ancient := now.AddDate(-1, 0, 0)
+	plan := func(closes time.Time) *onestop.SafeContactPlan {
+		return &onestop.SafeContactPlan{MayCall: true, Number: "+8801711000002", Window: onestop.Evening,
+			Opens: closes.Add(-4 * time.Hour), Closes: closes, AgreedAt: closes.Add(-5 * time.Hour)}
+	}
+	contacts := map[string]*onestop.Contact{
+		// Her window closed long ago and nobody reached her: the callback is still owed.
+		"unfinished, window closed": {Updated: ancient, Status: onestop.Open, Caller: "+8801711000002", Plan: plan(ancient)},
+		// Her window has not closed yet.
+		"window still open": {Updated: ancient, Status: onestop.Open, Caller: "+8801711000002", Plan: plan(now.Add(time.Hour))},
+		// Reached: the callback is done and the contact may go.
+		"reached": {Updated: ancient, Status: onestop.Done, Plan: plan(ancient)},
+	}
+	putAll(t, cb, db, contacts, nil)
+	n, err := cb.PurgeContacts(context.Background(), now)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeContacts = %d, %v; want 1", n, err)
+	}
+	for name, c := range contacts {
+		got, err := cb.Contact(c.ID)
+		gone := name == "reached"
+		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) {
+			t.Errorf("%s: err %v, want gone=%v", name, err, gone)
+		}
+		if !gone && (got == nil || got.Plan == nil || got.Plan.Number == "") {
+			t.Errorf("%s: the plan she gave is not whole after the purge: %+v", name, got)
+		}
+		db.View(func(tx *bbolt.Tx) error {
+			if task := tx.Bucket(store.Callbacks).Get(store.U64(c.ID)); (task == nil) != gone {
+				t.Errorf("%s: callback task left=%v, want %v", name, task != nil, !gone)
+			}
+			return nil
+		})
+	}
+}
+
+func TestPurgeNeverRemovesAnUnclosedReferral(t *testing.T) {
+	cb, db := newCasebook(t)
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	ancient := now.AddDate(-2, 0, 0)
+	referrals := map[string]*onestop.Referral{}
+	for _, st := range []onestop.ReferralStatus{onestop.Received, onestop.Assigned, onestop.Contacted, onestop.Closed, onestop.Declined} {
+		referrals[string(st)] = &onestop.Referral{Updated: ancient, Status: st, Need: "needs a safe place"}
+	}
+	putAll(t, cb, db, nil, referrals)
+	n, err := cb.PurgeReferrals(context.Background(), now)
+	if err != nil || n != 2 {
+		t.Fatalf("PurgeReferrals = %d, %v; want 2", n, err)
+	}
+	for st, r := range referrals {
+		_, err := cb.ReferralByRef(r.Ref)
+		gone := st == string(onestop.Closed) || st == string(onestop.Declined)
+		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) {
+			t.Errorf("%s referral: err %v, want gone=%v", st, err, gone)
+		}
+	}
+}

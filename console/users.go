@@ -410,3 +410,40 @@ func hashPassword(p string) string {
 func passwordMatches(stored, p string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(stored), []byte(p)) == nil
 }
+
+// PurgeLogins deletes the login sessions last used before cutoff and returns how many. A
+// session idle past the console's timeout is already dead, but stays on file until someone
+// presents its cookie again; this removes those nobody will.
+func (us *Users) PurgeLogins(ctx context.Context, cutoff time.Time) (int, error) {
+	var keys [][]byte
+	if err := us.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(store.Logins).ForEach(func(k, v []byte) error {
+			var l Login
+			// An unreadable session can never be used: it goes too.
+			if json.Unmarshal(v, &l) != nil || l.Seen.Before(cutoff) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		})
+	}); err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	n := 0
+	err := us.db.Update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		b := tx.Bucket(store.Logins)
+		for _, k := range keys {
+			// Checked again inside the write: it may have been used since it was read.
+			var l Login
+			if v := b.Get(k); v == nil || json.Unmarshal(v, &l) == nil && !l.Seen.Before(cutoff) {
+				continue
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -358,14 +358,14 @@ func Count(tx *bbolt.Tx) int { return tx.Bucket(store.Sessions).Stats().KeyN }
 // Lang returns the language a caller chose before, by the keyed hash of her number, or "".
 func Lang(tx *bbolt.Tx, callerHash []byte) onestop.Lang {
 	if v := tx.Bucket(store.Prefs).Get(callerHash); v != nil {
-		if l := onestop.Lang(v); l.Valid() {
+		if l, _ := readLang(v); l.Valid() {
 			return l
 		}
 	}
 	return ""
 }
 
-// PutLang remembers the language a caller chose.
+// PutLang remembers the language a caller chose, as chosen now.
 func PutLang(tx *bbolt.Tx, callerHash []byte, lang onestop.Lang) error {
-	return tx.Bucket(store.Prefs).Put(callerHash, []byte(lang))
+	return PutLangAt(tx, callerHash, lang, time.Now())
 }

@@ -72,15 +72,19 @@ const maxGroup = 256
 
 // DB is the helpline's bbolt file with a group committer in front of it.
 type DB struct {
+	// bolt is replaced by Compact; swap guards it against the readers (the commit loop, its only
+	// writer, is the goroutine that replaces it).
 	bolt *bbolt.DB
+	swap sync.RWMutex
 	path string
 
 	// Now is the clock every service on this DB uses; tests replace it.
 	Now func() time.Time
 
-	queue   chan *write
-	closing chan struct{}
-	done    chan struct{}
+	queue    chan *write
+	compacts chan chan error
+	closing  chan struct{}
+	done     chan struct{}
 
 	// mu orders enqueues before Close: a write that got into the queue is always answered.
 	mu     sync.RWMutex
@@ -113,23 +117,22 @@ func Open(path string, timeout time.Duration) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, ErrLocked
-	} else if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	b, err := openLocked(path, timeout)
+	if err != nil {
+		return nil, err
 	}
 	if err := b.Update(initialise); err != nil {
 		b.Close()
 		return nil, err
 	}
 	db := &DB{
-		bolt:    b,
-		path:    path,
-		Now:     time.Now,
-		queue:   make(chan *write, maxGroup),
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+		bolt:     b,
+		path:     path,
+		Now:      time.Now,
+		queue:    make(chan *write, maxGroup),
+		compacts: make(chan chan error),
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	go db.commitLoop()
 	return db, nil
@@ -194,11 +197,21 @@ func timeSessions(tx *bbolt.Tx) error {
 // Path is the file's path.
 func (db *DB) Path() string { return db.path }
 
-// Bolt exposes the bbolt handle for hot backups (Tx.WriteTo) and for reads.
-func (db *DB) Bolt() *bbolt.DB { return db.bolt }
+// Bolt exposes the bbolt handle for hot backups (Tx.WriteTo) and for reads. It is valid only
+// until the next Compact, which replaces it; View is the way to read that outlives one.
+func (db *DB) Bolt() *bbolt.DB {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	return db.bolt
+}
 
 // View runs fn in a read-only transaction. Byte slices read inside fn are valid only inside it.
-func (db *DB) View(fn func(*bbolt.Tx) error) error { return db.bolt.View(fn) }
+// Like bbolt's own, a View must not wait for an Update or open another View inside fn.
+func (db *DB) View(fn func(*bbolt.Tx) error) error {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	return db.bolt.View(fn)
+}
 
 // Update runs fn in a write transaction shared with other writers that arrived meanwhile, and
 // returns once that transaction is on disk. fn may run more than once (when another write in
@@ -234,6 +247,9 @@ func (db *DB) commitLoop() {
 		select {
 		case w := <-db.queue:
 			group = append(group[:0], w)
+		case errc := <-db.compacts:
+			errc <- db.compact()
+			continue
 		case <-db.closing:
 			// Answer anything still queued, then stop.
 			for {

@@ -373,12 +373,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
 	}
-	days, err := retentionDays()
+	ret, err := loadRetention()
 	if err != nil {
 		return err
 	}
 	go m.Engine.SweepEvery(ctx, 30*time.Second)
-	go m.purgeEvery(ctx, days, 24*time.Hour)
+	go m.purgeEvery(ctx, ret, 24*time.Hour)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.Gateway.App.Listener(m.ln) }()
 	m.Log.Info("onestop serving", "addr", m.ln.Addr().String(), "data", m.Config.Data, "simulated", m.Config.Simulate)
