@@ -266,3 +266,35 @@ func (cb *Casebook) AuditCheckpoint() (cp AuditCheckpoint, err error) {
 	})
 	return cp, err
 }
+
+// PurgeDoNotContact deletes the do-not-contact marks whose period ended by now, and returns how
+// many: a mark that has run out protects nobody and only says that a number once called. A mark
+// that cannot be read is kept, as DoNotContact keeps honouring it.
+func (cb *Casebook) PurgeDoNotContact(ctx context.Context, now time.Time) (int, error) {
+	ended := func(v []byte) bool { return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) <= now.UnixNano() }
+	total := 0
+	for {
+		n := 0
+		err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+			n = 0
+			var keys [][]byte
+			c := tx.Bucket(store.DoNotContact).Cursor()
+			for k, v := c.First(); k != nil && len(keys) < purgeChunk; k, v = c.Next() {
+				if ended(v) {
+					keys = append(keys, bytes.Clone(k))
+				}
+			}
+			for _, k := range keys {
+				if err := tx.Bucket(store.DoNotContact).Delete(k); err != nil {
+					return err
+				}
+			}
+			n = len(keys)
+			return nil
+		})
+		total += n
+		if err != nil || n < purgeChunk {
+			return total, err
+		}
+	}
+}

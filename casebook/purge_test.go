@@ -209,3 +209,30 @@ func TestPurgeNeverRemovesAnUnclosedReferral(t *testing.T) {
 		}
 	}
 }
+
+// A do-not-contact mark is kept while its period runs and purged once it has ended.
+func TestPurgeDoNotContactKeepsMarksThatStillHold(t *testing.T) {
+	cb, db := newCasebook(t)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		if err := cb.MarkDoNotContact(tx, "+8801711000501", now.Add(-time.Hour)); err != nil {
+			return err
+		}
+		return cb.MarkDoNotContact(tx, "+8801711000502", now.Add(time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cb.PurgeDoNotContact(context.Background(), now); err != nil || n != 1 {
+		t.Fatalf("PurgeDoNotContact = %d, %v; want 1", n, err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if marked, _ := cb.DoNotContact(tx, "+8801711000502", now); !marked {
+			t.Error("a mark still in force was purged")
+		}
+		if n := tx.Bucket(store.DoNotContact).Stats().KeyN; n != 1 {
+			t.Errorf("%d marks left, want 1", n)
+		}
+		return nil
+	})
+}

@@ -108,6 +108,8 @@ type purgeReport struct {
 	Audit     int `json:"audit"`
 	Languages int `json:"languages"`
 	Logins    int `json:"logins"`
+	// DoNotContact counts the do-not-contact marks whose period had ended.
+	DoNotContact int `json:"doNotContact"`
 }
 
 // purge deletes, on db, what each kind's retention says is due, then compacts the file so that
@@ -135,6 +137,9 @@ func purge(ctx context.Context, db *store.DB, cases *casebook.Casebook, ob *outb
 		return rep, err
 	}
 	if rep.Logins, err = console.NewUsers(db, cases).PurgeLogins(ctx, before(r.Logins)); err != nil {
+		return rep, err
+	}
+	if rep.DoNotContact, err = cases.PurgeDoNotContact(ctx, now); err != nil {
 		return rep, err
 	}
 	// Last of the deletions, so that the purge's own entry, and those of any failure above, are
@@ -188,7 +193,7 @@ func (m *Main) purgeEvery(ctx context.Context, r retention, interval time.Durati
 			m.Log.Error("retention purge failed", "err", err)
 		} else if err == nil {
 			m.Log.Info("retention purge", "contacts", rep.Contacts, "referrals", rep.Referrals, "messages", rep.Messages,
-				"inbound", rep.Inbound, "audit", rep.Audit, "languages", rep.Languages, "logins", rep.Logins)
+				"inbound", rep.Inbound, "audit", rep.Audit, "languages", rep.Languages, "logins", rep.Logins, "do-not-contact", rep.DoNotContact)
 		}
 		select {
 		case <-ctx.Done():
