@@ -499,7 +499,7 @@ func (st *step) finish(ctx context.Context) (Reply, error) {
 			ns.ContactID = c.ID
 		}
 		if st.saveLang {
-			if err := session.PutLang(tx, ns.CallerHash, ns.Lang); err != nil {
+			if err := session.PutLangAt(tx, ns.CallerHash, ns.Lang, st.now); err != nil {
 				return err
 			}
 		}
