@@ -80,6 +80,9 @@ const (
 	CauseCallback Cause = "callback" // a callback falls due
 	CauseReminder Cause = "reminder" // a referral without news
 	CauseNotice   Cause = "notice"   // a referral assigned to a centre
+	// CauseEscalation: an urgent contact nobody acknowledged, or whose alert was not delivered,
+	// raised to the fallback list.
+	CauseEscalation Cause = "escalation"
 	// Never sent, to anyone: a dropped session or a missed call is not consent.
 	CauseSessionEnded Cause = "session-ended"
 	CauseMissedCall   Cause = "missed-call"
@@ -119,6 +122,15 @@ type Message struct {
 	Lang onestop.Lang `json:"lang,omitempty"`
 	// Provider names the Sender to use; empty means the outbox's default.
 	Provider string `json:"provider"`
+	// Role addresses a staff message to whoever holds a role ("duty", "fallback") when it is
+	// sent, rather than to a number: To is empty until then, so a shift change never strands it.
+	Role string `json:"role,omitempty"`
+	// Template and Args are the words of a role-addressed message, rendered in each
+	// recipient's language when it is sent.
+	Template string   `json:"template,omitempty"`
+	Args     []string `json:"args,omitempty"`
+	// Parent is the message this one was expanded from or escalates.
+	Parent uint64 `json:"parent,omitempty"`
 
 	State       State     `json:"state"`
 	Attempts    int       `json:"attempts"`
@@ -189,6 +201,15 @@ type Config struct {
 	// worker, an official, the counsellor on duty, a centre): a message to anyone else is refused,
 	// so a survivor's number cannot be passed off as staff.
 	Known func(tx *bbolt.Tx, a Audience, number string) bool
+	// Resolve names who holds role at a moment: "duty" is the counsellors on duty, "fallback"
+	// the escalation list. A role-addressed message goes to "duty" and, with nobody there, to
+	// "fallback"; with nobody at all it stays queued and is tried again.
+	Resolve func(tx *bbolt.Tx, role string, at time.Time) ([]Recipient, error)
+	// Render gives the words of template in lang with args.
+	Render func(template string, lang onestop.Lang, args []string) string
+	// OnDead, when set, is called inside the write that makes a message dead or records it
+	// failed or undelivered, so whoever queued it can act on it in the same commit.
+	OnDead func(tx *bbolt.Tx, m *Message) error
 	// Backoff is the first retry's base wait; each failure doubles it, up to MaxBackoff, with
 	// jitter.
 	Backoff, MaxBackoff time.Duration
@@ -199,6 +220,13 @@ type Config struct {
 	// Poll is how often the loop looks for due messages (0: 500 ms).
 	Poll time.Duration
 	Log  *slog.Logger
+}
+
+// Recipient is one person a role resolves to.
+type Recipient struct {
+	Number   string
+	Lang     onestop.Lang
+	Audience Audience
 }
 
 // Outbox is the queue. It is safe for concurrent use.
