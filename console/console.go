@@ -48,6 +48,9 @@ type Config struct {
 	Idle time.Duration
 	// Secure forces Secure cookies even when the request does not say it came over TLS.
 	Secure bool
+	// OnDuty, when set, names (masked) the counsellors on duty at a moment, for the Today page:
+	// with nobody, it says so in red.
+	OnDuty func(at time.Time) ([]string, error)
 	Log    *slog.Logger
 }
 
@@ -181,6 +184,7 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Get("/case/:ref", cs.need(seeCases), cs.casePage)
 	g.Post("/case/:ref/reveal", cs.need(seeCases), cs.reveal)
 	g.Post("/case/:ref/note", cs.need(seeCases), cs.addNote)
+	g.Post("/case/:ref/ack", cs.need(seeCases), cs.acknowledge)
 	g.Get("/callbacks", cs.need(workCallbacks), cs.callbackQueue)
 	g.Post("/callbacks/:ref", cs.need(workCallbacks), cs.recordAttempt)
 	g.Get("/referrals", cs.need(workReferrals), cs.referrals)

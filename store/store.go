@@ -39,10 +39,11 @@ var (
 	Users     = []byte("users")     // console users
 	Logins    = []byte("logins")    // console login sessions
 	Audit     = []byte("audit")     // the append-only, hash-chained audit log
+	Urgent    = []byte("urgent")    // urgent contacts' follow-ups: acknowledgement, escalation, problems
 )
 
 var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Workers, Officials, Duty,
-	Inbound, Outbox, Callbacks, Users, Logins, Audit}
+	Inbound, Outbox, Callbacks, Users, Logins, Audit, Urgent}
 
 // SchemaVersion is written to the meta bucket; Open refuses a file written by a newer schema and
 // brings an older one up to date.
