@@ -34,8 +34,8 @@ type FollowUp struct {
 	NobodyOnDuty bool `json:"nobodyOnDuty,omitempty"`
 	// Failed is set when an alert for her died, was reported undelivered or was never queued.
 	Failed bool `json:"failed,omitempty"`
-	// Problems are what went wrong, oldest first, in staff's words without a number.
-	Problems []string `json:"problems,omitempty"`
+	// Problems are what went wrong, oldest first.
+	Problems []Problem `json:"problems,omitempty"`
 
 	Acked   time.Time `json:"acked,omitzero"`
 	AckedBy string    `json:"ackedBy,omitempty"`
@@ -47,14 +47,60 @@ type FollowUp struct {
 	CountryOfficials bool `json:"countryOfficials,omitempty"`
 }
 
+// Problem is one thing that went wrong with an urgent contact's alerts. It holds no whole
+// number: What names a role or a masked number, Detail is the outbox's or the provider's reason.
+type Problem struct {
+	Code   ProblemCode `json:"code"`
+	What   string      `json:"what,omitempty"`
+	Detail string      `json:"detail,omitempty"`
+}
+
+// ProblemCode says what kind of thing went wrong; the console words each in the staff's language.
+type ProblemCode string
+
+// The problems an urgent contact's alerts can meet.
+const (
+	NobodyOnDuty        ProblemCode = "nobody-on-duty"        // the alert goes to the fallback list
+	NoFallback          ProblemCode = "no-fallback"           // and nobody is on that list either
+	NotQueued           ProblemCode = "not-queued"            // the outbox refused the message
+	NotDelivered        ProblemCode = "not-delivered"         // dead, or reported undelivered
+	Retrying            ProblemCode = "retrying"              // a send failed and will be tried again
+	EscalatedNoFallback ProblemCode = "escalated-no-fallback" // escalated with nobody to escalate to
+)
+
+var problemWords = map[ProblemCode]string{
+	NobodyOnDuty:        "nobody on duty: the alert goes to the fallback list",
+	NoFallback:          "nobody on the fallback list either: the alert waits until someone is on duty or on the list",
+	NotQueued:           "not queued",
+	NotDelivered:        "not delivered",
+	Retrying:            "failed, to be tried again",
+	EscalatedNoFallback: "escalated with nobody on the fallback list: add one with 'onestop duty fallback add'",
+}
+
+// String says the problem in English, for the log and the command line.
+func (p Problem) String() string {
+	s := problemWords[p.Code]
+	if s == "" {
+		s = string(p.Code)
+	}
+	if p.What != "" {
+		s = p.What + ": " + s
+	}
+	if p.Detail != "" {
+		s += ": " + p.Detail
+	}
+	return s
+}
+
 // Problem records what went wrong, once.
-func (f *FollowUp) Problem(s string) {
-	for _, p := range f.Problems {
-		if p == s {
+func (f *FollowUp) Problem(code ProblemCode, what, detail string) {
+	p := Problem{Code: code, What: what, Detail: detail}
+	for _, q := range f.Problems {
+		if q == p {
 			return
 		}
 	}
-	f.Problems = append(f.Problems, s)
+	f.Problems = append(f.Problems, p)
 }
 
 // Acknowledged reports whether a person has taken the contact on.

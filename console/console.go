@@ -94,10 +94,18 @@ func New(db *store.DB, cases *casebook.Casebook, dir *directory.Directory, cfg C
 }
 
 var funcs = template.FuncMap{
-	"add":   func(a, b int) int { return a + b },
-	"list":  func(s ...string) []string { return s },
-	"eq2":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-	"rowOf": func(l *loc, c *onestop.Contact) contactRow { return contactRow{L: l, C: c} },
+	"add":       func(a, b int) int { return a + b },
+	"list":      func(s ...string) []string { return s },
+	"eq2":       func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"rowOf":     func(l *loc, c *onestop.Contact) contactRow { return contactRow{L: l, C: c} },
+	"problemOf": func(l *loc, p casebook.Problem) problemView { return problemView{L: l, P: p} },
+}
+
+// problemView is what the shared problem template gets: one thing that went wrong with an
+// urgent contact's alerts, worded in the staff's language.
+type problemView struct {
+	L *loc
+	P casebook.Problem
 }
 
 // districtName names a contact's district in lang: the directory's name for its area code, the

@@ -50,12 +50,12 @@ func TestTodaySaysInRedWhenNobodyIsOnDuty(t *testing.T) {
 func TestUrgentContactIsAcknowledgedOnTodayAndAudited(t *testing.T) {
 	f := newFixture(t)
 	f.putFollowUp(&casebook.FollowUp{ContactID: f.due.ID, Ref: f.due.Ref, Country: "BD", Area: "BD-13", Since: start.Add(-15 * time.Minute),
-		Escalated: start, EscalatedWhy: "not acknowledged within 10m0s", Failed: true, Problems: []string{"alert not queued (role duty): test"}})
+		Escalated: start, EscalatedWhy: "not acknowledged within 10m0s", Failed: true, Problems: []casebook.Problem{{Code: casebook.NotQueued, What: "alert, role duty", Detail: "test"}}})
 	s := f.login("cara")
 	r := f.do(s, "GET", "/console/", nil)
 	section := r.body[strings.Index(r.body, `id="unacknowledged"`):]
 	section = section[:strings.Index(section, "</section>")]
-	if !strings.Contains(section, f.due.Ref) || !strings.Contains(section, "Escalated") || !strings.Contains(section, "alert not queued (role duty): test") ||
+	if !strings.Contains(section, f.due.Ref) || !strings.Contains(section, "Escalated") || !strings.Contains(section, "alert, role duty: not queued: test") ||
 		!strings.Contains(section, `action="/console/case/`+f.due.Ref+`/ack"`) {
 		t.Fatalf("Today's unacknowledged section:\n%s", section)
 	}
@@ -84,6 +84,10 @@ func TestUrgentContactIsAcknowledgedOnTodayAndAudited(t *testing.T) {
 	}
 	if r = f.do(s, "GET", "/console/case/"+f.due.Ref, nil); !strings.Contains(r.body, "Acknowledged by cara") {
 		t.Fatalf("case page after acknowledging:\n%s", r.body)
+	}
+	// An administrator sees no survivor's case, and acknowledges none.
+	if r = f.post(f.login("ada"), "/console/case/"+f.due.Ref+"/ack", nil); r.status != 403 {
+		t.Fatalf("an administrator acknowledging: %d", r.status)
 	}
 	// A contact that is not urgent has nothing to acknowledge.
 	if r = f.post(s, "/console/case/"+f.later.Ref+"/ack", nil); r.status != 404 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -359,6 +360,15 @@ func TestRotaNumbersAreSealed(t *testing.T) {
 	}
 }
 
+// problems is f's problems as the log says them.
+func problems(f *casebook.FollowUp) string {
+	var out []string
+	for _, p := range f.Problems {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, "|")
+}
+
 func followUpOf(t *testing.T, m *Main, id uint64) *casebook.FollowUp {
 	t.Helper()
 	var f *casebook.FollowUp
@@ -390,7 +400,7 @@ func TestAlertNotQueuedIsOnTheFollowUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := followUpOf(t, m, c.ID)
-	if f == nil || !f.Failed || !strings.Contains(strings.Join(f.Problems, "|"), "alert not queued (official +880 17** ***201): unknown kind") {
+	if f == nil || !f.Failed || !strings.Contains(problems(f), "alert, official +880 17** ***201: not queued: unknown kind") {
 		t.Fatalf("follow-up %+v", f)
 	}
 	if n, err := m.escalate(context.Background()); n != 1 || err != nil {
@@ -406,8 +416,8 @@ func TestNobodyOnDutyIsOnTheFollowUp(t *testing.T) {
 	c := &onestop.Contact{Time: m.DB.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
 	record(t, m, nil, c)
 	f := followUpOf(t, m, c.ID)
-	if f == nil || !f.NobodyOnDuty || !strings.Contains(strings.Join(f.Problems, "|"), "nobody on duty: the alert goes to the fallback list") ||
-		!strings.Contains(strings.Join(f.Problems, "|"), "nobody on the fallback list either") {
+	if f == nil || !f.NobodyOnDuty || !strings.Contains(problems(f), "nobody on duty: the alert goes to the fallback list") ||
+		!strings.Contains(problems(f), "nobody on the fallback list either") {
 		t.Fatalf("follow-up %+v", f)
 	}
 	var buf bytes.Buffer
@@ -484,7 +494,7 @@ func TestEscalationAfterTheWait(t *testing.T) {
 			strings.Join(escalation.Args, ",") != cs[0].Ref+",BD" {
 			t.Fatalf("escalation %+v", escalation)
 		}
-	} else if !strings.Contains(strings.Join(f.Problems, "|"), "escalation not queued (role fallback)") {
+	} else if !strings.Contains(problems(f), "escalation, role fallback: not queued") {
 		// Where the outbox cannot take it, that is on her follow-up for the console.
 		t.Fatalf("follow-up %+v", f)
 	}
@@ -520,7 +530,7 @@ func TestDeadAlertEscalatesAtOnce(t *testing.T) {
 	dead(&gone)
 	f := followUpOf(t, m, c.ID)
 	if !f.Failed || f.Escalated.IsZero() || f.EscalatedWhy != "an alert did not reach anyone" ||
-		!strings.Contains(strings.Join(f.Problems, "|"), "alert to role duty not delivered: provider refused: status=400") {
+		!strings.Contains(problems(f), "alert, role duty: not delivered: provider refused: status=400") {
 		t.Fatalf("after the alert died: %+v", f)
 	}
 	// Nothing else is touched: a callback note, a message of no urgent contact.
@@ -602,3 +612,24 @@ func TestEscalateVariable(t *testing.T) {
 }
 
 var _ = io.Discard
+
+// TestDutySetBeforeTheRotaStillCounts: the single counsellor kept before the rota is read as one
+// on duty at all hours, until the next 'duty set' replaces her.
+func TestDutySetBeforeTheRotaStillCounts(t *testing.T) {
+	m := hookFixture(t)
+	clearRota(t, m)
+	err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+		v, _ := json.Marshal(&dutyRecord{Sealed: m.Box.SealString(dutyNumber), Masked: "+880 19** ***301", Lang: onestop.Bengali, Since: m.DB.Now()})
+		return tx.Bucket(store.Duty).Put(dutyKey, v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resolved(t, m, roleDuty, m.DB.Now()); got != dutyNumber+"/bn/counsellor" || !isKnown(m, dutyNumber) {
+		t.Fatalf("the earlier counsellor on duty: %q", got)
+	}
+	withClosed(t, m, []string{"duty", "set", "+8801911000302"})
+	if got := resolved(t, m, roleDuty, m.DB.Now()); got != "+8801911000302/en/counsellor" || isKnown(m, dutyNumber) {
+		t.Fatalf("after duty set: %q", got)
+	}
+}

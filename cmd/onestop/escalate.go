@@ -40,9 +40,9 @@ func (m *Main) followUp(tx *bbolt.Tx, c *onestop.Contact, now time.Time) (*caseb
 		}
 		if len(onDuty(rota, now)) == 0 {
 			f.NobodyOnDuty = true
-			f.Problem("nobody on duty: the alert goes to the fallback list")
+			f.Problem(casebook.NobodyOnDuty, "", "")
 			if list, err := getFallback(tx, m.Box); err == nil && len(list) == 0 {
-				f.Problem("nobody on the fallback list either: the alert waits until someone is on duty or on the list")
+				f.Problem(casebook.NoFallback, "", "")
 			}
 		}
 	}
@@ -56,9 +56,7 @@ func (m *Main) escalate(ctx context.Context) (int, error) {
 	ob := m.outbox(m.smsConfig)
 	after := m.escalateAfter()
 	n := 0
-	err := m.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		n = 0
-		now := m.DB.Now()
+	dueAt := func(tx *bbolt.Tx, now time.Time) ([]*casebook.FollowUp, error) {
 		var due []*casebook.FollowUp
 		err := m.Cases.ForEachFollowUp(tx, func(f *casebook.FollowUp) error {
 			if !f.Acknowledged() && f.Escalated.IsZero() && (f.Failed || now.Sub(f.Since) >= after) {
@@ -66,6 +64,21 @@ func (m *Main) escalate(ctx context.Context) (int, error) {
 			}
 			return nil
 		})
+		return due, err
+	}
+	// Looked for in a read first, so a quiet minute costs no write and no fsync.
+	var pending bool
+	if err := m.DB.View(func(tx *bbolt.Tx) error {
+		due, err := dueAt(tx, m.DB.Now())
+		pending = len(due) > 0
+		return err
+	}); err != nil || !pending {
+		return 0, err
+	}
+	err := m.DB.Update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		now := m.DB.Now()
+		due, err := dueAt(tx, now)
 		if err != nil {
 			return err
 		}
@@ -107,7 +120,7 @@ func (m *Main) escalateOne(tx *bbolt.Tx, ob *outbox.Outbox, f *casebook.FollowUp
 	if list, err := getFallback(tx, m.Box); err != nil {
 		return err
 	} else if len(list) == 0 {
-		f.Problem("escalated with nobody on the fallback list: add one with 'onestop duty fallback add'")
+		f.Problem(casebook.EscalatedNoFallback, "", "")
 	}
 	if c != nil && c.Area == "" {
 		for _, om := range m.officialAlerts(tx, c, c.Country) {
@@ -147,17 +160,13 @@ func (m *Main) onDead(tx *bbolt.Tx, msg *outbox.Message) error {
 		return err
 	}
 	final := msg.State == outbox.Dead || msg.NextAttempt.IsZero()
-	what := "alert"
-	if msg.Cause == outbox.CauseEscalation {
-		what = "escalation"
-	}
-	state := "failed, to be tried again"
+	code := casebook.Retrying
 	if final {
-		state = "not delivered"
+		code = casebook.NotDelivered
 		f.Failed = true
 	}
-	f.Problem(fmt.Sprintf("%s to %s %s: %s", what, recipientOf(msg), state, msg.Error))
-	m.Log.Warn("urgent alert "+state, "contact", f.Ref, "key", msg.Key, "audience", msg.Audience)
+	f.Problem(code, fmt.Sprintf("%s, %s", msg.Cause, recipientOf(msg)), msg.Error)
+	m.Log.Warn("urgent alert "+string(code), "contact", f.Ref, "key", msg.Key, "audience", msg.Audience)
 	if final && msg.Cause == outbox.CauseAlert && f.Escalated.IsZero() && !f.Acknowledged() {
 		return m.escalateOne(tx, m.outbox(m.smsConfig), f, m.DB.Now(), "an alert did not reach anyone")
 	}

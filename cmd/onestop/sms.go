@@ -228,12 +228,15 @@ func (m *Main) onRecorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
 	ob := m.outbox(m.smsConfig)
 	now := m.DB.Now()
 	var fu *casebook.FollowUp
+	var was []byte
 	if after.Urgency == onestop.Urgent {
 		f, err := m.followUp(tx, after, now)
 		if err != nil {
 			return err
 		}
 		fu = f
+		// Written again only when this hop changed it: most hops of an urgent call change nothing.
+		was = tx.Bucket(store.Urgent).Get(store.U64(after.ID))
 	}
 	alerts, err := m.alertsFor(tx, before, after)
 	if err != nil {
@@ -258,7 +261,9 @@ func (m *Main) onRecorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
 		}
 	}
 	if fu != nil {
-		return m.Cases.PutFollowUp(tx, fu)
+		if now, err := json.Marshal(fu); err != nil || !bytes.Equal(now, was) {
+			return m.Cases.PutFollowUp(tx, fu)
+		}
 	}
 	return nil
 }
@@ -336,7 +341,7 @@ func (m *Main) queueFor(tx *bbolt.Tx, ob *outbox.Outbox, fu *casebook.FollowUp, 
 		m.Log.Warn("alert not queued", "contact", ref, "key", msg.Key, "audience", msg.Audience, "role", msg.Role, "err", onestop.ErrorMessage(err))
 		if fu != nil {
 			fu.Failed = true
-			fu.Problem(fmt.Sprintf("%s not queued (%s): %s", msg.Cause, recipientOf(msg), onestop.ErrorMessage(err)))
+			fu.Problem(casebook.NotQueued, fmt.Sprintf("%s, %s", msg.Cause, recipientOf(msg)), onestop.ErrorMessage(err))
 		}
 		return false, nil
 	}
