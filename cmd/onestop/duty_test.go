@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -610,8 +609,6 @@ func TestEscalateVariable(t *testing.T) {
 		t.Fatalf("3m: %v, %v", c.EscalateAfter, err)
 	}
 }
-
-var _ = io.Discard
 
 // TestDutySetBeforeTheRotaStillCounts: the single counsellor kept before the rota is read as one
 // on duty at all hours, until the next 'duty set' replaces her.
