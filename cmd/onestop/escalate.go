@@ -30,7 +30,9 @@ func (m *Main) escalateAfter() time.Duration {
 func (m *Main) followUp(tx *bbolt.Tx, c *onestop.Contact, now time.Time) (*casebook.FollowUp, error) {
 	f, err := m.Cases.FollowUp(tx, c.ID)
 	if err != nil {
-		return nil, err
+		// A damaged follow-up must not cost her contact its record: it is started afresh.
+		m.Log.Error("urgent follow-up unreadable; starting it again", "contact", c.Ref, "err", err)
+		f = nil
 	}
 	if f == nil {
 		f = &casebook.FollowUp{ContactID: c.ID, Ref: c.Ref, Country: c.Country, Since: now}
