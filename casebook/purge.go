@@ -120,6 +120,10 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte)
 						if err := tx.Bucket(store.Callbacks).Delete(store.U64(id)); err != nil {
 							return err
 						}
+						// An urgent contact's follow-up goes with her contact.
+						if err := tx.Bucket(store.Urgent).Delete(store.U64(id)); err != nil {
+							return err
+						}
 					}
 					done++
 				}

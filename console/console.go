@@ -48,6 +48,9 @@ type Config struct {
 	Idle time.Duration
 	// Secure forces Secure cookies even when the request does not say it came over TLS.
 	Secure bool
+	// OnDuty, when set, names (masked) the counsellors on duty at a moment, for the Today page:
+	// with nobody, it says so in red.
+	OnDuty func(at time.Time) ([]string, error)
 	Log    *slog.Logger
 	// CentreCode, when set, gives the neutral code a centre goes by in texts to workers
 	// (flows.CentreCode), shown beside its name so staff know which centre a worker means.
@@ -94,10 +97,18 @@ func New(db *store.DB, cases *casebook.Casebook, dir *directory.Directory, cfg C
 }
 
 var funcs = template.FuncMap{
-	"add":   func(a, b int) int { return a + b },
-	"list":  func(s ...string) []string { return s },
-	"eq2":   func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-	"rowOf": func(l *loc, c *onestop.Contact) contactRow { return contactRow{L: l, C: c} },
+	"add":       func(a, b int) int { return a + b },
+	"list":      func(s ...string) []string { return s },
+	"eq2":       func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"rowOf":     func(l *loc, c *onestop.Contact) contactRow { return contactRow{L: l, C: c} },
+	"problemOf": func(l *loc, p casebook.Problem) problemView { return problemView{L: l, P: p} },
+}
+
+// problemView is what the shared problem template gets: one thing that went wrong with an
+// urgent contact's alerts, worded in the staff's language.
+type problemView struct {
+	L *loc
+	P casebook.Problem
 }
 
 // districtName names a contact's district in lang: the directory's name for its area code, the
@@ -186,6 +197,7 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Get("/case/:ref", cs.need(seeCases), cs.casePage)
 	g.Post("/case/:ref/reveal", cs.need(seeCases), cs.reveal)
 	g.Post("/case/:ref/note", cs.need(seeCases), cs.addNote)
+	g.Post("/case/:ref/ack", cs.need(seeCases), cs.acknowledge)
 	g.Get("/callbacks", cs.need(workCallbacks), cs.callbackQueue)
 	g.Post("/callbacks/:ref", cs.need(workCallbacks), cs.recordAttempt)
 	g.Get("/referrals", cs.need(workReferrals), cs.referrals)

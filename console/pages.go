@@ -121,6 +121,11 @@ func countDistricts(contacts []*onestop.Contact) []districtCount {
 }
 
 type todayData struct {
+	// Duty is who is on duty now, masked; NobodyOnDuty says there is nobody, in red.
+	Duty         []string
+	NobodyOnDuty bool
+	// FollowUps are the urgent contacts nobody has acknowledged yet, escalated ones marked.
+	FollowUps           []*casebook.FollowUp
 	Urgent, Others, Due []*onestop.Contact
 	Overdue             []*onestop.Referral
 	Districts           []districtCount
@@ -138,6 +143,15 @@ func (cs *Console) today(c *fiber.Ctx) error {
 		return cs.fail(c, err)
 	}
 	d := &todayData{Districts: countDistricts(month)}
+	if cs.cfg.OnDuty != nil {
+		if d.Duty, err = cs.cfg.OnDuty(now); err != nil {
+			return cs.fail(c, err)
+		}
+		d.NobodyOnDuty = len(d.Duty) == 0
+	}
+	if d.FollowUps, err = cs.cases.Unacknowledged(); err != nil {
+		return cs.fail(c, err)
+	}
 	for _, ct := range month {
 		if now.Sub(ct.Time) > 48*time.Hour {
 			break
@@ -280,6 +294,7 @@ type caseData struct {
 	Cover      string
 	CoverHers  string
 	Due        bool
+	FollowUp   *casebook.FollowUp
 	ReasonMin  int
 	ReasonText string
 	// InWindow is whether now is inside her window; outside it, only a supervisor who says
@@ -330,6 +345,13 @@ func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed,
 	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now), ReasonMin: minReason,
 		InWindow: casebook.InWindow(ct, now), CanOverride: user(c).can(overrideWindow),
 		CanAttempt: ct.Status == onestop.Open && ct.Plan != nil && ct.Plan.MayCall}
+	if err := cs.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		d.FollowUp, err = cs.cases.FollowUp(tx, ct.ID)
+		return err
+	}); err != nil {
+		return cs.fail(c, err)
+	}
 	if ct.Plan != nil && ct.Plan.Cover != "" {
 		d.Cover = locales.Text(v.L.Lang, locales.Key(ct.Plan.Cover))
 		if ct.Lang != v.L.Lang {
@@ -553,4 +575,24 @@ func maskNumbers(s string) string {
 		i = end + 1
 	}
 	return string(rs)
+}
+
+// acknowledge records that the user has taken on an urgent contact, so it is not escalated; the
+// acknowledgement is audited in the same write. It returns to the page the form was on.
+func (cs *Console) acknowledge(c *fiber.Ctx) error {
+	ct, err := cs.loadCase(c)
+	if err != nil {
+		return cs.fail(c, err)
+	}
+	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
+		_, err := cs.cases.Acknowledge(tx, ct.ID, user(c).Name, cs.db.Now())
+		return err
+	})
+	if err != nil {
+		return cs.fail(c, err)
+	}
+	if c.FormValue("from") == "case" {
+		return seeOther(c, "/console/case/"+ct.Ref)
+	}
+	return seeOther(c, "/console/")
 }

@@ -42,10 +42,11 @@ var (
 	Audit     = []byte("audit")     // the append-only, hash-chained audit log
 
 	DoNotContact = []byte("donotcontact") // numbers not to be contacted, by keyed hash, until when
+	Urgent       = []byte("urgent")       // urgent contacts' follow-ups: acknowledgement, escalation, problems
 )
 
 var buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Workers, Officials, Duty,
-	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact}
+	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent}
 
 // SchemaVersion is written to the meta bucket; Open refuses a file written by a newer schema and
 // brings an older one up to date.

@@ -61,7 +61,7 @@ Usage:
   onestop directory check|areas|nearest|export|import    the directory of areas and centres
   onestop worker add|list|remove                         registered community workers
   onestop officials import FILE                          officials alerted per district
-  onestop duty set +880…                                 the on-duty counsellor
+  onestop duty set|list|clear|fallback                   the duty rota and the fallback list
   onestop outbox list|retry|drop                         outbound messages and calls
   onestop user add|list|disable                          console users
   onestop audit verify                                   check the audit log's hash chain

@@ -51,7 +51,13 @@ type smsConfig struct {
 	// NameService lets texts to survivors and unregistered senders name the service
 	// (ONESTOP_SMS_NAME_SERVICE=1). Off by default.
 	NameService bool
+	// EscalateAfter is how long an urgent contact may go unacknowledged before it is escalated
+	// to the fallback list (ONESTOP_ALERT_ESCALATE, a Go duration; 0 here means the default).
+	EscalateAfter time.Duration
 }
+
+// defaultEscalateAfter is ONESTOP_ALERT_ESCALATE's default.
+const defaultEscalateAfter = 10 * time.Minute
 
 func readSMSConfig() (smsConfig, error) {
 	c := smsConfig{
@@ -70,6 +76,14 @@ func readSMSConfig() (smsConfig, error) {
 		c.RemindAfter = time.Duration(d) * 24 * time.Hour
 	}
 	c.NameService, _ = strconv.ParseBool(os.Getenv("ONESTOP_SMS_NAME_SERVICE"))
+	c.EscalateAfter = defaultEscalateAfter
+	if v := os.Getenv("ONESTOP_ALERT_ESCALATE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 24*time.Hour {
+			return c, fmt.Errorf("ONESTOP_ALERT_ESCALATE: %q is not a duration from 1m to 24h, such as 10m", v)
+		}
+		c.EscalateAfter = d
+	}
 	if c.twilio() && c.PublicURL == "" {
 		return c, errors.New("ONESTOP_PUBLIC_URL must be set with Twilio: its signatures cover the URL it calls")
 	}
@@ -110,7 +124,7 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	return outbox.New(m.DB, m.Box, m.Cases, outbox.Config{
 		Default: c.defaultProvider(), NameService: c.NameService, Betraying: betraying,
-		Known: m.known, Log: m.Log,
+		Known: m.known, Resolve: m.resolve, Render: m.render, OnDead: m.onDead, Log: m.Log,
 	})
 }
 
@@ -122,8 +136,9 @@ func (m *Main) known(tx *bbolt.Tx, a outbox.Audience, number string) bool {
 		w, err := m.Cases.GetWorker(tx, number)
 		return err == nil && w != nil
 	case outbox.Counsellor:
-		d, err := getDuty(tx, m.Box)
-		return err == nil && d != nil && d.Number == number
+		// Anyone on the rota or the fallback list, not only whoever is on duty this second: an
+		// alert resolved to her just before her shift ended is still hers to receive.
+		return onRota(tx, m.Box, number)
 	case outbox.Official:
 		found := false
 		forEachOfficial(tx, m.Box, func(o *official) { found = found || o.Number == number })
@@ -197,103 +212,175 @@ func (m *Main) openSMS(ctx context.Context) error {
 	}()
 	go sms.RemindEvery(ctx, time.Hour)
 	go m.callbacksEvery(ctx, time.Minute)
+	go m.escalateEvery(ctx, time.Minute)
+	m.warnNoRota()
 	m.Log.Info("outbox sending", "default", c.defaultProvider())
 	return nil
 }
 
 // onRecorded runs inside the write that records a contact, and may run more than once for one
-// write: it only writes to tx, under idempotency keys. When a contact becomes urgent it queues a
-// neutral alert to the counsellor on duty and to each official of her district (once her
-// district is known); when she confirms a plan that allows a call, it records a callback task
-// and queues a note to the counsellor on duty for when her window opens. Nothing is queued for a
-// contact that was dropped or that she ended: that is not consent, and an alert already queued
-// stays as it was.
+// write: it only writes to tx, under idempotency keys. When a contact becomes urgent it opens
+// her follow-up and queues a neutral alert to the role "duty", resolved to whoever is on duty
+// when it is sent, and to each official of her district (once her district is known, or the
+// country's fallback officials once she leaves with none); when she confirms a plan that allows
+// a call, it records a callback task and queues a note to the role "duty" for when her window
+// opens. Nothing is queued to her for a contact that was dropped or that she ended: that is not
+// consent, and an alert already queued stays as it was. An alert the outbox will not take is
+// written on her follow-up, so it shows on the console and is escalated.
 func (m *Main) onRecorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
 	if after == nil || after.ID == 0 {
 		return nil
 	}
 	ob := m.outbox(m.smsConfig)
 	now := m.DB.Now()
-	queue := func(msg *outbox.Message) error {
-		_, err := ob.Enqueue(tx, msg)
-		if code := onestop.ErrorCode(err); code == onestop.EFORBIDDEN || code == onestop.EINVALID {
-			// A number the operator gave that the outbox will not take must not cost her
-			// contact its record.
-			m.Log.Warn("alert not queued", "contact", after.Ref, "audience", msg.Audience, "err", onestop.ErrorMessage(err))
-			return nil
-		}
-		return err
-	}
-	becameUrgent := after.Urgency == onestop.Urgent && (before == nil || before.Urgency != onestop.Urgent)
-	areaKnown := after.Area != "" && (before == nil || before.Area != after.Area || becameUrgent)
-	duty, err := getDuty(tx, m.Box)
-	if err != nil {
-		return err
-	}
-	if becameUrgent && duty != nil {
-		err := queue(&outbox.Message{
-			Key: "alert:" + after.Ref + ":duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseAlert,
-			To: duty.Number, Lang: duty.Lang, Text: alertText(duty.Lang, after.Ref, district(after)),
-		})
+	var fu *casebook.FollowUp
+	var was []byte
+	if after.Urgency == onestop.Urgent {
+		f, err := m.followUp(tx, after, now)
 		if err != nil {
 			return err
 		}
+		fu = f
+		// Written again only when this hop changed it: most hops of an urgent call change nothing.
+		was = tx.Bucket(store.Urgent).Get(store.U64(after.ID))
 	}
-	if after.Urgency == onestop.Urgent && areaKnown {
-		var officials []*official
-		forEachOfficial(tx, m.Box, func(o *official) {
-			if o.District == after.Area {
-				officials = append(officials, o)
-			}
-		})
-		for _, o := range officials {
-			err := queue(&outbox.Message{
-				Key:  "alert:" + after.Ref + ":official:" + o.District + ":" + hex.EncodeToString(m.Box.Hash(o.Number)[:8]),
-				Kind: outbox.SMS, Audience: outbox.Official, Cause: outbox.CauseAlert,
-				To: o.Number, Lang: o.Lang, Text: alertText(o.Lang, after.Ref, after.Area),
-			})
-			if err != nil {
-				return err
-			}
+	alerts, err := m.alertsFor(tx, before, after)
+	if err != nil {
+		return err
+	}
+	for _, msg := range alerts {
+		if _, err := m.queueFor(tx, ob, fu, msg); err != nil {
+			return err
 		}
 	}
 	if (before == nil || before.Plan == nil) && after.Plan != nil && after.Plan.MayCall {
 		task := callbackTask{ContactID: after.ID, Ref: after.Ref, Due: after.Plan.Opens, Closes: after.Plan.Closes,
 			Window: after.Plan.Window, TZ: after.Plan.TZ, Created: now}
-		if duty != nil {
-			msg := &outbox.Message{
-				Key: "callback:" + after.Ref + ":duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
-				To: duty.Number, Lang: duty.Lang, NextAttempt: after.Plan.Opens,
-				Text: callbackText(duty.Lang, after.Ref, after.Plan),
-			}
-			if err := queue(msg); err != nil {
-				return err
-			}
+		msg := callbackNote(after.Ref, after.Plan)
+		if ok, err := m.queueFor(tx, ob, fu, msg); err != nil {
+			return err
+		} else if ok {
 			task.OutboxID = msg.ID
 		}
 		if err := tx.Bucket(store.Callbacks).Put(store.U64(after.ID), task.marshal()); err != nil {
 			return err
 		}
 	}
+	if fu != nil {
+		if now, err := json.Marshal(fu); err != nil || !bytes.Equal(now, was) {
+			return m.Cases.PutFollowUp(tx, fu)
+		}
+	}
 	return nil
 }
 
+// alertsFor returns the alerts a change from before to after calls for: to the role on duty when
+// she becomes urgent; to her district's officials when it becomes known while she is urgent; to
+// her country's fallback officials when she leaves the conversation urgent with no district.
+func (m *Main) alertsFor(tx *bbolt.Tx, before, after *onestop.Contact) ([]*outbox.Message, error) {
+	var out []*outbox.Message
+	becameUrgent := after.Urgency == onestop.Urgent && (before == nil || before.Urgency != onestop.Urgent)
+	areaKnown := after.Area != "" && (before == nil || before.Area != after.Area || becameUrgent)
+	if becameUrgent {
+		out = append(out, &outbox.Message{
+			Key: "alert:" + after.Ref + ":duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseAlert,
+			Role: roleDuty, Template: tmplAlert, Args: []string{after.Ref, district(after)},
+		})
+	}
+	if after.Urgency == onestop.Urgent && areaKnown {
+		out = append(out, m.officialAlerts(tx, after, after.Area)...)
+	}
+	leftOpen := after.Status != onestop.Open && (before == nil || before.Status == onestop.Open)
+	if after.Urgency == onestop.Urgent && after.Area == "" && leftOpen {
+		out = append(out, m.officialAlerts(tx, after, after.Country)...)
+	}
+	return out, nil
+}
+
+// officialAlerts are the alerts to the officials listed for area: a district, or a country code
+// for the country's fallback officials.
+func (m *Main) officialAlerts(tx *bbolt.Tx, c *onestop.Contact, area string) []*outbox.Message {
+	var out []*outbox.Message
+	if area == "" {
+		return nil
+	}
+	forEachOfficial(tx, m.Box, func(o *official) {
+		if o.District != area {
+			return
+		}
+		out = append(out, &outbox.Message{
+			Key:  "alert:" + c.Ref + ":official:" + o.District + ":" + hex.EncodeToString(m.Box.Hash(o.Number)[:8]),
+			Kind: outbox.SMS, Audience: outbox.Official, Cause: outbox.CauseAlert,
+			To: o.Number, Lang: o.Lang, Text: alertText(o.Lang, c.Ref, district(c)),
+		})
+	})
+	return out
+}
+
+// callbackNote is the note to the role on duty for when her window opens.
+func callbackNote(ref string, p *onestop.SafeContactPlan) *outbox.Message {
+	return &outbox.Message{
+		Key: "callback:" + ref + ":duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
+		Role: roleDuty, Template: tmplCallback, Args: []string{ref, herClosing(p)}, NextAttempt: p.Opens,
+	}
+}
+
+// herClosing is when her window closes, on her clock.
+func herClosing(p *onestop.SafeContactPlan) string {
+	closes := p.Closes
+	if loc, err := time.LoadLocation(p.TZ); err == nil && p.TZ != "" {
+		closes = closes.In(loc)
+	}
+	return closes.Format("15:04")
+}
+
+// queueFor queues msg in tx. A message the outbox refuses (a number it will not take, a
+// malformed message) must not cost her contact its record, nor be only a log line: it is
+// written on the follow-up fu, when there is one. Reports whether msg was queued.
+func (m *Main) queueFor(tx *bbolt.Tx, ob *outbox.Outbox, fu *casebook.FollowUp, msg *outbox.Message) (bool, error) {
+	_, err := ob.Enqueue(tx, msg)
+	if code := onestop.ErrorCode(err); code == onestop.EFORBIDDEN || code == onestop.EINVALID {
+		ref := ""
+		if len(msg.Args) > 0 {
+			ref = msg.Args[0]
+		}
+		m.Log.Warn("alert not queued", "contact", ref, "key", msg.Key, "audience", msg.Audience, "role", msg.Role, "err", onestop.ErrorMessage(err))
+		if fu != nil {
+			fu.Failed = true
+			fu.Problem(casebook.NotQueued, fmt.Sprintf("%s, %s", msg.Cause, recipientOf(msg)), onestop.ErrorMessage(err))
+		}
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// recipientOf names whom msg is for, as staff may read it: a role, or the masked number.
+func recipientOf(msg *outbox.Message) string {
+	if msg.Role != "" {
+		return "role " + msg.Role
+	}
+	if msg.Masked != "" {
+		return string(msg.Audience) + " " + msg.Masked
+	}
+	if n, err := phonenum.Parse(msg.To, ""); err == nil {
+		return string(msg.Audience) + " " + n.Mask()
+	}
+	return string(msg.Audience)
+}
+
 // notifyCallbacks queues the counsellor's note for every callback task that has none yet and
-// whose window has not closed: a plan confirmed while nobody was on duty still reaches the
-// counsellor who comes on. Returns how many notes were queued.
+// whose window has not closed: a note the outbox did not take when she confirmed her plan is
+// tried again. The note is addressed to the role on duty, so it reaches whoever is on duty when
+// her window opens. Returns how many notes were queued.
 func (m *Main) notifyCallbacks(ctx context.Context) (int, error) {
 	ob := m.outbox(m.smsConfig)
 	n := 0
 	err := m.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		n = 0
-		duty, err := getDuty(tx, m.Box)
-		if err != nil || duty == nil {
-			return err
-		}
 		now := m.DB.Now()
 		b := tx.Bucket(store.Callbacks)
 		var waiting []callbackTask
-		err = b.ForEach(func(_, v []byte) error {
+		err := b.ForEach(func(_, v []byte) error {
 			if t, err := unmarshalTask(v); err == nil && t.OutboxID == 0 && now.Before(t.Closes) {
 				waiting = append(waiting, t)
 			}
@@ -307,10 +394,8 @@ func (m *Main) notifyCallbacks(ctx context.Context) (int, error) {
 			if err != nil || ct.Plan == nil || !ct.Plan.MayCall || ct.Status != onestop.Open {
 				continue // reached, or no longer to be called
 			}
-			msg := &outbox.Message{
-				Key: "callback:" + t.Ref + ":duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
-				To: duty.Number, Lang: duty.Lang, NextAttempt: t.Due, Text: callbackText(duty.Lang, t.Ref, ct.Plan),
-			}
+			msg := callbackNote(t.Ref, ct.Plan)
+			msg.NextAttempt = t.Due
 			if _, err := ob.Enqueue(tx, msg); err != nil {
 				if code := onestop.ErrorCode(err); code == onestop.EFORBIDDEN || code == onestop.EINVALID {
 					continue
@@ -507,7 +592,8 @@ func e164(s string) (phonenum.Number, error) {
 }
 
 // knownAreas checks that every code is an area of the directory in force, as 'onestop directory
-// areas' prints them: an alert for a district nobody's contact can be in would never be sent.
+// areas' prints them, or a country it serves: an alert for a district nobody's contact can be in
+// would never be sent.
 func knownAreas(db *store.DB, codes ...string) error {
 	if len(codes) == 0 || (len(codes) == 1 && codes[0] == "") {
 		return nil
@@ -517,6 +603,9 @@ func knownAreas(db *store.DB, codes ...string) error {
 		return err
 	}
 	for _, code := range codes {
+		if len(code) == 2 && len(dir.Top(code)) > 0 {
+			continue // a served country: its fallback officials, for contacts with no district
+		}
 		if _, ok := dir.Area(code); !ok {
 			return fmt.Errorf("%s is not an area of the directory; 'onestop directory areas' lists them", code)
 		}
@@ -611,7 +700,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: onestop officials import FILE [--data DIR]   (CSV: district,role,number,language)\n       onestop officials list [--data DIR]"
+	const usage = "usage: onestop officials import FILE [--data DIR]   (CSV: district,role,number,language;\n" +
+		"         a country code such as BD as district lists the country's fallback officials, alerted for\n" +
+		"         urgent contacts with no district)\n       onestop officials list [--data DIR]"
 	if len(args) == 0 || (args[0] != "import" && args[0] != "list") {
 		fmt.Fprintln(stderr, usage)
 		return &exitError{code: 2, err: errors.New("officials: import or list")}
@@ -735,64 +826,6 @@ func parseOfficials(data []byte) ([]*official, error) {
 		return nil, errors.New("officials: the file lists no official")
 	}
 	return out, nil
-}
-
-func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: onestop duty set +880… [--lang bn|hi|ar|en] [--data DIR]\n       onestop duty show [--data DIR]"
-	if len(args) == 0 || (args[0] != "set" && args[0] != "show") {
-		fmt.Fprintln(stderr, usage)
-		return &exitError{code: 2, err: errors.New("duty: set or show")}
-	}
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("duty "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	lang := fs.String("lang", "en", "the language alerts to the counsellor are in")
-	pos, err := parseArgs(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	var num phonenum.Number
-	if args[0] == "set" {
-		if len(pos) != 1 {
-			return fmt.Errorf("duty set takes one number\n%s", usage)
-		}
-		if num, err = e164(pos[0]); err != nil {
-			return err
-		}
-		if !onestop.Lang(*lang).Valid() {
-			return fmt.Errorf("--lang %q is not bn, hi, ar or en", *lang)
-		}
-	}
-	db, box, err := openForCommand(c, "")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if args[0] == "show" {
-		return db.View(func(tx *bbolt.Tx) error {
-			d, err := getDuty(tx, box)
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				fmt.Fprintln(stdout, "no counsellor on duty: urgent alerts go only to the district's officials")
-				return nil
-			}
-			fmt.Fprintf(stdout, "on duty: %s (%s) since %s\n", d.Masked, d.Lang, d.Since.Format(time.RFC3339))
-			return nil
-		})
-	}
-	d := dutyRecord{Sealed: box.SealString(num.E164), Masked: num.Mask(), Lang: onestop.Lang(*lang), Since: db.Now()}
-	v, err := json.Marshal(&d)
-	if err != nil {
-		return err
-	}
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Duty).Put(dutyKey, v) }); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "on duty: %s\n", d.Masked)
-	return nil
 }
 
 func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,67 @@
+package casebook_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+)
+
+// TestFollowUps: a follow-up keeps its problems once each, is acknowledged once with one audit
+// entry, leaves the unacknowledged list then, and goes with its contact when that is purged.
+func TestFollowUps(t *testing.T) {
+	cb, db := newCasebook(t)
+	now := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+	urgent := &onestop.Contact{Time: now, Updated: now.AddDate(0, 0, -100), Country: "BD", Urgency: onestop.Urgent, Status: onestop.Dropped}
+	other := &onestop.Contact{Time: now, Updated: now, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open}
+	put(t, cb, db, urgent)
+	put(t, cb, db, other)
+	f := &casebook.FollowUp{ContactID: urgent.ID, Ref: urgent.Ref, Country: "BD", Since: now}
+	f.Problem(casebook.NotQueued, "alert, role duty", "no text")
+	f.Problem(casebook.NotQueued, "alert, role duty", "no text")
+	f.Problem(casebook.NobodyOnDuty, "", "")
+	if len(f.Problems) != 2 || f.Problems[0].String() != "alert, role duty: not queued: no text" {
+		t.Fatalf("problems %+v", f.Problems)
+	}
+	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.PutFollowUp(tx, f) }); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := cb.Unacknowledged(); err != nil || len(l) != 1 || l[0].Ref != urgent.Ref || len(l[0].Problems) != 2 {
+		t.Fatalf("unacknowledged %+v, %v", l, err)
+	}
+	for range 2 {
+		err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			_, err := cb.Acknowledge(tx, urgent.ID, "cara", now.Add(time.Minute))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if es, _ := cb.AuditLog(casebook.AuditFilter{Actions: []string{casebook.AuditUrgentAck}, Limit: 10}); len(es) != 1 || es[0].Actor != "cara" {
+		t.Fatalf("acknowledgements audited: %+v", es)
+	}
+	if l, _ := cb.Unacknowledged(); len(l) != 0 {
+		t.Fatalf("still unacknowledged: %+v", l)
+	}
+	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		_, err := cb.Acknowledge(tx, other.ID, "cara", now)
+		return err
+	})
+	if onestop.ErrorCode(err) != onestop.ENOTFOUND {
+		t.Fatalf("acknowledging a contact that is not urgent: %v", err)
+	}
+	if _, err := cb.Purge(context.Background(), now.AddDate(0, 0, -90)); err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if g, _ := cb.FollowUp(tx, urgent.ID); g != nil {
+			t.Error("the follow-up outlived its purged contact")
+		}
+		return nil
+	})
+}
