@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
@@ -350,7 +348,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Engine, err = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
 		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits,
 		Recorded: m.onRecorded, Log: m.Log,
-		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.onDuty,
+		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.onDutyNow,
 	}); err != nil {
 		if onestop.ErrorCode(err) == onestop.EINVALID {
 			return fmt.Errorf("ONESTOP_SERVICE_CODES: %w", err)
@@ -383,18 +381,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() { m.served <- m.Gateway.App.Listener(m.ln) }()
 	m.Log.Info("onestop serving", "addr", m.ln.Addr().String(), "data", m.Config.Data, "simulated", m.Config.Simulate)
 	return nil
-}
-
-// onDuty reports whether a counsellor is on duty to call her back: only then is she promised
-// a call within the half hour. A duty record that cannot be read counts as nobody.
-func (m *Main) onDuty(time.Time) bool {
-	on := false
-	m.DB.View(func(tx *bbolt.Tx) error {
-		d, err := getDuty(tx, m.Box)
-		on = err == nil && d != nil && d.Number != ""
-		return nil
-	})
-	return on
 }
 
 // Addr is the address the gateway listens on.

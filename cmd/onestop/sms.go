@@ -124,8 +124,15 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	return outbox.New(m.DB, m.Box, m.Cases, outbox.Config{
 		Default: c.defaultProvider(), NameService: c.NameService, Betraying: betraying,
-		Known: m.known, Resolve: m.resolve, Render: m.render, OnDead: m.onDead, Log: m.Log,
+		Known: m.known, Resolve: m.resolve, Render: m.render, OnDead: m.onDead, DoNotContact: m.doNotContact, Log: m.Log,
 	})
+}
+
+// doNotContact says whether she asked that number not be contacted, for a period still running.
+// A mark that cannot be read counts as marked.
+func (m *Main) doNotContact(tx *bbolt.Tx, number string, at time.Time) bool {
+	marked, err := m.Cases.DoNotContact(tx, number, at)
+	return marked || err != nil
 }
 
 // known says whether number is registered for a staff audience, so that nothing queued for
@@ -256,7 +263,7 @@ func (m *Main) onRecorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
 	if (before == nil || before.Plan == nil) && after.Plan != nil && after.Plan.MayCall {
 		task := callbackTask{ContactID: after.ID, Ref: after.Ref, Due: after.Plan.Opens, Closes: after.Plan.Closes,
 			Window: after.Plan.Window, TZ: after.Plan.TZ, Created: now}
-		msg := callbackNote(after.Ref, after.Plan)
+		msg := callbackNote(after.ID, after.Ref, after.Plan)
 		if ok, err := m.queueFor(tx, ob, fu, msg); err != nil {
 			return err
 		} else if ok {
@@ -317,11 +324,14 @@ func (m *Main) officialAlerts(tx *bbolt.Tx, c *onestop.Contact, area string) []*
 	return out
 }
 
-// callbackNote is the note to the role on duty for when her window opens.
-func callbackNote(ref string, p *onestop.SafeContactPlan) *outbox.Message {
+// callbackNote is the note to the role on duty for when her window opens. It names her contact,
+// so that the outbox checks again, when it sends, that the callback is still owed: her window
+// open, her plan unchanged, her number not marked "do not contact".
+func callbackNote(contactID uint64, ref string, p *onestop.SafeContactPlan) *outbox.Message {
 	return &outbox.Message{
 		Key: "callback:" + ref + ":duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
-		Role: roleDuty, Template: tmplCallback, Args: []string{ref, herClosing(p)}, NextAttempt: p.Opens,
+		ContactID: contactID,
+		Role:      roleDuty, Template: tmplCallback, Args: []string{ref, herClosing(p)}, NextAttempt: p.Opens,
 	}
 }
 
@@ -394,7 +404,7 @@ func (m *Main) notifyCallbacks(ctx context.Context) (int, error) {
 			if err != nil || ct.Plan == nil || !ct.Plan.MayCall || ct.Status != onestop.Open {
 				continue // reached, or no longer to be called
 			}
-			msg := callbackNote(t.Ref, ct.Plan)
+			msg := callbackNote(t.ContactID, t.Ref, ct.Plan)
 			msg.NextAttempt = t.Due
 			if _, err := ob.Enqueue(tx, msg); err != nil {
 				if code := onestop.ErrorCode(err); code == onestop.EFORBIDDEN || code == onestop.EINVALID {
