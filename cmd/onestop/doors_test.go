@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -344,4 +345,29 @@ func TestLoadDrivesOnlyASimulation(t *testing.T) {
 	if err := Run(context.Background(), []string{"load", "--url", "http://" + s.Addr(), "--callers", "1", "--sessions", "2"}, nil, io.Discard, io.Discard); err != nil {
 		t.Fatalf("load at a simulation: %v", err)
 	}
+}
+
+// A file sealed before check values were kept takes the first key it is opened with as its own,
+// so that key must first open what is sealed there: a wrong one is refused, the right one starts.
+func TestAFileWithoutACheckValueIsOpenedOnlyByItsKey(t *testing.T) {
+	key := newKey(t)
+	data := withContact(t, func(c *Config) { c.SealKey = key })
+	db, err := bbolt.Open(filepath.Join(data, "onestop.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(store.Meta).Delete([]byte("keycheck")) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testMain(data, func(c *Config) { c.SealKey = newKey(t) })
+	if err := m.Open(context.Background()); err == nil {
+		m.Close()
+		t.Fatal("a file with no check value took a key that does not open it")
+	} else if !strings.Contains(err.Error(), "does not open") {
+		t.Fatalf("another key: %v", err)
+	}
+	m = runMain(t, data, func(c *Config) { c.SealKey = key })
+	m.Close()
 }

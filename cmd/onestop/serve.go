@@ -246,12 +246,40 @@ func openKey(db *store.DB, c Config) (*seal.Box, error) {
 	if err != nil {
 		return nil, err
 	}
+	if held && errors.Is(db.KeyFits(box.Check()), store.ErrNoKeyCheck) {
+		// A file sealed before check values were kept: the first key to open it is written as
+		// the right one, so it must first be shown to open what is sealed there.
+		if err := keyOpensData(db, box); err != nil {
+			return nil, fmt.Errorf("the sealing key from %s does not open %s (%v): give the key this data was sealed with; nothing was changed", source, c.DBPath(), err)
+		}
+	}
 	if err := db.CheckKey(context.Background(), box.Check()); errors.Is(err, store.ErrWrongKey) {
 		return nil, fmt.Errorf("the sealing key from %s does not open %s (its check value differs): give the key this data was sealed with; nothing was changed", source, c.DBPath())
 	} else if err != nil {
 		return nil, err
 	}
 	return box, nil
+}
+
+// keyOpensData opens the newest sealed record of each kind that holds one in every record (an
+// outbound message, a worker, a referral, a contact with her number): a key that does not open
+// them is not this data's. A file with none of them has nothing the key could be wrong for.
+func keyOpensData(db *store.DB, box *seal.Box) error {
+	cases := casebook.New(db, box)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := outbox.New(db, box, cases, outbox.Config{Log: quiet}).List(outbox.Filter{Limit: 1}); err != nil {
+		return fmt.Errorf("an outbound message: %w", err)
+	}
+	if _, err := cases.Workers(); err != nil {
+		return fmt.Errorf("a community worker: %w", err)
+	}
+	if _, err := cases.Referrals(casebook.ReferralFilter{Limit: 1}); err != nil {
+		return fmt.Errorf("a referral: %w", err)
+	}
+	if _, err := cases.List(casebook.Filter{Limit: 1}); err != nil {
+		return fmt.Errorf("a contact: %w", err)
+	}
+	return nil
 }
 
 // lockedError says that serve holds the database, and what to do instead.
