@@ -1114,29 +1114,25 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 				m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: "+onestop.ErrorMessage(err)
 				return o.put(tx, m)
 			case r != nil && r.unknown && m.Parent != 0:
-				// The shift changed, or the person was removed, while it waited: the alert
-				// is for whoever holds the role now, not dead.
-				p, err := o.Get(tx, m.Parent)
-				if err != nil {
-					return err
-				}
-				m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: no longer holds the role; sent to whoever holds it now"
-				if err := o.put(tx, m); err != nil {
-					return err
-				}
-				if p.State == Expanded {
-					p.State, p.NextAttempt, p.Updated, p.Error = Queued, now, now, "a recipient no longer holds the role"
-					if err := o.put(tx, p); err != nil {
-						return err
-					}
-				}
-				again = []uint64{p.ID}
-				return nil
+				// The person was removed while it waited: the alert is for whoever holds the
+				// role now, not dead.
+				again, err = o.reassign(tx, m, now)
+				return err
 			}
 			return o.dead(tx, m, now, "refused: "+onestop.ErrorMessage(err), hooks)
 		}
 		if m.Role != "" {
 			return o.expand(tx, m, now)
+		}
+		if m.Parent != 0 && m.Attempts > 0 {
+			// Tried before and not through (a provider outage): the shift may have changed
+			// meanwhile, and a role's message is for whoever holds the role when it is sent.
+			if holds, err := o.stillHolds(tx, m, now); err != nil {
+				return err
+			} else if !holds {
+				again, err = o.reassign(tx, m, now)
+				return err
+			}
 		}
 		m.State, m.Attempts, m.Updated = Sending, m.Attempts+1, now
 		claimed = m
@@ -1146,6 +1142,63 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 		return nil, nil, err
 	}
 	return claimed, again, nil
+}
+
+// reassign cancels child m of a role message, whose recipient no longer holds the role, and
+// queues its parent to be written out again at once, to whoever holds the role now. It returns
+// the parent's ID, to be resolved again in this pass.
+func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time) ([]uint64, error) {
+	p, err := o.Get(tx, m.Parent)
+	if err != nil {
+		return nil, err
+	}
+	m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: no longer holds the role; sent to whoever holds it now"
+	if err := o.put(tx, m); err != nil {
+		return nil, err
+	}
+	if p.State == Expanded {
+		p.State, p.NextAttempt, p.Updated, p.Error = Queued, now, now, "a recipient no longer holds the role"
+		if err := o.put(tx, p); err != nil {
+			return nil, err
+		}
+	}
+	return []uint64{p.ID}, nil
+}
+
+// stillHolds reports whether child m's recipient is among those its parent's role resolves to
+// now, as expand would resolve it: the duty role, or the fallback role while nobody is on duty.
+// When the role cannot be resolved, or resolves to nobody at all, m stays with its recipient:
+// an alert is never taken from someone to be given to no one.
+func (o *Outbox) stillHolds(tx *bbolt.Tx, m *Message, now time.Time) (bool, error) {
+	p, err := o.Get(tx, m.Parent)
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	if p.Role == "" || o.cfg.Resolve == nil {
+		return true, nil
+	}
+	roles := []string{p.Role}
+	if p.Role == RoleDuty {
+		roles = append(roles, RoleFallback)
+	}
+	for _, role := range roles {
+		people, err := o.cfg.Resolve(tx, role, now)
+		if err != nil {
+			return true, nil
+		}
+		if len(people) == 0 {
+			continue
+		}
+		for _, r := range people {
+			if r.Number == m.To {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // nobodyWait is how long a role message that reached nobody waits before its role is resolved
@@ -1192,8 +1245,20 @@ func (o *Outbox) expand(tx *bbolt.Tx, p *Message, now time.Time) error {
 			case err == nil && fresh:
 				reached++
 			case err == nil:
-				// Written out before (the role was resolved again): it counts unless it fell away.
-				if prev, err := o.Get(tx, c.ID); err == nil && prev.State != Cancelled && prev.State != Dead {
+				// Written out before (the role was resolved again). A message cancelled because
+				// its recipient had left the role is hers again now that she holds it.
+				prev, err := o.Get(tx, c.ID)
+				if err != nil {
+					return err
+				}
+				if prev.State == Cancelled && strings.Contains(prev.Error, "no longer holds the role") &&
+					(o.cfg.Known == nil || o.cfg.Known(tx, prev.Audience, r.Number)) {
+					prev.State, prev.NextAttempt, prev.Updated, prev.Error = Queued, now, now, ""
+					if err := o.put(tx, prev); err != nil {
+						return err
+					}
+				}
+				if prev.State != Cancelled && prev.State != Dead {
 					reached++
 				}
 			case code == onestop.EINVALID || code == onestop.EFORBIDDEN:

@@ -634,3 +634,41 @@ func TestPurgeSettledRoleMessages(t *testing.T) {
 		t.Fatalf("expanded: %v", err)
 	}
 }
+
+// TestOnDutyAfterAnOutageGetsTheAlert: with nobody on duty the alert went to the fallback list,
+// the provider was down, and a counsellor came on duty before it came back. The fallback's number
+// is still a staff number, so nothing refuses it; the alert goes to the counsellor on duty all
+// the same, because a role's message is for whoever holds the role when it is sent.
+func TestOnDutyAfterAnOutageGetsTheAlert(t *testing.T) {
+	f, r := roleFixture(t, outbox.Config{})
+	r.set(outbox.RoleFallback, outbox.Recipient{Number: dutyB})
+	m := dutyAlert("alert:8:duty")
+	if _, err := f.ob.Queue(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	down := &failing{recorder: recorder{name: outbox.LogName}}
+	senders := map[string]outbox.Sender{outbox.LogName: down}
+	if n, err := f.ob.Flush(context.Background(), senders); n != 0 || err != nil {
+		t.Fatalf("flush in the outage: %d, %v", n, err)
+	}
+	if c := children(t, f, m.ID); len(c) != 1 || c[0].To != dutyB || c[0].State != outbox.Failed {
+		t.Fatalf("during the outage: %+v", c)
+	}
+	f.clock.Set(f.clock.Now().Add(time.Minute + time.Second))
+	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
+	down.mu.Lock()
+	down.up = true
+	down.mu.Unlock()
+	if n, err := f.ob.Flush(context.Background(), senders); n != 1 || err != nil {
+		t.Fatalf("after the outage: sent %d, %v", n, err)
+	}
+	if down.got[0].To != dutyA {
+		t.Fatalf("sent to %s, want the counsellor now on duty", down.got[0].Masked)
+	}
+	for _, c := range children(t, f, m.ID) {
+		if c.To == dutyB && c.State != outbox.Cancelled {
+			t.Fatalf("the fallback's message: %s %q", c.State, c.Error)
+		}
+	}
+	noneDead(t, f)
+}
