@@ -262,6 +262,10 @@ type Config struct {
 	// it undoes that transaction; in the sending loop the message is then settled without it,
 	// and the error logged, so that nothing stays in flight.
 	OnDead func(tx *bbolt.Tx, m *Message) error
+	// OnRetry, when set, is called inside the transaction that records a failed send of an
+	// urgent message (an alert, an escalation) that will be tried again, so the caller can show
+	// on the contact, not only in a log, that her alert has not gone yet. It fails as OnDead does.
+	OnRetry func(tx *bbolt.Tx, m *Message) error
 	// DoNotContact, when set, reports whether a survivor's number is marked do not contact at
 	// at: nothing is sent to such a number, and a callback note for a contact whose number is
 	// marked is cancelled.
@@ -764,7 +768,7 @@ func (o *Outbox) write(ctx context.Context, fn func(tx *bbolt.Tx, hooks bool) er
 	err := o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, true) })
 	var he *hookError
 	if errors.As(err, &he) {
-		o.log.Error("outbox: the dead-message hook failed; settled without it", "err", he.err)
+		o.log.Error("outbox: the dead-message or retry hook failed; settled without it", "err", he.err)
 		return o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, false) })
 	}
 	return err
@@ -1338,6 +1342,11 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 				wait = se.RetryAfter
 			}
 			cur.State, cur.NextAttempt = Failed, now.Add(wait)
+			if urgent(cur.Cause) && hooks && o.cfg.OnRetry != nil {
+				if err := o.cfg.OnRetry(tx, cur); err != nil {
+					return &hookError{err}
+				}
+			}
 		}
 		return o.put(tx, cur)
 	})

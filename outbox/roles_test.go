@@ -672,3 +672,32 @@ func TestOnDutyAfterAnOutageGetsTheAlert(t *testing.T) {
 	}
 	noneDead(t, f)
 }
+
+// TestOnRetry: a failed send of an urgent alert that will be tried again is told to the caller
+// inside the same write, so the contact can show it; an ordinary text's failure is not.
+func TestOnRetry(t *testing.T) {
+	var told []outbox.Cause
+	f, r := roleFixture(t, outbox.Config{OnRetry: func(_ *bbolt.Tx, m *outbox.Message) error {
+		if m.State != outbox.Failed || m.NextAttempt.IsZero() {
+			t.Errorf("told of %s, next %v", m.State, m.NextAttempt)
+		}
+		told = append(told, m.Cause)
+		return nil
+	}})
+	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
+	ctx := context.Background()
+	if _, err := f.ob.Queue(ctx, dutyAlert("alert:9:duty")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ob.Queue(ctx, &outbox.Message{Key: "note:9", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseReminder,
+		To: staffNumber, Text: "Please look at the console."}); err != nil {
+		t.Fatal(err)
+	}
+	down := &failing{recorder: recorder{name: outbox.LogName}}
+	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: down}); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 || told[0] != outbox.CauseAlert {
+		t.Fatalf("told of %v, want the alert alone", told)
+	}
+}

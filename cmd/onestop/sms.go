@@ -124,7 +124,7 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	return outbox.New(m.DB, m.Box, m.Cases, outbox.Config{
 		Default: c.defaultProvider(), NameService: c.NameService, Betraying: betraying,
-		Known: m.known, Resolve: m.resolve, Render: m.render, OnDead: m.onDead, DoNotContact: m.doNotContact, Log: m.Log,
+		Known: m.known, Resolve: m.resolve, Render: m.render, OnDead: m.onDead, OnRetry: m.onDead, DoNotContact: m.doNotContact, Log: m.Log,
 	})
 }
 
