@@ -1,6 +1,7 @@
 // Package gateway is the helpline's HTTP face: the Fiber app every aggregator's webhooks hang
 // on, with the health check, metrics, webhook authentication, logging and panic recovery they
-// share. Each aggregator's wire format lives in its own subpackage; this one knows none of them.
+// share, and what their outbound Senders share when they call a provider's HTTP API. Each
+// aggregator's wire format lives in its own subpackage; this one knows none of them.
 //
 // It must never log a request body, a whole phone number or a webhook secret.
 package gateway

@@ -39,11 +39,9 @@ import (
 
 // smsConfig is the SMS side's configuration, read from the environment.
 type smsConfig struct {
-	PublicURL string // ONESTOP_PUBLIC_URL: the URL the aggregators call, for signatures
-
-	ATUsername, ATAPIKey, ATBaseURL, ATSender string // ONESTOP_AT_*
-
-	TwilioSID, TwilioToken, TwilioBaseURL, TwilioFrom string // ONESTOP_TWILIO_*
+	AT africastalking.Config // ONESTOP_AT_*
+	// Twilio is ONESTOP_TWILIO_*, and ONESTOP_PUBLIC_URL: the URL Twilio calls, for signatures.
+	Twilio twilio.Config
 
 	// RemindAfter is how long a referral goes without news before a reminder
 	// (ONESTOP_REFERRAL_REMIND_DAYS, default 3).
@@ -61,11 +59,15 @@ const defaultEscalateAfter = 10 * time.Minute
 
 func readSMSConfig() (smsConfig, error) {
 	c := smsConfig{
-		PublicURL:  strings.TrimRight(os.Getenv("ONESTOP_PUBLIC_URL"), "/"),
-		ATUsername: os.Getenv("ONESTOP_AT_USERNAME"), ATAPIKey: os.Getenv("ONESTOP_AT_API_KEY"),
-		ATBaseURL: os.Getenv("ONESTOP_AT_BASE_URL"), ATSender: os.Getenv("ONESTOP_AT_SENDER"),
-		TwilioSID: os.Getenv("ONESTOP_TWILIO_ACCOUNT_SID"), TwilioToken: os.Getenv("ONESTOP_TWILIO_AUTH_TOKEN"),
-		TwilioBaseURL: os.Getenv("ONESTOP_TWILIO_BASE_URL"), TwilioFrom: os.Getenv("ONESTOP_TWILIO_FROM"),
+		AT: africastalking.Config{
+			Username: os.Getenv("ONESTOP_AT_USERNAME"), APIKey: os.Getenv("ONESTOP_AT_API_KEY"),
+			BaseURL: os.Getenv("ONESTOP_AT_BASE_URL"), Sender: os.Getenv("ONESTOP_AT_SENDER"),
+		},
+		Twilio: twilio.Config{
+			AccountSID: os.Getenv("ONESTOP_TWILIO_ACCOUNT_SID"), AuthToken: os.Getenv("ONESTOP_TWILIO_AUTH_TOKEN"),
+			BaseURL: os.Getenv("ONESTOP_TWILIO_BASE_URL"), From: os.Getenv("ONESTOP_TWILIO_FROM"),
+			PublicURL: strings.TrimRight(os.Getenv("ONESTOP_PUBLIC_URL"), "/"),
+		},
 		RemindAfter: 3 * 24 * time.Hour,
 	}
 	if v := os.Getenv("ONESTOP_REFERRAL_REMIND_DAYS"); v != "" {
@@ -84,26 +86,23 @@ func readSMSConfig() (smsConfig, error) {
 		}
 		c.EscalateAfter = d
 	}
-	if c.twilio() && c.PublicURL == "" {
+	if c.Twilio.Enabled() && c.Twilio.PublicURL == "" {
 		return c, errors.New("ONESTOP_PUBLIC_URL must be set with Twilio: its signatures cover the URL it calls")
 	}
-	if c.twilio() && c.TwilioFrom == "" {
+	if c.Twilio.Enabled() && c.Twilio.From == "" {
 		return c, errors.New("ONESTOP_TWILIO_FROM must be set with Twilio: the number messages are sent from")
 	}
 	return c, nil
 }
 
-func (c smsConfig) at() bool     { return c.ATUsername != "" && c.ATAPIKey != "" }
-func (c smsConfig) twilio() bool { return c.TwilioSID != "" && c.TwilioToken != "" }
-
 // defaultProvider is the provider a message goes through when nothing else decides: Africa's
 // Talking, else Twilio, else the log.
 func (c smsConfig) defaultProvider() string {
 	switch {
-	case c.at():
-		return outbox.ATName
-	case c.twilio():
-		return outbox.TwilioName
+	case c.AT.Enabled():
+		return africastalking.Provider
+	case c.Twilio.Enabled():
+		return twilio.Provider
 	}
 	return outbox.LogName
 }
@@ -174,26 +173,22 @@ func (m *Main) openSMS(ctx context.Context) error {
 	}
 	if m.Config.Simulate {
 		// A simulation's messages reach nobody: whatever providers are configured, only the log.
-		c.ATUsername, c.ATAPIKey, c.TwilioSID, c.TwilioToken = "", "", "", ""
+		c.AT.Username, c.AT.APIKey, c.Twilio.AccountSID, c.Twilio.AuthToken = "", "", "", ""
 	}
 	m.smsConfig = c
 	ob := m.outbox(c)
 	// Built once: the Recorded hook and the sweeps run on every contact and must not rebuild it.
 	m.Outbox = ob
 	senders := []outbox.Sender{&outbox.LogSender{Log: m.Log}}
-	configured := map[string]bool{outbox.LogName: true}
-	if c.at() {
-		senders = append(senders, &outbox.ATSender{BaseURL: c.ATBaseURL, Username: c.ATUsername, APIKey: c.ATAPIKey, From: c.ATSender})
-		configured[outbox.ATName] = true
+	if c.AT.Enabled() {
+		senders = append(senders, africastalking.NewSender(c.AT))
 	}
-	if c.twilio() {
-		callback := c.PublicURL + twilio.StatusPath
-		if m.Config.WebhookToken != "" {
-			callback += "/" + m.Config.WebhookToken
-		}
-		senders = append(senders, &outbox.TwilioSender{BaseURL: c.TwilioBaseURL, AccountSID: c.TwilioSID, AuthToken: c.TwilioToken,
-			From: c.TwilioFrom, StatusCallback: callback})
-		configured[outbox.TwilioName] = true
+	if c.Twilio.Enabled() {
+		senders = append(senders, twilio.NewSender(c.Twilio, m.Config.WebhookToken))
+	}
+	configured := map[string]bool{}
+	for _, s := range senders {
+		configured[s.Name()] = true
 	}
 	sms := flows.NewSMS(m.DB, m.Cases, m.Box, m.Dir, ob, flows.SMSConfig{
 		RemindAfter: c.RemindAfter, DefaultCountry: strings.ToUpper(m.Config.Country), Log: m.Log,
@@ -209,8 +204,8 @@ func (m *Main) openSMS(ctx context.Context) error {
 	})
 	m.SMS = sms
 	africastalking.RegisterSMS(m.Gateway, sms, ob)
-	if c.twilio() {
-		twilio.Register(m.Gateway, twilio.Config{AuthToken: c.TwilioToken, PublicURL: c.PublicURL}, sms, ob)
+	if c.Twilio.Enabled() {
+		twilio.Register(m.Gateway, c.Twilio, sms, ob)
 	}
 	go func() {
 		if err := ob.Run(ctx, senders...); err != nil {

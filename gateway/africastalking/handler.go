@@ -1,6 +1,7 @@
-// Package africastalking speaks Africa's Talking's USSD callback format, which most USSD
-// gateways copy: a form POST per hop with the whole '*'-joined history in text, answered with a
-// text/plain body starting "CON " (wait for input) or "END " (close).
+// Package africastalking speaks Africa's Talking, both ways. Inbound, its USSD callback format,
+// which most USSD gateways copy: a form POST per hop with the whole '*'-joined history in text,
+// answered with a text/plain body starting "CON " (wait for input) or "END " (close); and its SMS
+// callbacks. Outbound, the outbox's Sender that posts to its bulk SMS API.
 //
 // It knows the wire format and nothing of the conversation, and no other aggregator's format.
 package africastalking
@@ -18,7 +19,8 @@ import (
 	"github.com/onestop-helpline/onestop/gateway"
 )
 
-// Provider names Africa's Talking in sessions, contacts and page limits.
+// Provider names Africa's Talking in sessions, contacts, page limits and the outbox; it is the
+// name's one definition.
 const Provider = "africastalking"
 
 // MaxHopBody bounds a hop's body. A real one is a few hundred bytes; AT's text field holds at

@@ -1,6 +1,7 @@
-// Package twilio speaks Twilio's messaging webhooks: an inbound SMS and the StatusCallback that
-// reports a sent message's delivery, both form POSTs signed with X-Twilio-Signature (HMAC-SHA1 of
-// the public URL and the sorted parameters, keyed with the account's auth token).
+// Package twilio speaks Twilio's messaging, both ways: its webhooks (an inbound SMS and the
+// StatusCallback that reports a sent message's delivery, both form POSTs signed with
+// X-Twilio-Signature, HMAC-SHA1 of the public URL and the sorted parameters, keyed with the
+// account's auth token), and the outbox's Sender that posts to its Messages resource.
 //
 // It knows the wire format and nothing of the conversation, and no other aggregator's format. It
 // must never act on a request whose signature it has not verified, and never log a body.
@@ -24,20 +25,30 @@ import (
 	"github.com/onestop-helpline/onestop/outbox"
 )
 
-// Provider names Twilio in messages and the outbox.
+// Provider names Twilio in messages and the outbox; it is the name's one definition.
 const Provider = "twilio"
 
 // MaxBody bounds a webhook's body: ten SMS parts, escaped, and Twilio's other parameters.
 const MaxBody = 32 << 10
 
-// Config is what verifying Twilio's signatures needs.
+// Config is what verifying Twilio's signatures and sending through Twilio need.
 type Config struct {
+	// AccountSID is the account messages are sent from.
+	AccountSID string
 	// AuthToken is the account's auth token, the signing key.
 	AuthToken string
 	// PublicURL is the scheme and host (and any path prefix) Twilio calls, e.g.
 	// "https://gw.example.org": behind a proxy the request's own Host cannot be trusted.
 	PublicURL string
+	// BaseURL is the REST API host: LiveURL, or a test server. Empty is LiveURL.
+	BaseURL string
+	// From is the number messages are sent from.
+	From string
 }
+
+// Enabled says whether an account is configured: without both an account SID and an auth
+// token, nothing can be sent through Twilio nor any of its signatures checked.
+func (c Config) Enabled() bool { return c.AccountSID != "" && c.AuthToken != "" }
 
 // Handler serves Twilio's messaging webhooks.
 type Handler struct {

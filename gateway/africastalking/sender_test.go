@@ -1,21 +1,29 @@
-package outbox_test
+package africastalking_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/gateway/africastalking"
 	"github.com/onestop-helpline/onestop/outbox"
+	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/store"
 )
+
+// The Sender's tests: a real httptest server stands in for Africa's Talking's API.
 
 // Africa's Talking's answers, as its bulk SMS API gives them.
 const (
@@ -46,6 +54,45 @@ func classify(rc outbox.Receipt, err error) outcome {
 
 func worker(text string) *outbox.Message {
 	return &outbox.Message{ID: 1, Key: "k", Kind: outbox.SMS, Audience: outbox.Worker, To: staffNumber, Text: text}
+}
+
+// staffNumber is a worker's number, the recipient of every message here.
+const staffNumber = "+8801911000003"
+
+// outboxFixture is an outbox on a bbolt file that can be closed and opened again, as across a
+// deploy.
+type outboxFixture struct {
+	t    testing.TB
+	path string
+	box  *seal.Box
+	cfg  outbox.Config
+	db   *store.DB
+	ob   *outbox.Outbox
+}
+
+func newFixture(t testing.TB, cfg outbox.Config) *outboxFixture {
+	t.Helper()
+	box, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	f := &outboxFixture{t: t, path: filepath.Join(t.TempDir(), "onestop.db"), box: box, cfg: cfg}
+	f.open()
+	t.Cleanup(func() { f.db.Close() })
+	return f
+}
+
+// open opens (or reopens, after a restart) the bbolt file and builds the outbox on it.
+func (f *outboxFixture) open() {
+	f.t.Helper()
+	db, err := store.Open(f.path, time.Second)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.db, f.ob = db, outbox.New(db, f.box, casebook.New(db, f.box), f.cfg)
 }
 
 func TestAfricasTalkingClient(t *testing.T) {
@@ -81,7 +128,7 @@ func TestAfricasTalkingClient(t *testing.T) {
 				fmt.Fprint(w, tc.body)
 			}))
 			defer srv.Close()
-			s := &outbox.ATSender{BaseURL: srv.URL, Username: "onestop", APIKey: "secret-key", From: "INFO"}
+			s := &africastalking.Sender{BaseURL: srv.URL, Username: "onestop", APIKey: "secret-key", From: "INFO"}
 			if o := classify(s.Send(context.Background(), worker("কেস R1234567 পেয়েছি"))); o != tc.want {
 				t.Fatalf("outcome %+v, want %+v", o, tc.want)
 			}
@@ -89,51 +136,6 @@ func TestAfricasTalkingClient(t *testing.T) {
 				t.Fatalf("request %s %v", got.URL.Path, got.Header)
 			}
 			if form.Get("username") != "onestop" || form.Get("to") != staffNumber || form.Get("message") != "কেস R1234567 পেয়েছি" || form.Get("from") != "INFO" || form.Get("bulkSMSMode") != "1" {
-				t.Fatalf("form %v", form)
-			}
-		})
-	}
-}
-
-func TestTwilioClient(t *testing.T) {
-	tests := []struct {
-		name   string
-		status int
-		header map[string]string
-		body   string
-		want   outcome
-	}{
-		{"accepted", 201, nil, `{"sid":"SM8f3c0d2e4b5a6978c1d2e3f4a5b6c7d8","status":"queued","num_segments":"2","error_code":null,"error_message":null}`, outcome{id: "SM8f3c0d2e4b5a6978c1d2e3f4a5b6c7d8"}},
-		{"invalid number", 400, nil, `{"code": 21211, "message": "The 'To' number +88019 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`, outcome{failed: true, permanent: true}},
-		{"unsubscribed recipient", 400, nil, `{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}`, outcome{failed: true, permanent: true}},
-		{"wrong token", 401, nil, `{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}`, outcome{failed: true}},
-		{"rate limited", 429, map[string]string{"Retry-After": "3"}, `{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}`, outcome{failed: true, retryAfter: 3 * time.Second}},
-		{"service unavailable", 503, nil, `{"code": 20500, "message": "Internal Server Error", "status": 503}`, outcome{failed: true}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var got *http.Request
-			var form url.Values
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				r.ParseForm()
-				got, form = r, r.PostForm
-				for k, v := range tc.header {
-					w.Header().Set(k, v)
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(tc.status)
-				fmt.Fprint(w, tc.body)
-			}))
-			defer srv.Close()
-			s := &outbox.TwilioSender{BaseURL: srv.URL, AccountSID: "AC0123", AuthToken: "tok", From: "+15005550006", StatusCallback: "https://gw.example/sms/twilio/status"}
-			if o := classify(s.Send(context.Background(), worker("केस R1234567 मिला"))); o != tc.want {
-				t.Fatalf("outcome %+v, want %+v", o, tc.want)
-			}
-			user, pass, _ := got.BasicAuth()
-			if got.URL.Path != "/2010-04-01/Accounts/AC0123/Messages.json" || user != "AC0123" || pass != "tok" {
-				t.Fatalf("request %s as %s", got.URL.Path, user)
-			}
-			if form.Get("To") != staffNumber || form.Get("From") != "+15005550006" || form.Get("Body") != "केस R1234567 मिला" || form.Get("StatusCallback") != "https://gw.example/sms/twilio/status" {
 				t.Fatalf("form %v", form)
 			}
 		})
@@ -192,19 +194,18 @@ func (p *flappingAT) total() int {
 func TestFlappingProviderWithRestart(t *testing.T) {
 	const total = 24
 	f := newFixture(t, outbox.Config{Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, MaxAttempts: 50, Rate: 2000, Poll: 2 * time.Millisecond})
-	f.clock.Set(time.Time{})
 	f.db.Now = time.Now
 	// The provider pauses itself on accepting half, so no message is accepted while the first
 	// run is being stopped: one accepted then would be answered after the stop, and sent again.
 	p := &flappingAT{accepted: map[string]int{}, pauseAfter: total / 2}
 	srv := httptest.NewServer(p)
 	defer srv.Close()
-	sender := func() *outbox.ATSender {
-		return &outbox.ATSender{BaseURL: srv.URL, Username: "onestop", APIKey: "k", Client: srv.Client()}
+	sender := func() *africastalking.Sender {
+		return &africastalking.Sender{BaseURL: srv.URL, Username: "onestop", APIKey: "k", Client: srv.Client()}
 	}
 	for i := range total {
 		m := outbox.Message{Key: fmt.Sprint("m", i), Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder,
-			To: staffNumber, Text: fmt.Sprintf("message %02d", i), Provider: outbox.ATName}
+			To: staffNumber, Text: fmt.Sprintf("message %02d", i), Provider: africastalking.Provider}
 		if _, err := f.ob.Queue(context.Background(), &m); err != nil {
 			t.Fatal(err)
 		}
@@ -261,27 +262,25 @@ func TestFlappingProviderWithRestart(t *testing.T) {
 	}
 }
 
-// TestLogSenderLogsNoText: the log-only provider's line names the masked recipient and the
-// template (or the cause when there is none), never the text or the whole number, whether or not
-// the message came through the queue (which masks the number).
-func TestLogSenderLogsNoText(t *testing.T) {
-	var buf bytes.Buffer
-	s := &outbox.LogSender{Log: slog.New(slog.NewTextHandler(&buf, nil))}
-	for _, m := range []*outbox.Message{
-		{ID: 1, Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseAlert, Template: "alert", To: staffNumber, Masked: "+880 19** ***003", Text: "Urgent case 1234567, BD-DH. Please check the console now."},
-		{ID: 2, Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReply, To: staffNumber, Text: "No case Amina Begum for this number."},
+// TestNewSender: the Sender sends as the configured account, and an account needs both a
+// username and an API key.
+func TestNewSender(t *testing.T) {
+	c := africastalking.Config{Username: "onestop", APIKey: "secret-key", BaseURL: "https://at.example", Sender: "INFO"}
+	want := africastalking.Sender{BaseURL: "https://at.example", Username: "onestop", APIKey: "secret-key", From: "INFO"}
+	if s := africastalking.NewSender(c); *s != want || s.Name() != africastalking.Provider {
+		t.Fatalf("sender %+v named %q", *s, s.Name())
+	}
+	for _, tc := range []struct {
+		c    africastalking.Config
+		want bool
+	}{
+		{c, true},
+		{africastalking.Config{Username: "onestop"}, false},
+		{africastalking.Config{APIKey: "secret-key"}, false},
+		{africastalking.Config{}, false},
 	} {
-		if _, err := s.Send(context.Background(), m); err != nil {
-			t.Fatal(err)
+		if got := tc.c.Enabled(); got != tc.want {
+			t.Errorf("%+v enabled: %v", tc.c, got)
 		}
-	}
-	out := buf.String()
-	for _, leak := range []string{"1911000003", "Urgent case", "Amina", "console now"} {
-		if strings.Contains(out, leak) {
-			t.Fatalf("the log carries %q:\n%s", leak, out)
-		}
-	}
-	if !strings.Contains(out, "template=alert") || !strings.Contains(out, "template=reply") || strings.Count(out, `to="+880 19** ***003"`) != 2 {
-		t.Fatalf("the log does not name the masked recipient and the template:\n%s", out)
 	}
 }
