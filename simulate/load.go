@@ -27,8 +27,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/onestop-helpline/onestop"
-	"github.com/onestop-helpline/onestop/casebook"
-	"github.com/onestop-helpline/onestop/gateway"
 	"github.com/onestop-helpline/onestop/locales"
 )
 
@@ -55,7 +53,7 @@ type LoadConfig struct {
 
 // Load drives cfg's callers at the gateway at cfg.URL and returns what they measured, after
 // checking that the gateway is on a loopback address and serves a simulation (its /healthz
-// says gateway.HealthSimulated): load floods what it is pointed at with made-up callers, and a
+// says healthSimulated): load floods what it is pointed at with made-up callers, and a
 // real helpline would record them as contacts and alert people about them. With cfg.PID 0 the
 // server is the process listening on cfg.URL's port, when one can be found. Progress, and the
 // first few wrong screens and errors, are written to progress. A run that saw wrong screens or
@@ -120,7 +118,7 @@ func loopbackOnly(raw string) error {
 }
 
 // simulatedTarget refuses a gateway that does not serve a simulation: its /healthz must answer
-// gateway.HealthSimulated. A real helpline would record every made-up caller as a contact and
+// healthSimulated. A real helpline would record every made-up caller as a contact and
 // alert its counsellors and officials about the urgent ones. Whether a gateway simulates is
 // decided where it starts (serve --simulate, on data of its own), never by what load asks.
 func simulatedTarget(ctx context.Context, base string) error {
@@ -144,11 +142,16 @@ func simulatedTarget(ctx context.Context, base string) error {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != gateway.HealthSimulated {
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != healthSimulated {
 		return fmt.Errorf("load: the gateway at %s is not serving a simulation (its /healthz says %d %q): start one with 'onestop serve --simulate --data DIR' on a new directory; load never drives a real helpline", u.Host, resp.StatusCode, truncate(string(b), 60))
 	}
 	return nil
 }
+
+// healthSimulated is what a gateway serving a simulation answers on /healthz (gateway's
+// HealthSimulated). It is written here rather than imported so that the simulator, a client of
+// the gateway, links none of it; a test holds the two together.
+const healthSimulated = "ok simulated"
 
 // LoadResult is one run's figures. Latencies are in milliseconds, RSS in KiB.
 type LoadResult struct {
@@ -332,6 +335,32 @@ func catalogueScreens(lang onestop.Lang, lim locales.Limit) map[screen]string {
 var refPattern = regexp.MustCompile(`\b[0-9]{7}\b`)
 
 const refMask = "#######"
+
+// validRef reports whether ref is a contact's reference: seven digits, the last of them the Luhn
+// check digit of the six before it. It is the simulator's own reading of the rule casebook
+// numbers contacts by, not casebook's code: an independent check catches a reference that
+// casebook would both make and accept wrongly, and the simulator links nothing of the store.
+func validRef(ref string) bool {
+	if len(ref) != 7 {
+		return false
+	}
+	sum := 0
+	for i := range ref {
+		d := int(ref[i] - '0')
+		if d < 0 || d > 9 {
+			return false
+		}
+		// From the right, the check digit counted first: every second digit is doubled.
+		if (len(ref)-1-i)%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
 
 // expectations are the screens every caller must see, per region and path.
 type expectations struct {
@@ -581,7 +610,7 @@ func (e *expectations) check(region, pi, k int, got string, l *loader) string {
 		return ""
 	case scRef:
 		refs := refPattern.FindAllString(got, -1)
-		if len(refs) != 1 || !casebook.ValidRef(refs[0]) {
+		if len(refs) != 1 || !validRef(refs[0]) {
 			return "no valid reference"
 		}
 		if masked := refPattern.ReplaceAllString(got, refMask); masked != want {
