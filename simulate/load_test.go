@@ -1,12 +1,19 @@
 package simulate
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/gateway"
+	"github.com/onestop-helpline/onestop/locales"
 )
 
 // The simulator asks a gateway whether it simulates in the gateway's own words.
@@ -53,5 +60,35 @@ func TestLoadSessionIDsAreUniqueAndLookLikeTheAggregators(t *testing.T) {
 				seen[id] = true
 			}
 		}
+	}
+}
+
+// Load drives only a gateway on this machine that says it serves a simulation, and posts no
+// hop to any other.
+func TestLoadDrivesOnlyALocalSimulation(t *testing.T) {
+	var hops atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, "ok") // a real helpline
+			return
+		}
+		hops.Add(1)
+		io.WriteString(w, "END Goodbye.")
+	}))
+	defer srv.Close()
+	for _, tt := range []struct{ url, want string }{
+		{"http://10.1.2.3:8080", "not on this machine"},
+		{"http://example.org", "not on this machine"},
+		{"localhost.example.org:8080", "not on this machine"},
+		{"http://[::ffff:10.0.0.1]:8080", "not on this machine"},
+		{srv.URL, "not serving a simulation"},
+	} {
+		cfg := LoadConfig{URL: tt.url, Callers: 1, Sessions: 1, Duration: time.Second, Page: locales.DefaultLimit}
+		if _, err := Load(context.Background(), cfg, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("load at %s: %v, want %q", tt.url, err, tt.want)
+		}
+	}
+	if n := hops.Load(); n != 0 {
+		t.Fatalf("%d hops posted", n)
 	}
 }
