@@ -8,4 +8,6 @@
 // drives only a gateway serving a simulation. It must never reach into the gateway's store, its
 // conversations or the bbolt file, read flags or the environment (cmd/onestop does, and hands it
 // a config), or send a made-up caller anywhere a real helpline could take her for a real one.
+// Its messages name onestop's flags (--url, --remote), since they reach the operator as the
+// command's.
 package simulate
