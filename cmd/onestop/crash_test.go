@@ -20,6 +20,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/simulate"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -207,19 +208,20 @@ func TestKillNineUnderLoadLosesNothing(t *testing.T) {
 	bin, data := buildBinary(t), t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
 	told := map[string]int{} // reference → round it was told in
-	var exp *expectations
+	var exp *simulate.Screens
 	var hops, errs int64
 	for round := 0; round < kills; round++ {
 		cmd, addr := startServe(t, bin, data)
-		l := newLoader("http://"+addr+"/ussd/africastalking", 12)
+		l := simulate.NewCallers("http://"+addr+"/ussd/africastalking", 12, 0)
 		if exp == nil {
 			var err error
-			if exp, err = learn(context.Background(), l, locales.DefaultLimit); err != nil {
+			if exp, err = l.Learn(context.Background(), locales.DefaultLimit); err != nil {
 				cmd.Process.Kill()
 				t.Fatal(err)
 			}
+		} else {
+			l.Expect(exp)
 		}
-		l.exp = exp
 		ctx, cancel := context.WithCancel(context.Background())
 		killAt := time.Duration(50+rng.IntN(600)) * time.Millisecond
 		killed := make(chan struct{})
@@ -230,21 +232,19 @@ func TestKillNineUnderLoadLosesNothing(t *testing.T) {
 			cancel() // hops still in flight fail now rather than at their timeout
 			close(killed)
 		}()
-		res := &loadResult{}
-		l.drive(ctx, time.Minute, io.Discard, "crash")
-		l.fill(res)
+		l.Drive(ctx, time.Minute, io.Discard, "crash")
+		res := l.Result()
 		<-killed
 		if res.WrongScreens != 0 {
 			t.Fatalf("round %d: %d wrong screens", round, res.WrongScreens)
 		}
 		hops, errs = hops+res.Hops, errs+res.Errors
-		l.refs.Range(func(k, _ any) bool {
-			if r, dup := told[k.(string)]; dup {
+		for _, k := range l.Refs() {
+			if r, dup := told[k]; dup {
 				t.Errorf("reference %s told in rounds %d and %d", k, r, round)
 			}
-			told[k.(string)] = round
-			return true
-		})
+			told[k] = round
+		}
 	}
 	t.Logf("%d kills, %d hops, %d failed at a kill, %d references told", kills, hops, errs, len(told))
 	if len(told) < kills {

@@ -1,43 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"strings"
-	"syscall"
-	"time"
-	"unicode/utf8"
 
-	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/simulate"
 )
-
-// dialTimeout bounds one hop. Africa's Talking gives a gateway 10 s; a little more here tells a
-// slow gateway apart from a dead one.
-const dialTimeout = 15 * time.Second
-
-// maxScreen bounds what is read of an answer: a USSD screen is under 200 characters, so anything
-// near this is not a screen.
-const maxScreen = 64 << 10
-
-// dialConfig is what dial is told on its command line.
-type dialConfig struct {
-	URL     string // the running gateway's base URL
-	Code    string // the service code the caller dialled
-	Network string // the aggregator's network code
-	Token   string // the webhook token, the last path segment when the gateway is configured with one
-	Remote  bool   // allow a gateway that is not on this machine
-	Number  string // the caller's number, E.164
-}
 
 // dialUsage is printed with -h and after a bad command line.
 const dialUsage = `Usage: onestop dial [flags] +8801711000001
@@ -55,36 +27,19 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	endpoint, err := dialEndpoint(cfg)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	session, err := newDialSession()
-	if err != nil {
-		return err
-	}
-	p := &phone{
-		cfg:      cfg,
-		endpoint: endpoint,
-		session:  session,
-		client:   dialClient(cfg.Remote),
-		out:      stdout,
-		errOut:   stderr,
-		// Echo what is typed when it comes from a pipe, so a scripted run reads as a transcript;
-		// a terminal echoes by itself.
-		echo: !isTerminal(stdin),
-	}
-	return p.call(ctx, stdin)
+	return simulate.Dial(ctx, cfg, stdin, stdout, stderr)
 }
 
 // parseDial reads dial's flags, the caller's number, then any flags typed after the number:
 // people write "onestop dial +880… --url …" as often as the other way round.
-func parseDial(args []string, stderr io.Writer) (dialConfig, error) {
-	cfg := dialConfig{
-		URL:     env("ONESTOP_DIAL_URL", "http://127.0.0.1:8080"),
-		Code:    "*109#",
-		Network: "99999",
-		Token:   os.Getenv("ONESTOP_WEBHOOK_TOKEN"),
+func parseDial(args []string, stderr io.Writer) (simulate.DialConfig, error) {
+	cfg := simulate.DialConfig{
+		URL:      env("ONESTOP_DIAL_URL", "http://127.0.0.1:8080"),
+		Code:     "*109#",
+		Network:  "99999",
+		Token:    os.Getenv("ONESTOP_WEBHOOK_TOKEN"),
+		User:     os.Getenv("ONESTOP_WEBHOOK_USER"),
+		Password: os.Getenv("ONESTOP_WEBHOOK_PASSWORD"),
 	}
 	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -112,8 +67,9 @@ func parseDial(args []string, stderr io.Writer) (dialConfig, error) {
 	if fs.NArg() > 0 {
 		return cfg, &exitError{code: 2, err: fmt.Errorf("dial takes one number, got %q as well (write the number without spaces)", fs.Args())}
 	}
-	if !isE164(cfg.Number) {
-		return cfg, &exitError{code: 2, err: fmt.Errorf("%q is not a number in E.164 form: a + and 8 to 15 digits, e.g. +8801711000001", cfg.Number)}
+	// A number or a URL that cannot be dialled is a bad command line, as a bad flag is.
+	if err := cfg.Validate(); err != nil {
+		return cfg, &exitError{code: 2, err: err}
 	}
 	return cfg, nil
 }
@@ -125,306 +81,4 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return &exitError{code: 2, err: err}
 	}
 	return err
-}
-
-// isE164 reports whether s is a + followed by 8 to 15 ASCII digits.
-func isE164(s string) bool {
-	digits, ok := strings.CutPrefix(s, "+")
-	if !ok || len(digits) < 8 || len(digits) > 15 {
-		return false
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// dialEndpoint returns the URL hops are posted to. It refuses a gateway off this machine unless
-// --remote was given: dial is a simulator, and a mistyped URL must not send made-up callers
-// into someone's production helpline.
-func dialEndpoint(cfg dialConfig) (string, error) {
-	raw := cfg.URL
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("--url %q: %w", cfg.URL, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("--url %q: only http and https are spoken", cfg.URL)
-	}
-	if u.Hostname() == "" {
-		return "", fmt.Errorf("--url %q has no host", cfg.URL)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("--url %q: give the gateway's base URL only, e.g. http://127.0.0.1:8080", cfg.URL)
-	}
-	if !cfg.Remote && !isLoopbackHost(u.Hostname()) {
-		return "", fmt.Errorf("--url %q is not on this machine; dial only talks to a local gateway unless --remote is given", cfg.URL)
-	}
-	// The token is escaped here rather than joined as a path, so a token holding / or % still
-	// reaches the gateway as the one segment it compares.
-	endpoint := strings.TrimRight(u.String(), "/") + "/ussd/africastalking"
-	if cfg.Token != "" {
-		endpoint += "/" + url.PathEscape(cfg.Token)
-	}
-	return endpoint, nil
-}
-
-// isLoopbackHost reports whether host names this machine: localhost, 127.0.0.0/8 or ::1.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// dialClient returns the client hops go through. Without --remote, every connection it opens
-// must land on a loopback address, whatever a name resolved to, and a redirect is shown rather
-// than followed: both would otherwise carry hops off this machine.
-func dialClient(remote bool) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if !remote {
-		tr.Proxy = nil
-		d := &net.Dialer{Timeout: dialTimeout, Control: func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("refusing to connect to %s: not this machine (use --remote)", address)
-			}
-			return nil
-		}}
-		tr.DialContext = d.DialContext
-	}
-	return &http.Client{
-		Timeout:   dialTimeout,
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-}
-
-// newDialSession returns a fresh session id, marked as dial's so it is told apart from an
-// aggregator's in the gateway's logs.
-func newDialSession() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return "dial-" + hex.EncodeToString(b[:]), nil
-}
-
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// phone is one simulated call: the session's history and where its screens are shown.
-type phone struct {
-	cfg      dialConfig
-	endpoint string
-	session  string
-	client   *http.Client
-	out      io.Writer
-	errOut   io.Writer
-	echo     bool
-	inputs   []string
-}
-
-// call runs the session until the gateway ends it, the caller hangs up or a hop fails.
-func (p *phone) call(ctx context.Context, stdin io.Reader) error {
-	// The base URL, never the endpoint: the token is a secret and terminals get recorded.
-	fmt.Fprintf(p.out, "Dialling %s from %s on %s (session %s)\n", p.cfg.Code, p.cfg.Number, p.cfg.URL, p.session)
-	done := make(chan struct{})
-	defer close(done)
-	lines := readLines(stdin, done)
-	for {
-		body, err := p.hop(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				fmt.Fprintln(p.out, "(hung up)")
-				return nil
-			}
-			return err
-		}
-		kind, screen := body[:3], body[4:]
-		p.show(screen)
-		if kind == "END" {
-			fmt.Fprintln(p.out, "(session ended)")
-			return nil
-		}
-		input, ok := p.prompt(ctx, lines)
-		if !ok {
-			fmt.Fprintln(p.out, "\n(hung up)")
-			return nil
-		}
-		p.inputs = append(p.inputs, input)
-	}
-}
-
-// prompt waits for a non-empty line. It reports false when the caller hangs up: the input ends
-// or the context is cancelled.
-func (p *phone) prompt(ctx context.Context, lines <-chan string) (string, bool) {
-	for {
-		fmt.Fprint(p.out, "> ")
-		select {
-		case <-ctx.Done():
-			return "", false
-		case line, ok := <-lines:
-			if !ok {
-				return "", false
-			}
-			if p.echo {
-				fmt.Fprintln(p.out, line)
-			}
-			if line = strings.TrimSpace(line); line != "" {
-				return line, true
-			}
-		}
-	}
-}
-
-// readLines delivers stdin's lines, so waiting for one can be abandoned when the context ends
-// (a read from a terminal cannot be interrupted). The channel closes at the end of input; the
-// reader stops once done is closed.
-func readLines(r io.Reader, done <-chan struct{}) <-chan string {
-	ch := make(chan string)
-	go func() {
-		defer close(ch)
-		br := bufio.NewReader(r)
-		for {
-			line, err := br.ReadString('\n')
-			if line != "" || err == nil {
-				select {
-				case ch <- strings.TrimRight(line, "\r\n"):
-				case <-done:
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return ch
-}
-
-// hop posts the session so far and returns the gateway's answer, checked to be a screen.
-func (p *phone) hop(ctx context.Context) (string, error) {
-	form := url.Values{
-		"sessionId":   {p.session},
-		"serviceCode": {p.cfg.Code},
-		"phoneNumber": {p.cfg.Number},
-		"networkCode": {p.cfg.Network},
-		"text":        {strings.Join(p.inputs, "*")},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if user := os.Getenv("ONESTOP_WEBHOOK_USER"); user != "" {
-		req.SetBasicAuth(user, os.Getenv("ONESTOP_WEBHOOK_PASSWORD"))
-	}
-	n := len(p.inputs) + 1
-	resp, err := p.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		// The error names the endpoint, token included; say where without it.
-		var cause error = err
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			cause = uerr.Err
-		}
-		fmt.Fprintf(p.errOut, "hop %d: could not reach the gateway at %s: %v\n", n, p.cfg.URL, cause)
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintln(p.errOut, "Is 'onestop serve' running there?")
-		}
-		return "", fmt.Errorf("dial: hop %d: gateway unreachable", n)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxScreen))
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		fmt.Fprintf(p.errOut, "hop %d: reading the answer: %v\n", n, err)
-		return "", fmt.Errorf("dial: hop %d: answer cut short", n)
-	}
-	body := string(raw)
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(p.errOut, "hop %d: the gateway answered %s: %q\n", n, resp.Status, truncate(body, 200))
-		switch resp.StatusCode {
-		case http.StatusNotFound:
-			fmt.Fprintln(p.errOut, "A 404 usually means the webhook token is wrong or missing (--token or ONESTOP_WEBHOOK_TOKEN).")
-		case http.StatusUnauthorized:
-			fmt.Fprintln(p.errOut, "The gateway wants basic auth: set ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD.")
-		}
-		// Africa's Talking ends the caller's session on any answer but a 200.
-		return "", fmt.Errorf("dial: hop %d: HTTP %d", n, resp.StatusCode)
-	}
-	if !strings.HasPrefix(body, "CON ") && !strings.HasPrefix(body, "END ") {
-		fmt.Fprintf(p.errOut, "hop %d: the answer does not start with \"CON \" or \"END \", so Africa's Talking would end the session: %q\n", n, truncate(body, 200))
-		return "", fmt.Errorf("dial: hop %d: malformed answer", n)
-	}
-	return body, nil
-}
-
-// show draws a screen as a phone would, between rules, with its length: a page holds 182 GSM-7
-// or 80 UCS-2 characters. There is no right-hand border because the width of Bengali, Hindi or
-// Arabic text on a terminal cannot be known from the string.
-func (p *phone) show(screen string) {
-	screen = strings.TrimRight(strings.ReplaceAll(screen, "\r\n", "\n"), "\n")
-	const rule = "────────────────────────────────"
-	var b strings.Builder
-	b.WriteString("┌" + rule + "\n")
-	for _, line := range strings.Split(screen, "\n") {
-		b.WriteString("│ " + printable(line) + "\n")
-	}
-	// The size that counts against a USSD page, in the units its encoding is counted in.
-	n, gsm7 := locales.Length(screen)
-	if gsm7 {
-		fmt.Fprintf(&b, "└%s %d/%d GSM-7\n", rule, n, locales.DefaultLimit.GSM7)
-	} else {
-		fmt.Fprintf(&b, "└%s %d/%d UCS-2\n", rule, n, locales.DefaultLimit.UCS2)
-	}
-	fmt.Fprint(p.out, b.String())
-}
-
-// printable replaces control characters, so a gateway's answer cannot move the cursor or
-// rewrite the terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return ' '
-		}
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
-}
-
-// truncate cuts s to at most n bytes without splitting a character.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

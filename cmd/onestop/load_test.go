@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,16 +16,20 @@ import (
 	"time"
 
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/simulate"
 )
+
+// refPattern finds a reference on a closing screen: seven digits (the helpline and emergency
+// numbers on it are shorter). The tests here read references as a caller does, not from the
+// simulator's insides.
+var refPattern = regexp.MustCompile(`\b[0-9]{7}\b`)
+
+const refMask = "#######"
 
 func TestLoadSeesEveryCallersOwnScreens(t *testing.T) {
 	m := MustRunMain(t)
-	cfg := loadConfig{Callers: 8, Duration: 20 * time.Second, Sessions: 240, Page: locales.DefaultLimit}
-	l, err := prepare(context.Background(), cfg, "http://"+m.Addr()+"/ussd/africastalking", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := drive(context.Background(), cfg, l, os.Getpid(), io.Discard)
+	cfg := simulate.LoadConfig{URL: "http://" + m.Addr(), Callers: 8, Duration: 20 * time.Second, Sessions: 240, Page: locales.DefaultLimit, PID: os.Getpid()}
+	res, err := simulate.Measure(context.Background(), cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +39,7 @@ func TestLoadSeesEveryCallersOwnScreens(t *testing.T) {
 	if res.Sessions != cfg.Sessions || res.Hops < 2*res.Sessions || res.HopsPerSec <= 0 || res.P50 <= 0 || res.P99 < res.P50 || res.Max < res.P99 {
 		t.Fatalf("figures: %+v", res)
 	}
-	for _, k := range pathKinds {
+	for _, k := range []string{"urgent", "callback", "help", "info", "language", "exit"} {
 		if res.Paths[k] == 0 {
 			t.Errorf("no %s session in %v", k, res.Paths)
 		}
@@ -121,17 +126,13 @@ func TestLoadCountsWrongScreens(t *testing.T) {
 				io.WriteString(w, body)
 			}))
 			defer proxy.Close()
-			l := newLoader(proxy.URL+"/ussd/africastalking", 4)
-			l.max = 120
-			exp, err := learn(context.Background(), l, locales.DefaultLimit)
-			if err != nil {
+			l := simulate.NewCallers(proxy.URL+"/ussd/africastalking", 4, 120)
+			if _, err := l.Learn(context.Background(), locales.DefaultLimit); err != nil {
 				t.Fatal(err)
 			}
-			l.exp = exp
 			on.Store(true)
-			res := &loadResult{}
-			l.drive(context.Background(), 20*time.Second, io.Discard, "test")
-			l.fill(res)
+			l.Drive(context.Background(), 20*time.Second, io.Discard, "test")
+			res := l.Result()
 			if res.WrongScreens == 0 || res.Errors != 0 {
 				t.Fatalf("%d wrong screens, %d errors", res.WrongScreens, res.Errors)
 			}
@@ -169,7 +170,7 @@ func TestLoadWithBaselinePrintsTheRatio(t *testing.T) {
 	if err := Run(context.Background(), args, nil, &out, &errb); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
-	var res loadResult
+	var res simulate.LoadResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
@@ -202,18 +203,14 @@ func TestLoadWithBaselinePrintsTheRatio(t *testing.T) {
 // the profile of one hop through HTTP, flows and the store (client included).
 func BenchmarkGatewayHops(b *testing.B) {
 	m := MustRunMain(b)
-	l := newLoader("http://"+m.Addr()+"/ussd/africastalking", 50)
-	exp, err := learn(context.Background(), l, locales.DefaultLimit)
-	if err != nil {
+	l := simulate.NewCallers("http://"+m.Addr()+"/ussd/africastalking", 50, int64(b.N/4+1))
+	if _, err := l.Learn(context.Background(), locales.DefaultLimit); err != nil {
 		b.Fatal(err)
 	}
-	l.exp = exp
-	l.max = int64(b.N/4 + 1)
 	before := m.DB.Stats()
 	b.ResetTimer()
-	res := &loadResult{}
-	l.drive(context.Background(), time.Hour, io.Discard, "bench")
-	l.fill(res)
+	l.Drive(context.Background(), time.Hour, io.Discard, "bench")
+	res := l.Result()
 	b.ReportMetric(res.HopsPerSec, "hops/s")
 	b.ReportMetric(res.P99, "p99-ms")
 	after := m.DB.Stats()
@@ -223,20 +220,5 @@ func BenchmarkGatewayHops(b *testing.B) {
 	}
 	if res.WrongScreens != 0 || res.Errors != 0 {
 		b.Fatalf("%d wrong screens, %d errors", res.WrongScreens, res.Errors)
-	}
-}
-
-func TestLoadSessionIDsAreUniqueAndLookLikeTheAggregators(t *testing.T) {
-	seen := map[string]bool{}
-	for _, nonce := range []uint64{0x9e3779b97f4a7c15, 0xdeadbeef12345678} { // two runs
-		for i := range 60 {
-			for seq := range 500 {
-				id := sessionID(nonce, i, seq)
-				if !strings.HasPrefix(id, "ATUid_") || len(id) != len("ATUid_")+16 || seen[id] {
-					t.Fatalf("caller %d session %d: %q (seen before: %v)", i, seq, id, seen[id])
-				}
-				seen[id] = true
-			}
-		}
 	}
 }

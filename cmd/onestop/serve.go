@@ -487,6 +487,15 @@ func (c Config) checkListen() error {
 	return nil
 }
 
+// isLoopbackHost reports whether host names this machine: localhost, 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // checkSimulation keeps simulated and real data apart, both ways: a simulation starts only on a
 // data directory with no real contacts, and marks it so; a directory so marked is never served
 // for real, where what it queued would go to people.
