@@ -243,53 +243,15 @@ func hasLatin(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x80 && (r|0x20 >= 'a' && r|0x20 <= 'z') })
 }
 
-// The find-help screens' own texts, beside the shared catalogue's AskArea, HelpHeader and
-// HelpEntry.
-type areaKey int
-
+// The find-help screens' own texts live in locales with every other word.
 const (
-	areaNotFound areaKey = iota // nothing matched what she typed
-	areaChoose                  // heads the list of places her search matched
-	areaNear                    // heads the answer; %[1]s: the area's name
-	areaKM                      // a distance; %[1]s: the number of kilometres
+	areaNotFound = locales.AreaNotFound
+	areaChoose   = locales.AreaChoose
+	areaNear     = locales.AreaNear
+	areaKM       = locales.AreaKM
 )
 
-var areaTexts = map[onestop.Lang][]string{
-	onestop.Bengali: {
-		areaNotFound: "পাইনি। আবার লিখুন বা বাছুন:",
-		areaChoose:   "আপনার জায়গা বেছে নিন:",
-		areaNear:     "%[1]s-এর কাছে সাহায্য:",
-		areaKM:       "%[1]s কিমি",
-	},
-	onestop.Hindi: {
-		areaNotFound: "नहीं मिला। फिर लिखें या चुनें:",
-		areaChoose:   "अपनी जगह चुनें:",
-		areaNear:     "%[1]s के पास मदद:",
-		areaKM:       "%[1]s किमी",
-	},
-	onestop.Arabic: {
-		areaNotFound: "لم نجده. اكتبي مجدداً أو اختاري:",
-		areaChoose:   "اختاري مكانك:",
-		areaNear:     "مساعدة قرب %[1]s:",
-		areaKM:       "%[1]s كم",
-	},
-	onestop.English: {
-		areaNotFound: "No place found with that name. Type again or choose:",
-		areaChoose:   "Choose your place:",
-		areaNear:     "Help near %[1]s:",
-		areaKM:       "%[1]s km",
-	},
-}
-
 // areaText returns a find-help text in lang (English when lang has none) with its argument.
-func areaText(lang onestop.Lang, k areaKey, args ...string) string {
-	texts, ok := areaTexts[lang]
-	if !ok {
-		texts = areaTexts[onestop.English]
-	}
-	s := texts[k]
-	if len(args) > 0 {
-		s = strings.Replace(s, "%[1]s", args[0], 1)
-	}
-	return s
+func areaText(lang onestop.Lang, k locales.AreaKey, args ...string) string {
+	return locales.AreaText(lang, k, args...)
 }

@@ -620,103 +620,30 @@ func matches(c directory.Centre, p string) bool {
 	return false
 }
 
-// smsKey names a worker-facing SMS text.
-type smsKey string
+// The workers' and centres' SMS texts live in locales with every other word; these short names
+// keep the conversation's code readable.
+type smsKey = locales.SMSKey
 
-// The SMS texts. Each fits two SMS in its language with the longest case number and centre name
-// it can carry (a test holds them to it). They name no survivor, no centre (a centre is its
-// CentreLabel) and nothing that says what the service is for, and a reminder says nothing of
-// what the referral is about: a worker's phone, and a centre's, may be read by someone else.
 const (
-	smsUsage              smsKey = "usage"
-	smsReferred           smsKey = "referred"            // %[1]s case, %[2]s centre
-	smsReferredUnassigned smsKey = "referred_unassigned" // %[1]s case
-	smsStatus             smsKey = "status"              // %[1]s case, %[2]s status, %[3]s day
-	smsStatusAt           smsKey = "status_at"           // %[1]s case, %[2]s status, %[3]s centre, %[4]s day
-	smsNoCase             smsKey = "no_case"
-	smsThanks             smsKey = "thanks"
-	smsRemindWorker       smsKey = "remind_worker" // %[1]s case, %[2]d days
-	smsRemindCentre       smsKey = "remind_centre" // %[1]s case, %[2]s area, %[3]d days
-	smsCentreNotice       smsKey = "centre_notice" // %[1]s case, %[2]s area
+	smsUsage              = locales.SMSUsage
+	smsReferred           = locales.SMSReferred
+	smsReferredUnassigned = locales.SMSReferredUnassigned
+	smsStatus             = locales.SMSStatus
+	smsStatusAt           = locales.SMSStatusAt
+	smsNoCase             = locales.SMSNoCase
+	smsThanks             = locales.SMSThanks
+	smsRemindWorker       = locales.SMSRemindWorker
+	smsRemindCentre       = locales.SMSRemindCentre
+	smsCentreNotice       = locales.SMSCentreNotice
 )
-
-var smsTexts = map[onestop.Lang]map[smsKey]string{
-	onestop.English: {
-		smsUsage:              "To refer: REF <place> <what is needed>. For news: STATUS <case number>. This help: HELP",
-		smsReferred:           "Case %[1]s received and sent to %[2]s. For news send: STATUS %[1]s",
-		smsReferredUnassigned: "Case %[1]s received. A supervisor will choose where it goes. For news send: STATUS %[1]s",
-		smsStatus:             "Case %[1]s: %[2]s (%[3]s).",
-		smsStatusAt:           "Case %[1]s: %[2]s, %[3]s (%[4]s).",
-		smsNoCase:             "No such case for this number. Send HELP for the usage.",
-		smsThanks:             "Thank you. Your message was received.",
-		smsRemindWorker:       "Case %[1]s has had no news for %[2]d days. Reply STATUS %[1]s to check it.",
-		smsRemindCentre:       "Referral %[1]s (%[2]s) has had no update for %[3]d days. Please update it.",
-		smsCentreNotice:       "New referral %[1]s (%[2]s). Details are in the console.",
-		"status_received":     "received",
-		"status_assigned":     "passed on",
-		"status_contacted":    "contacted",
-		"status_closed":       "closed",
-		"status_declined":     "declined",
-	},
-	onestop.Bengali: {
-		smsUsage:              "রেফার করতে: রেফার <জায়গা> <কী দরকার>। খবর জানতে: অবস্থা <কেস নম্বর>। এই তথ্য: সাহায্য",
-		smsReferred:           "কেস %[1]s পেয়েছি, %[2]s-এ পাঠানো হয়েছে। খবর জানতে লিখুন: অবস্থা %[1]s",
-		smsReferredUnassigned: "কেস %[1]s পেয়েছি। কোথায় যাবে, সুপারভাইজার ঠিক করবেন। খবর জানতে লিখুন: অবস্থা %[1]s",
-		smsStatus:             "কেস %[1]s: %[2]s (%[3]s)।",
-		smsStatusAt:           "কেস %[1]s: %[2]s, %[3]s (%[4]s)।",
-		smsNoCase:             "এই নম্বরে এমন কোনো কেস নেই। নিয়ম জানতে লিখুন: সাহায্য",
-		smsThanks:             "ধন্যবাদ। আপনার বার্তা পেয়েছি।",
-		smsRemindWorker:       "কেস %[1]s-এর %[2]d দিন কোনো খবর নেই। দেখতে লিখুন: অবস্থা %[1]s",
-		smsRemindCentre:       "রেফারেল %[1]s (%[2]s): %[3]d দিন কোনো আপডেট নেই। দয়া করে আপডেট করুন।",
-		smsCentreNotice:       "নতুন রেফারেল %[1]s (%[2]s)। বিস্তারিত কনসোলে।",
-		"status_received":     "পাওয়া গেছে",
-		"status_assigned":     "পাঠানো হয়েছে",
-		"status_contacted":    "যোগাযোগ হয়েছে",
-		"status_closed":       "শেষ",
-		"status_declined":     "নেওয়া হয়নি",
-	},
-	onestop.Hindi: {
-		smsUsage:              "रेफर करने के लिए: रेफर <जगह> <क्या चाहिए>। जानकारी के लिए: स्थिति <केस नंबर>। यह मदद: मदद",
-		smsReferred:           "केस %[1]s मिला, %[2]s को भेजा गया। जानकारी के लिए लिखें: स्थिति %[1]s",
-		smsReferredUnassigned: "केस %[1]s मिला। कहाँ भेजना है, सुपरवाइज़र तय करेंगे। जानकारी के लिए लिखें: स्थिति %[1]s",
-		smsStatus:             "केस %[1]s: %[2]s (%[3]s)।",
-		smsStatusAt:           "केस %[1]s: %[2]s, %[3]s (%[4]s)।",
-		smsNoCase:             "इस नंबर से ऐसा कोई केस नहीं मिला। तरीका जानने के लिए लिखें: मदद",
-		smsThanks:             "धन्यवाद। आपका संदेश मिल गया।",
-		smsRemindWorker:       "केस %[1]s पर %[2]d दिन से कोई खबर नहीं। देखने के लिए लिखें: स्थिति %[1]s",
-		smsRemindCentre:       "रेफरल %[1]s (%[2]s): %[3]d दिन से कोई अपडेट नहीं। कृपया अपडेट करें।",
-		smsCentreNotice:       "नया रेफरल %[1]s (%[2]s)। विवरण कंसोल में।",
-		"status_received":     "मिला",
-		"status_assigned":     "आगे भेजा गया",
-		"status_contacted":    "संपर्क हुआ",
-		"status_closed":       "बंद",
-		"status_declined":     "नहीं लिया गया",
-	},
-	onestop.Arabic: {
-		smsUsage:              "للإحالة: إحالة <المكان> <المطلوب>. للمتابعة: حالة <رقم الحالة>. لهذه التعليمات: مساعدة",
-		smsReferred:           "استلمنا الحالة %[1]s وأُرسلت إلى %[2]s. للمتابعة أرسل: حالة %[1]s",
-		smsReferredUnassigned: "استلمنا الحالة %[1]s. سيحدد المشرف الجهة. للمتابعة أرسل: حالة %[1]s",
-		smsStatus:             "الحالة %[1]s: %[2]s (%[3]s).",
-		smsStatusAt:           "الحالة %[1]s: %[2]s، %[3]s (%[4]s).",
-		smsNoCase:             "لا توجد حالة بهذا الرقم لهذا الهاتف. للتعليمات أرسل: مساعدة",
-		smsThanks:             "شكرًا. وصلت رسالتك.",
-		smsRemindWorker:       "لا جديد في الحالة %[1]s منذ %[2]d أيام. للمتابعة أرسل: حالة %[1]s",
-		smsRemindCentre:       "الإحالة %[1]s (%[2]s) بلا تحديث منذ %[3]d أيام. يرجى تحديثها.",
-		smsCentreNotice:       "إحالة جديدة %[1]s (%[2]s). التفاصيل في لوحة التحكم.",
-		"status_received":     "مستلمة",
-		"status_assigned":     "أُحيلت",
-		"status_contacted":    "تم التواصل",
-		"status_closed":       "مغلقة",
-		"status_declined":     "لم تُقبل",
-	},
-}
 
 // SMSSamples renders every text a worker or a centre may be sent in lang, with ref as the case
 // number and centre as the centre's label (CentreLabel), so that their sizes and words can be
 // checked.
 func SMSSamples(lang onestop.Lang, ref, centre string) []string {
-	out := make([]string, 0, len(smsTexts[onestop.English]))
-	for key := range smsTexts[onestop.English] {
+	keys := locales.SMSKeys()
+	out := make([]string, 0, len(keys))
+	for _, key := range keys {
 		var args []any
 		switch key {
 		case smsReferred:
@@ -741,12 +668,5 @@ func SMSSamples(lang onestop.Lang, ref, centre string) []string {
 
 // smsText returns the text for key in lang, English when lang has none, formatted with args.
 func smsText(lang onestop.Lang, key smsKey, args ...any) string {
-	s, ok := smsTexts[lang][key]
-	if !ok {
-		s = smsTexts[onestop.English][key]
-	}
-	if len(args) == 0 {
-		return s
-	}
-	return fmt.Sprintf(s, args...)
+	return locales.SMSText(lang, key, args...)
 }
