@@ -14,11 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/locales"
-	"github.com/onestop-helpline/onestop/store"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 // TestMain lets this test binary stand in for onestop's when a command starts itself again (load
@@ -279,10 +277,7 @@ func TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty(t *testing.T) {
 	if end := allOnes(t, m.Addr(), "ATUid_nobody", "+8801711000001"); strings.Contains(end, "30") || !strings.Contains(end, "109") {
 		t.Fatalf("with nobody on duty: %q", end)
 	}
-	if err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
-		v, _ := json.Marshal(&dutyRecord{Sealed: m.Box.SealString("+8801711999999"), Masked: "x", Lang: onestop.English, Since: time.Now()})
-		return tx.Bucket(store.Duty).Put(dutyKey, v)
-	}); err != nil {
+	if err := m.Staff.SetDuty(context.Background(), &staff.Counsellor{Number: "+8801711999999", Masked: "x", Lang: onestop.English}); err != nil {
 		t.Fatal(err)
 	}
 	if end := allOnes(t, m.Addr(), "ATUid_onduty", "+8801711000002"); !strings.Contains(end, "30") {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/alerts"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -23,6 +24,7 @@ import (
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/staff"
 	"github.com/onestop-helpline/onestop/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -174,6 +176,8 @@ type Main struct {
 	Gateway *gateway.Gateway
 	Outbox  *outbox.Outbox
 	SMS     *flows.SMS
+	Staff   *staff.Service
+	Alerts  *alerts.Service
 
 	smsConfig smsConfig
 
@@ -375,8 +379,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if m.Engine, err = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
 		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits,
-		Recorded: m.onRecorded, Log: m.Log,
-		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.onDutyNow,
+		Recorded: m.Alerts.Recorded, Log: m.Log,
+		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.Staff.OnDutyNow,
 	}); err != nil {
 		if onestop.ErrorCode(err) == onestop.EINVALID {
 			return fmt.Errorf("ONESTOP_SERVICE_CODES: %w", err)

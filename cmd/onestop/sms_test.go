@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +22,6 @@ import (
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/outbox"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // run runs one command line and returns its output.
@@ -273,7 +271,8 @@ func TestServeSendsAlertsCallbacksAndReplies(t *testing.T) {
 	}
 }
 
-// hookFixture is a Main with a store and no server, to drive onRecorded directly.
+// hookFixture is a Main with a store and no server, its services built as serve builds them, to
+// drive the alerts' Recorded hook directly.
 func hookFixture(t *testing.T) *Main {
 	noProviders(t)
 	data := t.TempDir()
@@ -292,6 +291,7 @@ func hookFixture(t *testing.T) *Main {
 	if m.Dir, err = directory.Embedded(); err != nil {
 		t.Fatal(err)
 	}
+	m.outbox(m.smsConfig)
 	return m
 }
 
@@ -306,110 +306,11 @@ func record(t *testing.T, m *Main, before, after *onestop.Contact) {
 				return err
 			}
 			*after = c
-			return m.onRecorded(tx, before, &c)
+			return m.Alerts.Recorded(tx, before, &c)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
-	m := hookFixture(t)
-	ob := m.outbox(smsConfig{})
-	now := m.DB.Now()
-	plan := &onestop.SafeContactPlan{MayCall: true, Number: herNumber, Window: onestop.Evening, Opens: now.Add(5 * time.Hour),
-		Closes: now.Add(9 * time.Hour), TZ: "Asia/Dhaka", AgreedAt: now}
-	steps := []struct {
-		name   string
-		change func(c *onestop.Contact)
-		want   []string // new messages: audience→number
-	}{
-		{"information only", func(c *onestop.Contact) { c.Urgency = onestop.Information }, nil},
-		{"urgent, district not yet known", func(c *onestop.Contact) { c.Urgency = onestop.Urgent }, []string{"counsellor→role:duty"}},
-		{"she chooses her district", func(c *onestop.Contact) { c.Area = "BD-13" }, []string{"official→+8801711000201", "official→+8801711000202"}},
-		{"urgent again changes nothing", func(c *onestop.Contact) { c.Urgency = onestop.Urgent }, nil},
-		{"she agrees to a call", func(c *onestop.Contact) { c.Plan = plan; c.Caller = herNumber }, []string{"counsellor→role:duty"}},
-		{"the session drops afterwards", func(c *onestop.Contact) { c.Status = onestop.Dropped }, nil},
-	}
-	c := &onestop.Contact{Time: now, Channel: onestop.USSD, Country: "BD", Lang: onestop.Bengali, Status: onestop.Open, Masked: "+880 17** ***001"}
-	var before *onestop.Contact
-	seen := 0
-	mustAcceptRoles(t, m)
-	for _, st := range steps {
-		st.change(c)
-		record(t, m, before, c)
-		b := *c
-		before = &b
-		list, err := ob.List(outbox.Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for i := len(list) - seen - 1; i >= 0; i-- {
-			msg := list[i]
-			to := msg.To
-			if msg.Role != "" {
-				to = "role:" + msg.Role
-			}
-			got = append(got, string(msg.Audience)+"→"+to)
-			if strings.Contains(msg.Text, "1711000001") || msg.To == herNumber {
-				t.Fatalf("%s: a message carries her number: %+v", st.name, msg)
-			}
-		}
-		seen = len(list)
-		if strings.Join(got, ",") != strings.Join(st.want, ",") {
-			t.Fatalf("%s: queued %v, want %v", st.name, got, st.want)
-		}
-	}
-	list, _ := ob.List(outbox.Filter{})
-	byTo := map[string]string{}
-	for _, msg := range list {
-		text := msg.Text
-		if msg.Role != "" {
-			// Worded when sent, in the language of whoever is on duty then.
-			text = m.render(msg.Template, onestop.Bengali, msg.Args)
-		}
-		byTo[msg.To+msg.Role+" "+string(msg.Cause)] = text
-		if msg.Cause == outbox.CauseCallback && !msg.NextAttempt.Equal(plan.Opens) {
-			t.Fatalf("the callback note falls due at %s, her window opens at %s", msg.NextAttempt, plan.Opens)
-		}
-	}
-	ref := c.Ref
-	if byTo["+8801711000202 alert"] != "Urgent case "+ref+", BD-13. Please check the console now." ||
-		byTo["duty alert"] != "জরুরি কেস "+ref+", BD। এখনই কনসোল দেখুন।" ||
-		!strings.HasPrefix(byTo["duty callback"], "কলব্যাকের সময়: কেস "+ref+", তার সময় ") {
-		t.Fatalf("texts %q", byTo)
-	}
-	var task callbackTask
-	m.DB.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(store.Callbacks).Get(store.U64(c.ID))
-		if v != nil {
-			task, _ = unmarshalTask(v)
-		}
-		return nil
-	})
-	if task.Ref != ref || !task.Due.Equal(plan.Opens) || task.OutboxID == 0 {
-		t.Fatalf("callback task %+v", task)
-	}
-}
-
-func TestOnRecordedNeverForANoCallPlan(t *testing.T) {
-	m := hookFixture(t)
-	ob := m.outbox(smsConfig{})
-	now := m.DB.Now()
-	before := &onestop.Contact{Time: now, Channel: onestop.USSD, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open}
-	record(t, m, nil, before)
-	after := *before
-	after.Plan, after.Status = &onestop.SafeContactPlan{MayCall: false, AgreedAt: now}, onestop.DoNotContact
-	record(t, m, before, &after)
-	if list, _ := ob.List(outbox.Filter{}); len(list) != 0 {
-		t.Fatalf("queued %d messages for a non-urgent contact who said do not call", len(list))
-	}
-	var n int
-	m.DB.View(func(tx *bbolt.Tx) error { n = tx.Bucket(store.Callbacks).Stats().KeyN; return nil })
-	if n != 0 {
-		t.Fatal("a callback task for a plan that allows no call")
 	}
 }
 
@@ -440,143 +341,5 @@ func TestOutboxCommands(t *testing.T) {
 		if _, err := smsCmd(t, append(bad, "--data", data)...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
-	}
-}
-
-// TestCallbackConfirmedWithNobodyOnDuty: the note is queued at once for the role on duty, so it
-// reaches whoever is on duty when her window opens; a note the outbox did not take is queued
-// again by the sweep, once, and never for a callback she was already reached on or whose window
-// closed.
-func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
-	noProviders(t)
-	m := hookFixture(t)
-	clearRota(t, m)
-	mustAcceptRoles(t, m)
-	now := m.DB.Now()
-	plan := func(opens, closes time.Duration) *onestop.SafeContactPlan {
-		return &onestop.SafeContactPlan{MayCall: true, Number: herNumber, Opens: now.Add(opens), Closes: now.Add(closes), TZ: "Asia/Dhaka", AgreedAt: now}
-	}
-	var open, closed, reached onestop.Contact
-	for _, x := range []struct {
-		c *onestop.Contact
-		p *onestop.SafeContactPlan
-	}{{&open, plan(time.Hour, 3*time.Hour)}, {&closed, plan(-3*time.Hour, -time.Hour)}, {&reached, plan(0, time.Hour)}} {
-		*x.c = onestop.Contact{Time: now, Channel: onestop.USSD, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open}
-		record(t, m, nil, x.c)
-		before := *x.c
-		x.c.Plan = x.p
-		record(t, m, &before, x.c)
-	}
-	reached.Status = onestop.Done
-	record(t, m, &reached, &reached)
-	ob := m.outbox(smsConfig{})
-	l, _ := ob.List(outbox.Filter{})
-	// One per plan whose window has not closed: the outbox takes no note for a callback no
-	// longer owed.
-	if len(l) != 2 {
-		t.Fatalf("%d notes with nobody on duty, want one per plan still open", len(l))
-	}
-	for _, msg := range l {
-		if msg.Role != roleDuty || msg.To != "" || msg.Template != tmplCallback || msg.ContactID == 0 {
-			t.Fatalf("note not addressed to the role on duty for her contact: %+v", msg)
-		}
-		if msg.ContactID == closed.ID {
-			t.Fatalf("a note was queued for a window already closed: %+v", msg)
-		}
-	}
-	// Notes the outbox did not take: the sweep queues the one still to be made, once.
-	err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
-		for _, c := range []*onestop.Contact{&open, &closed, &reached} {
-			v := tx.Bucket(store.Callbacks).Get(store.U64(c.ID))
-			task, err := unmarshalTask(v)
-			if err != nil {
-				return err
-			}
-			task.OutboxID = 0
-			if err := tx.Bucket(store.Callbacks).Put(store.U64(c.ID), task.marshal()); err != nil {
-				return err
-			}
-		}
-		return tx.DeleteBucket(store.Outbox)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.DB.Update(context.Background(), func(tx *bbolt.Tx) error { _, err := tx.CreateBucket(store.Outbox); return err })
-	for i, want := range []int{1, 0} {
-		if n, err := m.notifyCallbacks(context.Background()); n != want || err != nil {
-			t.Fatalf("pass %d: %d notes, %v; want %d", i, n, err, want)
-		}
-	}
-	l, _ = ob.List(outbox.Filter{})
-	if len(l) != 1 || l[0].Role != roleDuty || l[0].Args[0] != open.Ref || !l[0].NextAttempt.Equal(open.Plan.Opens) {
-		t.Fatalf("notes %+v", l)
-	}
-}
-
-func TestCallbackTaskRecords(t *testing.T) {
-	dhaka := time.FixedZone("", 6*3600)
-	task := callbackTask{
-		ContactID: 4711, Ref: casebook.Ref(4711), Window: onestop.Evening, TZ: "Asia/Dhaka",
-		Due:     time.Date(2026, 11, 24, 17, 0, 0, 0, dhaka),
-		Closes:  time.Date(2026, 11, 24, 21, 0, 0, 0, dhaka),
-		Created: time.Unix(1_800_000_000, 5), OutboxID: 99,
-	}
-	got, err := unmarshalTask(task.marshal())
-	if err != nil || got != task {
-		t.Fatalf("read back %+v, %v; wrote %+v", got, err, task)
-	}
-	if got.Due.String() != task.Due.String() {
-		t.Errorf("due reads %s, was %s", got.Due, task.Due)
-	}
-	// Written before the binary format: JSON, still read the same.
-	old, err := json.Marshal(&task)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := unmarshalTask(old); err != nil || got.Ref != task.Ref || !got.Due.Equal(task.Due) || got.OutboxID != 99 {
-		t.Fatalf("JSON task read as %+v, %v", got, err)
-	}
-	for _, bad := range [][]byte{nil, {9, 1}, task.marshal()[:5], []byte(`{"contactId":`)} {
-		if got, err := unmarshalTask(bad); err == nil {
-			t.Errorf("%q read as %+v", bad, got)
-		}
-	}
-}
-
-// "Do not call", said in a later conversation from her number, stops the callback note an
-// earlier one queued: the outbox asks, when it sends, whether her number is marked.
-func TestDoNotContactStopsAnEarlierCallbackNote(t *testing.T) {
-	m := hookFixture(t)
-	now := m.DB.Now()
-	c := onestop.Contact{Time: now, Channel: onestop.USSD, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open}
-	record(t, m, nil, &c)
-	before := c
-	c.Plan = &onestop.SafeContactPlan{MayCall: true, Number: herNumber, Opens: now.Add(-time.Minute), Closes: now.Add(time.Hour), TZ: "Asia/Dhaka", AgreedAt: now}
-	record(t, m, &before, &c)
-	err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
-		return m.Cases.MarkDoNotContact(tx, herNumber, now.Add(90*24*time.Hour))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob := m.outbox(smsConfig{})
-	log := &outbox.LogSender{Log: m.Log}
-	if _, err := ob.Flush(context.Background(), map[string]outbox.Sender{log.Name(): log}); err != nil {
-		t.Fatal(err)
-	}
-	list, _ := ob.List(outbox.Filter{})
-	notes := 0
-	for _, msg := range list {
-		if msg.Cause != outbox.CauseCallback {
-			continue
-		}
-		notes++
-		if msg.State == outbox.Sent || msg.State == outbox.Delivered || msg.State == outbox.Sending {
-			t.Fatalf("a callback note went out for a number marked do not contact: %+v", msg)
-		}
-	}
-	if notes == 0 {
-		t.Fatal("no callback note was queued: the test saw nothing to stop")
 	}
 }

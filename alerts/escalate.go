@@ -1,0 +1,218 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/outbox"
+	"github.com/onestop-helpline/onestop/staff"
+	"github.com/onestop-helpline/onestop/store"
+)
+
+// Escalation: an urgent contact nobody acknowledged in time, or whose alert was not delivered,
+// is raised once to the fallback list, audited, and kept on her follow-up for the console.
+
+// followUp returns c's follow-up from tx, opening one when she has none yet, and the follow-up
+// as it was encoded before (nil for a new one), so the caller writes it only when it changed.
+func (s *Service) followUp(tx *bbolt.Tx, c *onestop.Contact, now time.Time) (*casebook.FollowUp, []byte, error) {
+	f, err := s.cases.FollowUp(tx, c.ID)
+	if err != nil {
+		// A damaged follow-up must not cost her contact its record: it is started afresh.
+		s.log.Error("urgent follow-up unreadable; starting it again", "contact", c.Ref, "err", err)
+		f = nil
+	}
+	var was []byte
+	if f != nil {
+		was, _ = json.Marshal(f)
+	} else {
+		f = &casebook.FollowUp{ContactID: c.ID, Ref: c.Ref, Country: c.Country, Since: now}
+		rota, err := s.staff.Rota(tx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(staff.OnDuty(rota, now)) == 0 {
+			f.NobodyOnDuty = true
+			f.Problem(casebook.NobodyOnDuty, "", "")
+			if list, err := s.staff.FallbackList(tx); err == nil && len(list) == 0 {
+				f.Problem(casebook.NoFallback, "", "")
+			}
+		}
+	}
+	f.Area = c.Area
+	return f, was, nil
+}
+
+// Escalate escalates, once, every urgent contact that is due: unacknowledged past
+// EscalateAfter, or whose alert failed. Returns how many it escalated, and the store's errors.
+func (s *Service) Escalate(ctx context.Context) (int, error) {
+	after := s.after
+	n := 0
+	dueAt := func(tx *bbolt.Tx, now time.Time) ([]*casebook.FollowUp, error) {
+		var due []*casebook.FollowUp
+		err := s.cases.ForEachFollowUp(tx, func(f *casebook.FollowUp) error {
+			if !f.Acknowledged() && f.Escalated.IsZero() && (f.Failed || now.Sub(f.Since) >= after) {
+				due = append(due, f)
+			}
+			return nil
+		})
+		return due, err
+	}
+	// Looked for in a read first, so a quiet minute costs no write and no fsync.
+	var pending bool
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		due, err := dueAt(tx, s.db.Now())
+		pending = len(due) > 0
+		return err
+	}); err != nil || !pending {
+		return 0, err
+	}
+	err := s.db.Update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		now := s.db.Now()
+		due, err := dueAt(tx, now)
+		if err != nil {
+			return err
+		}
+		for _, f := range due {
+			why := "not acknowledged within " + after.String()
+			if f.Failed {
+				why = "an alert did not reach anyone"
+			}
+			if err := s.escalateOne(tx, f, now, why); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// escalateOne queues f's escalation to the fallback list and, for a contact with no district,
+// the alerts to her country's fallback officials (under the same keys as when she leaves the
+// conversation, so they go once); it audits the escalation and writes f.
+func (s *Service) escalateOne(tx *bbolt.Tx, f *casebook.FollowUp, now time.Time, why string) error {
+	f.Escalated, f.EscalatedWhy = now, why
+	c, err := s.cases.Get(tx, f.ContactID)
+	if err != nil && onestop.ErrorCode(err) != onestop.ENOTFOUND {
+		return err
+	}
+	d := f.Area
+	if d == "" {
+		d = f.Country
+	}
+	msg := &outbox.Message{
+		Key: "escalate:" + f.Ref, Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseEscalation,
+		Role: outbox.RoleFallback, Template: TemplateEscalation, Args: []string{f.Ref, d},
+	}
+	if _, err := s.queueFor(tx, f, msg); err != nil {
+		return err
+	}
+	if list, err := s.staff.FallbackList(tx); err != nil {
+		return err
+	} else if len(list) == 0 {
+		f.Problem(casebook.EscalatedNoFallback, "", "")
+	}
+	if c != nil && c.Area == "" {
+		for _, om := range s.officialAlerts(tx, c, c.Country) {
+			if _, err := s.queueFor(tx, f, om); err != nil {
+				return err
+			}
+			f.CountryOfficials = true
+		}
+	}
+	s.log.Warn("urgent contact escalated", "contact", f.Ref, "why", why)
+	if err := s.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: "system", Action: casebook.AuditUrgentEscalate,
+		Subject: "contact:" + f.Ref, Detail: why}); err != nil {
+		return err
+	}
+	return s.cases.PutFollowUp(tx, f)
+}
+
+// OnDead is the outbox's hook, run inside its write that makes a message dead or records it
+// failed or undelivered. For an urgent contact's alert it writes what happened on her follow-up
+// and, for an alert that will not be sent again, escalates her at once rather than at the next
+// sweep. Any other message is left alone. Returns the store's errors only.
+func (s *Service) OnDead(tx *bbolt.Tx, msg *outbox.Message) error {
+	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
+		return nil
+	}
+	ref := ""
+	if (msg.Template == TemplateAlert || msg.Template == TemplateEscalation) && len(msg.Args) > 0 {
+		ref = msg.Args[0]
+	} else if parts := strings.SplitN(msg.Key, ":", 3); len(parts) >= 2 && (parts[0] == "alert" || parts[0] == "escalate") {
+		ref = parts[1]
+	}
+	id, ok := casebook.RefID(ref)
+	if !ok {
+		return nil
+	}
+	f, err := s.cases.FollowUp(tx, id)
+	if err != nil || f == nil {
+		return err
+	}
+	final := msg.State == outbox.Dead || msg.NextAttempt.IsZero()
+	code := casebook.Retrying
+	if final {
+		code = casebook.NotDelivered
+		f.Failed = true
+	}
+	f.Problem(code, fmt.Sprintf("%s, %s", msg.Cause, recipientOf(msg)), msg.Error)
+	s.log.Warn("urgent alert "+string(code), "contact", f.Ref, "key", msg.Key, "audience", msg.Audience)
+	if final && msg.Cause == outbox.CauseAlert && f.Escalated.IsZero() && !f.Acknowledged() {
+		return s.escalateOne(tx, f, s.db.Now(), "an alert did not reach anyone")
+	}
+	return s.cases.PutFollowUp(tx, f)
+}
+
+// EscalateEvery runs Escalate every interval until ctx ends or the store is closed.
+func (s *Service) EscalateEvery(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, s.Escalate, func(err error) { s.log.Error("escalation sweep failed", "err", err) })
+}
+
+// every runs fn every interval until ctx ends or the store is closed, logging its other errors.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context) (int, error), logErr func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := fn(ctx); errors.Is(err, store.ErrClosed) || errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+			return
+		} else if err != nil && ctx.Err() == nil {
+			logErr(err)
+		}
+	}
+}
+
+// WarnNoRota says in the log, at start, when nobody is on the rota or the fallback list.
+func (s *Service) WarnNoRota() {
+	s.db.View(func(tx *bbolt.Tx) error {
+		rota, err := s.staff.Rota(tx)
+		if err != nil {
+			s.log.Error("duty rota unreadable: urgent alerts go to the fallback list", "err", err)
+			return nil
+		}
+		list, _ := s.staff.FallbackList(tx)
+		if len(rota) == 0 {
+			s.log.Warn("no duty rota set: urgent alerts go to the fallback list; set one with 'onestop duty set'", "fallback", len(list))
+		} else if len(staff.OnDuty(rota, s.db.Now())) == 0 {
+			s.log.Warn("nobody on duty now: urgent alerts go to the fallback list", "fallback", len(list))
+		}
+		if len(list) == 0 {
+			s.log.Warn("no fallback list set: with nobody on duty, urgent alerts wait; add one with 'onestop duty fallback add'")
+		}
+		return nil
+	})
+}

@@ -1,0 +1,31 @@
+package staff
+
+import (
+	"context"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/onestop-helpline/onestop/casebook"
+)
+
+// The community workers' records are the casebook's, beside the referrals they send; staff
+// checks them before they are written and lists them.
+
+// AddWorker registers w, replacing any worker with the same number. Returns EINVALID without a
+// number, a name or a helpline language, or for an area that is not one of the directory in
+// force.
+func (s *Service) AddWorker(ctx context.Context, w *casebook.Worker) error {
+	if err := s.knownAreas(w.Area); err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *bbolt.Tx) error { return s.cases.PutWorker(tx, w) })
+}
+
+// RemoveWorker takes the worker with number off the register. Returns ENOTFOUND if there is
+// none.
+func (s *Service) RemoveWorker(ctx context.Context, number string) error {
+	return s.db.Update(ctx, func(tx *bbolt.Tx) error { return s.cases.RemoveWorker(tx, number) })
+}
+
+// Workers returns every registered worker.
+func (s *Service) Workers() ([]*casebook.Worker, error) { return s.cases.Workers() }
