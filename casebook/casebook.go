@@ -234,6 +234,13 @@ func (cb *Casebook) DoNotContact(tx *bbolt.Tx, number string, at time.Time) (boo
 	return at.UnixNano() < int64(binary.BigEndian.Uint64(v)), nil
 }
 
+// Marked is DoNotContact as the outbox asks it, with no room for an error: a mark that cannot be
+// read counts as marked, so that a damaged record never lets a message through.
+func (cb *Casebook) Marked(tx *bbolt.Tx, number string, at time.Time) bool {
+	marked, err := cb.DoNotContact(tx, number, at)
+	return marked || err != nil
+}
+
 // Contact returns the contact with id. Returns ENOTFOUND if none.
 func (cb *Casebook) Contact(id uint64) (c *onestop.Contact, err error) {
 	err = cb.db.View(func(tx *bbolt.Tx) error {

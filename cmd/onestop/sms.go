@@ -14,8 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/alerts"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -121,17 +119,10 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	m.Outbox = outbox.New(m.DB, m.Box, m.Cases, outbox.Config{
 		Default: c.defaultProvider(), NameService: c.NameService, Betraying: betraying,
-		Known: m.Staff.Known, Resolve: m.Alerts.Resolve, Render: alerts.Render, OnDead: m.Alerts.OnDead, OnRetry: m.Alerts.OnDead, DoNotContact: m.doNotContact, Log: m.Log,
+		Known: m.Staff.Known, Resolve: m.Alerts.Resolve, Render: alerts.Render, OnDead: m.Alerts.OnDead, OnRetry: m.Alerts.OnDead, DoNotContact: m.Cases.Marked, Log: m.Log,
 	})
 	m.Alerts.UseOutbox(m.Outbox)
 	return m.Outbox
-}
-
-// doNotContact says whether she asked that number not be contacted, for a period still running.
-// A mark that cannot be read counts as marked.
-func (m *Main) doNotContact(tx *bbolt.Tx, number string, at time.Time) bool {
-	marked, err := m.Cases.DoNotContact(tx, number, at)
-	return marked || err != nil
 }
 
 // openSMS builds the outbox and starts its sending loop and the referral reminders, and adds

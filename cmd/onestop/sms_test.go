@@ -343,3 +343,37 @@ func TestOutboxCommands(t *testing.T) {
 		}
 	}
 }
+
+// The running gateway's outbox asks the casebook whether her number is marked "do not contact":
+// a call her plan allows is refused once the mark is made.
+func TestServeRefusesACallToANumberMarkedDoNotContact(t *testing.T) {
+	noProviders(t)
+	m := runMain(t, t.TempDir(), nil)
+	now := m.DB.Now()
+	c := &onestop.Contact{Time: now, Updated: now, Channel: onestop.USSD, Country: "BD", Lang: onestop.Bengali, Urgency: onestop.NonUrgent,
+		Status: onestop.Open, Caller: herNumber, Plan: &onestop.SafeContactPlan{MayCall: true, Number: herNumber,
+			Opens: now.Add(-time.Minute), Closes: now.Add(time.Hour), TZ: "Asia/Dhaka", AgreedAt: now}}
+	err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error { return m.Cases.Put(tx, c) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(key string) error {
+		return m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+			_, err := m.Outbox.Enqueue(tx, &outbox.Message{Key: key, Kind: outbox.Call, Audience: outbox.Survivor,
+				Cause: outbox.CausePlan, ContactID: c.ID, To: herNumber})
+			return err
+		})
+	}
+	if err := call("plan:1"); err != nil {
+		t.Fatalf("the call her plan allows: %v", err)
+	}
+	err = m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+		return m.Cases.MarkDoNotContact(tx, herNumber, now.Add(24*time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call("plan:2"); onestop.ErrorCode(err) != onestop.EFORBIDDEN {
+		t.Fatalf("a call to a number marked do not contact: %v", err)
+	}
+}
