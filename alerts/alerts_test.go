@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	m.staff = staff.New(db, box, m.cases, dir)
 	m.al = New(Config{DB: db, Box: box, Cases: m.cases, Staff: m.staff, Log: log})
 	m.ob = outbox.New(db, box, m.cases, outbox.Config{
-		Known: m.staff.Known, Resolve: m.al.Resolve, Render: Render, OnDead: m.al.OnDead, Log: log,
+		Known: m.staff.Known, Resolve: m.al.Resolve, Render: Render, OnDead: m.al.OnDead, OnRetry: m.al.OnDead, OnSent: m.al.OnSent, Log: log,
 		DoNotContact: func(tx *bbolt.Tx, number string, at time.Time) bool {
 			marked, err := m.cases.DoNotContact(tx, number, at)
 			return marked || err != nil
@@ -700,5 +700,38 @@ func TestDoNotContactStopsAnEarlierCallbackNote(t *testing.T) {
 	}
 	if notes == 0 {
 		t.Fatal("no callback note was queued: the test saw nothing to stop")
+	}
+}
+
+// downSender is a provider that refuses every message for now, as in an outage.
+type downSender struct{}
+
+func (downSender) Name() string { return outbox.LogName }
+func (downSender) Send(context.Context, *outbox.Message) (outbox.Receipt, error) {
+	return outbox.Receipt{}, &outbox.SendError{Status: 503, Msg: "unavailable"}
+}
+
+// Her follow-up says while her alert is failing that it is being tried again, and once it has
+// gone, whom it reached, with the failed tries no longer listed as a problem.
+func TestTheFollowUpSaysWhomTheAlertReached(t *testing.T) {
+	m := newFixture(t)
+	c := &onestop.Contact{Time: m.db.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
+	record(t, m, nil, c)
+	if _, err := m.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: downSender{}}); err != nil {
+		t.Fatal(err)
+	}
+	f := followUpOf(t, m, c.ID)
+	if !strings.Contains(problems(f), "alert, counsellor +880 19** ***301: failed, to be tried again") || len(f.Sent) != 0 {
+		t.Fatalf("during the outage: problems %q, sent %q", problems(f), f.Sent)
+	}
+	later := time.Now().Add(2 * time.Minute)
+	m.db.Now = func() time.Time { return later }
+	up := &outbox.LogSender{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if n, err := m.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: up}); n == 0 || err != nil {
+		t.Fatalf("after the outage: sent %d, %v", n, err)
+	}
+	f = followUpOf(t, m, c.ID)
+	if strings.Contains(problems(f), "to be tried again") || strings.Join(f.Sent, "|") != "alert, counsellor +880 19** ***301" {
+		t.Fatalf("after the outage: problems %q, sent %q", problems(f), f.Sent)
 	}
 }

@@ -145,17 +145,7 @@ func (s *Service) OnDead(tx *bbolt.Tx, msg *outbox.Message) error {
 	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
 		return nil
 	}
-	ref := ""
-	if (msg.Template == TemplateAlert || msg.Template == TemplateEscalation) && len(msg.Args) > 0 {
-		ref = msg.Args[0]
-	} else if parts := strings.SplitN(msg.Key, ":", 3); len(parts) >= 2 && (parts[0] == "alert" || parts[0] == "escalate") {
-		ref = parts[1]
-	}
-	id, ok := casebook.RefID(ref)
-	if !ok {
-		return nil
-	}
-	f, err := s.cases.FollowUp(tx, id)
+	f, err := s.followUpOf(tx, msg)
 	if err != nil || f == nil {
 		return err
 	}
@@ -171,6 +161,37 @@ func (s *Service) OnDead(tx *bbolt.Tx, msg *outbox.Message) error {
 		return s.escalateOne(tx, f, s.db.Now(), "an alert did not reach anyone")
 	}
 	return s.cases.PutFollowUp(tx, f)
+}
+
+// OnSent records on her follow-up that a provider took one of her alerts, and to whom it went,
+// so Today shows that it reached someone and no longer lists that message's failed tries.
+func (s *Service) OnSent(tx *bbolt.Tx, msg *outbox.Message) error {
+	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
+		return nil
+	}
+	f, err := s.followUpOf(tx, msg)
+	if err != nil || f == nil {
+		return err
+	}
+	f.Reached(fmt.Sprintf("%s, %s", msg.Cause, recipientOf(msg)))
+	s.log.Info("urgent alert sent", "contact", f.Ref, "key", msg.Key, "audience", msg.Audience)
+	return s.cases.PutFollowUp(tx, f)
+}
+
+// followUpOf finds the follow-up of the contact an alert or escalation is about, from its
+// template's arguments or its key; nil when it is about none.
+func (s *Service) followUpOf(tx *bbolt.Tx, msg *outbox.Message) (*casebook.FollowUp, error) {
+	ref := ""
+	if (msg.Template == TemplateAlert || msg.Template == TemplateEscalation) && len(msg.Args) > 0 {
+		ref = msg.Args[0]
+	} else if parts := strings.SplitN(msg.Key, ":", 3); len(parts) >= 2 && (parts[0] == "alert" || parts[0] == "escalate") {
+		ref = parts[1]
+	}
+	id, ok := casebook.RefID(ref)
+	if !ok {
+		return nil, nil
+	}
+	return s.cases.FollowUp(tx, id)
 }
 
 // EscalateEvery runs Escalate every interval until ctx ends or the store is closed.

@@ -36,6 +36,9 @@ type FollowUp struct {
 	Failed bool `json:"failed,omitempty"`
 	// Problems are what went wrong, oldest first.
 	Problems []Problem `json:"problems,omitempty"`
+	// Sent names whom her alerts and escalations reached (a role and a masked number), oldest
+	// first: a provider took each of them.
+	Sent []string `json:"sent,omitempty"`
 
 	Acked   time.Time `json:"acked,omitzero"`
 	AckedBy string    `json:"ackedBy,omitempty"`
@@ -101,6 +104,24 @@ func (f *FollowUp) Problem(code ProblemCode, what, detail string) {
 		}
 	}
 	f.Problems = append(f.Problems, p)
+}
+
+// Reached records that a provider took the message described by what (as a Problem's What
+// names it). A failed try of that same message is over, so it is no longer listed as a problem.
+func (f *FollowUp) Reached(what string) {
+	kept := f.Problems[:0]
+	for _, p := range f.Problems {
+		if !(p.Code == Retrying && p.What == what) {
+			kept = append(kept, p)
+		}
+	}
+	f.Problems = kept
+	for _, w := range f.Sent {
+		if w == what {
+			return
+		}
+	}
+	f.Sent = append(f.Sent, what)
 }
 
 // Acknowledged reports whether a person has taken the contact on.

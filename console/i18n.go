@@ -71,6 +71,7 @@ var consoleEN = map[string]string{
 	"urgent.title":                  "Urgent follow-up",
 	"urgent.ack":                    "Acknowledge: I am taking this on",
 	"urgent.acked":                  "Acknowledged by %[1]s",
+	"urgent.sent":                   "Sent",
 	"urgent.notacked":               "Nobody has acknowledged this urgent contact yet.",
 
 	"col.time":     "Time",
@@ -276,6 +277,7 @@ var consoleBN = map[string]string{
 	"urgent.title":                  "জরুরি ফলো-আপ",
 	"urgent.ack":                    "গ্রহণ করুন: আমি এটি দেখছি",
 	"urgent.acked":                  "%[1]s গ্রহণ করেছেন",
+	"urgent.sent":                   "পাঠানো হয়েছে",
 	"urgent.notacked":               "এই জরুরি যোগাযোগ এখনও কেউ গ্রহণ করেননি।",
 
 	"col.time":     "সময়",
@@ -481,6 +483,7 @@ var consoleHI = map[string]string{
 	"urgent.title":                  "ज़रूरी फ़ॉलो-अप",
 	"urgent.ack":                    "स्वीकार करें: यह मामला मेरे ज़िम्मे",
 	"urgent.acked":                  "%[1]s ने स्वीकार किया",
+	"urgent.sent":                   "भेजा गया",
 	"urgent.notacked":               "इस ज़रूरी संपर्क को अभी किसी ने स्वीकार नहीं किया है।",
 
 	"col.time":     "समय",
@@ -686,6 +689,7 @@ var consoleAR = map[string]string{
 	"urgent.title":                  "متابعة عاجلة",
 	"urgent.ack":                    "تسلّم: سأتولّى هذه الحالة",
 	"urgent.acked":                  "تسلّمها %[1]s",
+	"urgent.sent":                   "أُرسل",
 	"urgent.notacked":               "لم يتسلّم أحد هذا الاتصال العاجل بعد.",
 
 	"col.time":     "الوقت",

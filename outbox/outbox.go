@@ -266,6 +266,10 @@ type Config struct {
 	// urgent message (an alert, an escalation) that will be tried again, so the caller can show
 	// on the contact, not only in a log, that her alert has not gone yet. It fails as OnDead does.
 	OnRetry func(tx *bbolt.Tx, m *Message) error
+	// OnSent, when set, is called inside the transaction that records an urgent message as
+	// handed to its provider, so the caller can show on the contact whom her alert reached. It
+	// fails as OnDead does.
+	OnSent func(tx *bbolt.Tx, m *Message) error
 	// DoNotContact, when set, reports whether a survivor's number is marked do not contact at
 	// at: nothing is sent to such a number, and a callback note for a contact whose number is
 	// marked is cancelled.
@@ -768,7 +772,7 @@ func (o *Outbox) write(ctx context.Context, fn func(tx *bbolt.Tx, hooks bool) er
 	err := o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, true) })
 	var he *hookError
 	if errors.As(err, &he) {
-		o.log.Error("outbox: the dead-message or retry hook failed; settled without it", "err", he.err)
+		o.log.Error("outbox: a hook on a message's outcome failed; settled without it", "err", he.err)
 		return o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, false) })
 	}
 	return err
@@ -1315,6 +1319,11 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			}
 			if rc.Segments > 0 {
 				cur.Segments = rc.Segments
+			}
+			if urgent(cur.Cause) && hooks && o.cfg.OnSent != nil {
+				if err := o.cfg.OnSent(tx, cur); err != nil {
+					return &hookError{err}
+				}
 			}
 			if rc.ProviderID != "" {
 				idx, err := tx.Bucket(store.Outbox).CreateBucketIfNotExists(providerIndex)
