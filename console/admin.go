@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -109,31 +108,8 @@ func (cs *Console) updateReferral(c *fiber.Ctx) error {
 	if len(note) > 1000 {
 		return cs.fail(c, onestop.Errorf(onestop.EINVALID, "a note has at most 1000 bytes"))
 	}
-	by, now := user(c).Name, cs.db.Now()
-	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
-		r, err := cs.cases.GetReferral(tx, id)
-		if err != nil {
-			return err
-		}
-		// The referral's own rules decide what it may become (a closed one stays closed); the
-		// centre changes only with a move that allows it.
-		if centre != "" && status != onestop.Assigned {
-			return onestop.Errorf(onestop.EINVALID, "a centre is chosen only when the referral is assigned")
-		}
-		if status == onestop.Assigned && centre == "" && r.Centre == "" {
-			return onestop.Errorf(onestop.EINVALID, "choose the centre it is assigned to")
-		}
-		if err := casebook.Advance(r, status, by, note, now); err != nil {
-			return err
-		}
-		if centre != "" {
-			r.Centre = centre
-		}
-		if err := cs.cases.PutReferral(tx, r); err != nil {
-			return err
-		}
-		return cs.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: by, Action: casebook.AuditReferral, Subject: "referral:" + r.Ref, Detail: string(status) + " " + r.Centre, Note: note})
-	})
+	// The move and its audit entry are written together: neither is on file without the other.
+	_, err = cs.cases.MoveReferral(c.UserContext(), id, status, centre, user(c).Name, note)
 	if err != nil {
 		return cs.fail(c, err)
 	}

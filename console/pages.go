@@ -9,7 +9,6 @@ import (
 	"unicode"
 
 	"github.com/gofiber/fiber/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -317,9 +316,7 @@ func (cs *Console) loadCase(c *fiber.Ctx) (*onestop.Contact, error) {
 
 // audit appends one entry for the current user in its own write.
 func (cs *Console) audit(c *fiber.Ctx, action, subject, detail, note string) error {
-	return cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
-		return cs.cases.Append(tx, &casebook.AuditEntry{Time: cs.db.Now(), Actor: user(c).Name, Action: action, Subject: subject, Detail: detail, Note: note})
-	})
+	return cs.cases.Audit(c.UserContext(), &casebook.AuditEntry{Time: cs.db.Now(), Actor: user(c).Name, Action: action, Subject: subject, Detail: detail, Note: note})
 }
 
 func (cs *Console) casePage(c *fiber.Ctx) error {
@@ -345,11 +342,8 @@ func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed,
 	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now), ReasonMin: minReason,
 		InWindow: casebook.InWindow(ct, now), CanOverride: user(c).can(overrideWindow),
 		CanAttempt: ct.Status == onestop.Open && ct.Plan != nil && ct.Plan.MayCall}
-	if err := cs.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		d.FollowUp, err = cs.cases.FollowUp(tx, ct.ID)
-		return err
-	}); err != nil {
+	var err error
+	if d.FollowUp, err = cs.cases.FollowUpOf(c.UserContext(), ct.ID); err != nil {
 		return cs.fail(c, err)
 	}
 	if ct.Plan != nil && ct.Plan.Cover != "" {
@@ -402,11 +396,7 @@ func (cs *Console) reveal(c *fiber.Ctx) error {
 	if len([]rune(reason)) < minReason {
 		return cs.renderCase(c, ct, "", newLoc(langOf(c)).T("case.short", minReason))
 	}
-	number := ct.Caller
-	if ct.Plan != nil && ct.Plan.Number != "" {
-		number = ct.Plan.Number
-	}
-	if number == "" {
+	if casebook.KeptNumber(ct) == "" {
 		return cs.fail(c, onestop.Errorf(onestop.ECONFLICT, "no number is kept for this contact"))
 	}
 	now := cs.db.Now()
@@ -415,15 +405,7 @@ func (cs *Console) reveal(c *fiber.Ctx) error {
 		return cs.renderCaseStatus(c, ct, "", problem, status)
 	}
 	// The override and the reveal are written together: neither is on file without the other.
-	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
-		by := user(c).Name
-		if override != "" {
-			if err := cs.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: by, Action: casebook.AuditOverride, Subject: casebook.Subject(ct), Detail: "reveal", Note: override}); err != nil {
-				return err
-			}
-		}
-		return cs.cases.Append(tx, &casebook.AuditEntry{Time: now, Actor: by, Action: casebook.AuditCaseReveal, Subject: casebook.Subject(ct), Note: reason})
-	})
+	number, err := cs.cases.Reveal(c.UserContext(), ct.ID, user(c).Name, reason, override)
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -461,10 +443,7 @@ func (cs *Console) addNote(c *fiber.Ctx) error {
 		return cs.fail(c, err)
 	}
 	note := strings.TrimSpace(c.FormValue("note"))
-	if note == "" || len(note) > 4000 {
-		return cs.fail(c, onestop.Errorf(onestop.EINVALID, "a note has 1 to 4000 bytes"))
-	}
-	if err := cs.audit(c, casebook.AuditCaseNote, casebook.Subject(ct), "", note); err != nil {
+	if err := cs.cases.AddNote(c.UserContext(), casebook.Subject(ct), user(c).Name, note); err != nil {
 		return cs.fail(c, err)
 	}
 	return seeOther(c, "/console/case/"+ct.Ref)
@@ -508,16 +487,7 @@ func (cs *Console) recordAttempt(c *fiber.Ctx) error {
 	if problem != "" {
 		return cs.renderCaseStatus(c, ct, "", problem, status)
 	}
-	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
-		var err error
-		if override != "" {
-			_, err = cs.cases.RecordAttemptOverride(tx, ct.ID, user(c).Name, outcome, override, now)
-		} else {
-			_, err = cs.cases.RecordAttempt(tx, ct.ID, user(c).Name, outcome, now)
-		}
-		return err
-	})
-	if err != nil {
+	if _, err := cs.cases.RecordCallback(c.UserContext(), ct.ID, user(c).Name, outcome, override); err != nil {
 		return cs.fail(c, err)
 	}
 	return seeOther(c, "/console/callbacks?done=callbacks")
@@ -584,11 +554,7 @@ func (cs *Console) acknowledge(c *fiber.Ctx) error {
 	if err != nil {
 		return cs.fail(c, err)
 	}
-	err = cs.db.Update(c.UserContext(), func(tx *bbolt.Tx) error {
-		_, err := cs.cases.Acknowledge(tx, ct.ID, user(c).Name, cs.db.Now())
-		return err
-	})
-	if err != nil {
+	if _, err := cs.cases.AcknowledgeUrgent(c.UserContext(), ct.ID, user(c).Name); err != nil {
 		return cs.fail(c, err)
 	}
 	if c.FormValue("from") == "case" {
