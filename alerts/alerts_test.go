@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	m.staff = staff.New(db, box, m.cases, dir)
 	m.al = New(Config{DB: db, Box: box, Cases: m.cases, Staff: m.staff, Log: log})
 	m.ob = outbox.New(db, box, m.cases, outbox.Config{
-		Known: m.staff.Known, Resolve: m.al.Resolve, Render: Render, OnDead: m.al.OnDead, OnRetry: m.al.OnDead, OnSent: m.al.OnSent, Log: log,
+		Known: m.staff.Known, Resolve: m.al.Resolve, Render: Render, OnDead: m.al.OnDead, OnRetry: m.al.OnDead, OnSent: m.al.OnSent, OnReassigned: m.al.OnReassigned, Log: log,
 		DoNotContact: func(tx *bbolt.Tx, number string, at time.Time) bool {
 			marked, err := m.cases.DoNotContact(tx, number, at)
 			return marked || err != nil
@@ -733,5 +733,35 @@ func TestTheFollowUpSaysWhomTheAlertReached(t *testing.T) {
 	f = followUpOf(t, m, c.ID)
 	if strings.Contains(problems(f), "to be tried again") || strings.Join(f.Sent, "|") != "alert, counsellor +880 19** ***301" {
 		t.Fatalf("after the outage: problems %q, sent %q", problems(f), f.Sent)
+	}
+}
+
+// With nobody on duty the alert went to the fallback list during an outage; a counsellor came on
+// duty before the provider was back. The alert reaches her, and the fallback's failed tries, now
+// passed on, are no longer listed as problems.
+func TestAnAlertPassedOnAtAShiftChangeIsNoLongerAProblem(t *testing.T) {
+	m := newFixture(t)
+	if err := m.staff.ClearRota(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.addFallback(t, "+8801911000900", onestop.English)
+	c := &onestop.Contact{Time: m.db.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
+	record(t, m, nil, c)
+	if _, err := m.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: downSender{}}); err != nil {
+		t.Fatal(err)
+	}
+	if f := followUpOf(t, m, c.ID); !strings.Contains(problems(f), "alert, counsellor +880 19** ***900: failed, to be tried again") {
+		t.Fatalf("during the outage: %q", problems(f))
+	}
+	m.setDuty(t, dutyNumber, onestop.Bengali, "")
+	later := time.Now().Add(2 * time.Minute)
+	m.db.Now = func() time.Time { return later }
+	up := &outbox.LogSender{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := m.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: up}); err != nil {
+		t.Fatal(err)
+	}
+	f := followUpOf(t, m, c.ID)
+	if strings.Contains(problems(f), "to be tried again") || strings.Join(f.Sent, "|") != "alert, counsellor +880 19** ***301" {
+		t.Fatalf("after the shift change: problems %q, sent %q", problems(f), f.Sent)
 	}
 }

@@ -178,6 +178,20 @@ func (s *Service) OnSent(tx *bbolt.Tx, msg *outbox.Message) error {
 	return s.cases.PutFollowUp(tx, f)
 }
 
+// OnReassigned records on her follow-up that an alert waiting for someone whose shift has ended
+// went to whoever is on duty now instead, so its failed tries are no longer listed.
+func (s *Service) OnReassigned(tx *bbolt.Tx, msg *outbox.Message) error {
+	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
+		return nil
+	}
+	f, err := s.followUpOf(tx, msg)
+	if err != nil || f == nil {
+		return err
+	}
+	f.PassedOn(fmt.Sprintf("%s, %s", msg.Cause, recipientOf(msg)))
+	return s.cases.PutFollowUp(tx, f)
+}
+
 // followUpOf finds the follow-up of the contact an alert or escalation is about, from its
 // template's arguments or its key; nil when it is about none.
 func (s *Service) followUpOf(tx *bbolt.Tx, msg *outbox.Message) (*casebook.FollowUp, error) {

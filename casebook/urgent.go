@@ -109,6 +109,18 @@ func (f *FollowUp) Problem(code ProblemCode, what, detail string) {
 // Reached records that a provider took the message described by what (as a Problem's What
 // names it). A failed try of that same message is over, so it is no longer listed as a problem.
 func (f *FollowUp) Reached(what string) {
+	f.PassedOn(what)
+	for _, w := range f.Sent {
+		if w == what {
+			return
+		}
+	}
+	f.Sent = append(f.Sent, what)
+}
+
+// PassedOn records that the message described by what went, before it was sent, to whoever
+// took over the role from its recipient: its failed tries are no longer a problem of hers.
+func (f *FollowUp) PassedOn(what string) {
 	kept := f.Problems[:0]
 	for _, p := range f.Problems {
 		if !(p.Code == Retrying && p.What == what) {
@@ -116,12 +128,6 @@ func (f *FollowUp) Reached(what string) {
 		}
 	}
 	f.Problems = kept
-	for _, w := range f.Sent {
-		if w == what {
-			return
-		}
-	}
-	f.Sent = append(f.Sent, what)
 }
 
 // Acknowledged reports whether a person has taken the contact on.

@@ -270,6 +270,10 @@ type Config struct {
 	// handed to its provider, so the caller can show on the contact whom her alert reached. It
 	// fails as OnDead does.
 	OnSent func(tx *bbolt.Tx, m *Message) error
+	// OnReassigned, when set, is called inside the transaction that cancels a role message's
+	// copy for someone who no longer holds the role (her shift ended, she was removed), the
+	// role then being written out again to whoever holds it. It fails as OnDead does.
+	OnReassigned func(tx *bbolt.Tx, m *Message) error
 	// DoNotContact, when set, reports whether a survivor's number is marked do not contact at
 	// at: nothing is sent to such a number, and a callback note for a contact whose number is
 	// marked is cancelled.
@@ -1124,7 +1128,7 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 			case r != nil && r.unknown && m.Parent != 0:
 				// The person was removed while it waited: the alert is for whoever holds the
 				// role now, not dead.
-				again, err = o.reassign(tx, m, now)
+				again, err = o.reassign(tx, m, now, hooks)
 				return err
 			}
 			return o.dead(tx, m, now, "refused: "+onestop.ErrorMessage(err), hooks)
@@ -1138,7 +1142,7 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 			if holds, err := o.stillHolds(tx, m, now); err != nil {
 				return err
 			} else if !holds {
-				again, err = o.reassign(tx, m, now)
+				again, err = o.reassign(tx, m, now, hooks)
 				return err
 			}
 		}
@@ -1155,7 +1159,7 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 // reassign cancels child m of a role message, whose recipient no longer holds the role, and
 // queues its parent to be written out again at once, to whoever holds the role now. It returns
 // the parent's ID, to be resolved again in this pass.
-func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time) ([]uint64, error) {
+func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time, hooks bool) ([]uint64, error) {
 	p, err := o.Get(tx, m.Parent)
 	if err != nil {
 		return nil, err
@@ -1163,6 +1167,11 @@ func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time) ([]uint64, er
 	m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: no longer holds the role; sent to whoever holds it now"
 	if err := o.put(tx, m); err != nil {
 		return nil, err
+	}
+	if hooks && o.cfg.OnReassigned != nil {
+		if err := o.cfg.OnReassigned(tx, m); err != nil {
+			return nil, &hookError{err}
+		}
 	}
 	if p.State == Expanded {
 		p.State, p.NextAttempt, p.Updated, p.Error = Queued, now, now, "a recipient no longer holds the role"

@@ -119,7 +119,7 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	m.Outbox = outbox.New(m.DB, m.Box, m.Cases, outbox.Config{
 		Default: c.defaultProvider(), NameService: c.NameService, Betraying: betraying,
-		Known: m.Staff.Known, Resolve: m.Alerts.Resolve, Render: alerts.Render, OnDead: m.Alerts.OnDead, OnRetry: m.Alerts.OnDead, OnSent: m.Alerts.OnSent, DoNotContact: m.Cases.Marked, Log: m.Log,
+		Known: m.Staff.Known, Resolve: m.Alerts.Resolve, Render: alerts.Render, OnDead: m.Alerts.OnDead, OnRetry: m.Alerts.OnDead, OnSent: m.Alerts.OnSent, OnReassigned: m.Alerts.OnReassigned, DoNotContact: m.Cases.Marked, Log: m.Log,
 	})
 	m.Alerts.UseOutbox(m.Outbox)
 	return m.Outbox
