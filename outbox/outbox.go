@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -577,6 +578,19 @@ func (o *Outbox) callbackOwed(tx *bbolt.Tx, m *Message, now time.Time) error {
 	return nil
 }
 
+// windowOpens is when the window of the callback a note announces opens; zero for any other
+// message, or when the contact cannot be read (callbackOwed has decided on it already).
+func (o *Outbox) windowOpens(tx *bbolt.Tx, m *Message) time.Time {
+	if m.Cause != CauseCallback || m.ContactID == 0 || o.cases == nil {
+		return time.Time{}
+	}
+	c, err := o.cases.Get(tx, m.ContactID)
+	if err != nil || c.Plan == nil {
+		return time.Time{}
+	}
+	return c.Plan.Opens
+}
+
 func (o *Outbox) allowedBySurvivor(tx *bbolt.Tx, m *Message, now time.Time) error {
 	if m.ContactID == 0 {
 		return onestop.Errorf(onestop.EFORBIDDEN, "a message to a survivor needs the contact whose plan allows it")
@@ -1036,7 +1050,14 @@ func (o *Outbox) Flush(ctx context.Context, senders map[string]Sender) (int, err
 		}
 		if err != nil {
 			o.lim.refund(provider, urg)
-			return sent, err
+			if closed(err) || ctx.Err() != nil {
+				return sent, err
+			}
+			// One message that cannot be claimed (a damaged record, a store error of its own)
+			// must not hold up every other, an urgent alert above all: it is skipped in this
+			// pass and tried again in the next.
+			o.log.Error("outbox: a message could not be claimed; the rest are sent", "id", id, "err", err)
+			continue
 		}
 		if m == nil {
 			o.lim.refund(provider, urg)
@@ -1136,15 +1157,21 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 		if m.Role != "" {
 			return o.expand(tx, m, now)
 		}
-		if m.Parent != 0 && m.Attempts > 0 {
-			// Tried before and not through (a provider outage): the shift may have changed
-			// meanwhile, and a role's message is for whoever holds the role when it is sent.
+		if m.Parent != 0 {
+			// The shift may have changed since it was written out (during a provider outage,
+			// or a moment ago), and a role's message is for whoever holds the role when it is
+			// sent.
 			if holds, err := o.stillHolds(tx, m, now); err != nil {
 				return err
 			} else if !holds {
 				again, err = o.reassign(tx, m, now, hooks)
 				return err
 			}
+		}
+		if opens := o.windowOpens(tx, m); now.Before(opens) {
+			// Retried by hand, or her window moved: "callback due" is said when it is.
+			m.State, m.NextAttempt, m.Updated = Queued, opens, now
+			return o.put(tx, m)
 		}
 		m.State, m.Attempts, m.Updated = Sending, m.Attempts+1, now
 		claimed = m
@@ -1161,7 +1188,11 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 // the parent's ID, to be resolved again in this pass.
 func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time, hooks bool) ([]uint64, error) {
 	p, err := o.Get(tx, m.Parent)
-	if err != nil {
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+		// Its role message is gone (purged): nobody is left to write it out to, which is a
+		// death the caller must hear of, not a silent cancellation.
+		return nil, o.dead(tx, m, now, "its recipient no longer holds the role, and the message to the role is gone", hooks)
+	} else if err != nil {
 		return nil, err
 	}
 	m.State, m.NextAttempt, m.Updated, m.Error = Cancelled, time.Time{}, now, "cancelled: no longer holds the role; sent to whoever holds it now"
@@ -1205,6 +1236,14 @@ func (o *Outbox) stillHolds(tx *bbolt.Tx, m *Message, now time.Time) (bool, erro
 		if err != nil {
 			return true, nil
 		}
+		// As expand writes it out: to those whose number is known for the audience.
+		people = slices.DeleteFunc(people, func(r Recipient) bool {
+			a := r.Audience
+			if a == "" {
+				a = p.Audience
+			}
+			return o.cfg.Known != nil && !o.cfg.Known(tx, a, r.Number)
+		})
 		if len(people) == 0 {
 			continue
 		}
@@ -1304,6 +1343,28 @@ func (o *Outbox) expand(tx *bbolt.Tx, p *Message, now time.Time) error {
 	return o.put(tx, p)
 }
 
+// maskDigits hides every run of six or more digits in a provider's answer, which is stored
+// unsealed and shown to staff: some providers name the number they refused.
+func maskDigits(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j-i >= 6 {
+			for k := i; k < j; k++ {
+				b[k] = '#'
+			}
+		}
+		if j == i {
+			j++
+		}
+		i = j
+	}
+	return string(b)
+}
+
 // urgentMaxBackoff caps the wait between two tries of an urgent alert.
 const urgentMaxBackoff = time.Minute
 
@@ -1346,7 +1407,7 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 		default:
 			var se *SendError
 			permanent := errors.As(sendErr, &se) && se.Permanent
-			cur.Error = sendErr.Error()
+			cur.Error = maskDigits(sendErr.Error())
 			// An urgent alert is not given up on because its provider is down: it is tried
 			// again, at most a minute apart, until it goes or is refused for good.
 			if permanent || (cur.Attempts >= o.cfg.MaxAttempts && !urgent(cur.Cause)) {
@@ -1358,6 +1419,11 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			}
 			if se != nil && se.RetryAfter > wait {
 				wait = se.RetryAfter
+				if urgent(cur.Cause) {
+					// A provider that asks for an hour does not get an hour of an alert: it
+					// is asked again within the minute, as in any outage.
+					wait = min(wait, urgentMaxBackoff)
+				}
 			}
 			cur.State, cur.NextAttempt = Failed, now.Add(wait)
 			if urgent(cur.Cause) && hooks && o.cfg.OnRetry != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -24,17 +25,28 @@ func (o *Outbox) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 		return m, finished && m.Updated.Before(cutoff)
 	}
 	var ids []uint64
+	// A role message is kept while any message written out from it still waits: if its
+	// recipient leaves the role, it is written out again from there.
+	waiting := map[uint64]bool{}
 	if err := o.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(store.Outbox).ForEach(func(k, v []byte) error {
 			if len(k) == 8 && v != nil {
-				if _, ok := due(v); ok {
+				m, ok := due(v)
+				if ok {
 					ids = append(ids, binary.BigEndian.Uint64(k))
+				}
+				if m.Parent != 0 && (m.State == Queued || m.State == Sending || m.State == Failed) {
+					waiting[m.Parent] = true
 				}
 			}
 			return nil
 		})
-	}); err != nil || len(ids) == 0 {
+	}); err != nil {
 		return 0, err
+	}
+	ids = slices.DeleteFunc(ids, func(id uint64) bool { return waiting[id] })
+	if len(ids) == 0 {
+		return 0, nil
 	}
 	n := 0
 	for len(ids) > 0 {
