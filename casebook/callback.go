@@ -92,9 +92,9 @@ func (cb *Casebook) recordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Ou
 	if c.Status != onestop.Open || c.Plan == nil || !c.Plan.MayCall {
 		return nil, onestop.Errorf(onestop.ECONFLICT, "contact %s has no open callback", c.Ref)
 	}
-	if !InWindow(c, now) {
+	if !cb.mayCall(tx, c, now) {
 		if override == "" {
-			return nil, onestop.Errorf(onestop.ECONFLICT, "contact %s: outside the hours she chose", c.Ref)
+			return nil, cb.notCallable(tx, c, now)
 		}
 		if err := cb.Append(tx, &AuditEntry{Time: now, Actor: by, Action: AuditOverride, Subject: Subject(c), Detail: "callback", Note: override}); err != nil {
 			return nil, err
@@ -104,6 +104,18 @@ func (cb *Casebook) recordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Ou
 	case Reached:
 		c.Status = onestop.Done
 	case NotSafe:
+		// Not safe for this number, in every conversation of hers, open or to come.
+		period := cb.DoNotContactFor
+		if period <= 0 {
+			period = DefaultDoNotContact
+		}
+		for _, n := range []string{c.Plan.Number, c.Caller} {
+			if n != "" {
+				if err := cb.MarkDoNotContact(tx, n, now.Add(period)); err != nil {
+					return nil, err
+				}
+			}
+		}
 		c.Status = onestop.DoNotContact
 		c.Plan.MayCall = false
 		c.Plan.Number, c.Caller = "", ""

@@ -27,7 +27,14 @@ import (
 type Casebook struct {
 	db  *store.DB
 	box *seal.Box
+
+	// DoNotContactFor is how long a number stays marked "do not contact" when a counsellor
+	// records that a callback was not safe (0: DefaultDoNotContact).
+	DoNotContactFor time.Duration
 }
+
+// DefaultDoNotContact is how long a "not safe" mark holds when nothing else is configured.
+const DefaultDoNotContact = 90 * 24 * time.Hour
 
 // New returns a Casebook on db, sealing with box.
 func New(db *store.DB, box *seal.Box) *Casebook { return &Casebook{db: db, box: box} }
@@ -232,6 +239,31 @@ func (cb *Casebook) DoNotContact(tx *bbolt.Tx, number string, at time.Time) (boo
 		return true, fmt.Errorf("casebook: do-not-contact record of %d bytes", len(v)) // the safe answer
 	}
 	return at.UnixNano() < int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// mayCall reports, in tx, whether a counsellor may call her about c at now: inside her window,
+// and no number of hers marked "do not contact".
+func (cb *Casebook) mayCall(tx *bbolt.Tx, c *onestop.Contact, now time.Time) bool {
+	return InWindow(c, now) && !cb.Marked(tx, KeptNumber(c), now) && !cb.Marked(tx, c.Caller, now)
+}
+
+// MayCall reports whether a counsellor may call her about c at now: inside her window, and no
+// number of hers marked "do not contact" (she said, here or in another conversation, that it is
+// not safe). The console lists and opens callbacks only then.
+func (cb *Casebook) MayCall(c *onestop.Contact, now time.Time) bool {
+	ok := false
+	if err := cb.db.View(func(tx *bbolt.Tx) error { ok = cb.mayCall(tx, c, now); return nil }); err != nil {
+		return false
+	}
+	return ok
+}
+
+// notCallable says why a counsellor may not call her about c at now.
+func (cb *Casebook) notCallable(tx *bbolt.Tx, c *onestop.Contact, now time.Time) error {
+	if cb.Marked(tx, KeptNumber(c), now) || cb.Marked(tx, c.Caller, now) {
+		return onestop.Errorf(onestop.ECONFLICT, "contact %s: her number is marked do not contact", c.Ref)
+	}
+	return onestop.Errorf(onestop.ECONFLICT, "contact %s: outside the hours she chose", c.Ref)
 }
 
 // Marked is DoNotContact as the outbox asks it, with no room for an error: a mark that cannot be

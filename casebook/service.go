@@ -82,9 +82,9 @@ func (cb *Casebook) Reveal(ctx context.Context, id uint64, by, reason, override 
 			return onestop.Errorf(onestop.ECONFLICT, "no number is kept for this contact")
 		}
 		now := cb.db.Now()
-		if !InWindow(c, now) {
+		if !cb.mayCall(tx, c, now) {
 			if override == "" {
-				return onestop.Errorf(onestop.ECONFLICT, "contact %s: outside the hours she chose", c.Ref)
+				return cb.notCallable(tx, c, now)
 			}
 			if err := cb.Append(tx, &AuditEntry{Time: now, Actor: by, Action: AuditOverride, Subject: Subject(c), Detail: "reveal", Note: override}); err != nil {
 				return err

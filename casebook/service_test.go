@@ -230,3 +230,54 @@ func TestMoveReferral(t *testing.T) {
 		t.Fatalf("assigned again: %+v, %v", got, err)
 	}
 }
+
+// A number marked "do not contact" (she said so in another conversation) is not called: the
+// console may not reveal it or record a callback on it, inside her window too, unless a
+// supervisor overrides with a reason.
+func TestAMarkedNumberIsNotCalledFromTheConsole(t *testing.T) {
+	cb, db, c, now := serviceCase(t)
+	ctx := context.Background()
+	if !cb.MayCall(c, now) {
+		t.Fatal("her window is open and nothing is marked, yet she may not be called")
+	}
+	err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.MarkDoNotContact(tx, c.Plan.Number, now.Add(time.Hour)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.MayCall(c, now) {
+		t.Fatal("a marked number may be called")
+	}
+	_, err = cb.Reveal(ctx, c.ID, "asha", "to call her back", "")
+	wantCode(t, "reveal of a marked number", err, onestop.ECONFLICT)
+	if err == nil || !strings.Contains(err.Error(), "do not contact") {
+		t.Fatalf("reveal of a marked number: %v", err)
+	}
+	_, err = cb.RecordCallback(ctx, c.ID, "asha", casebook.Reached, "")
+	wantCode(t, "a callback on a marked number", err, onestop.ECONFLICT)
+	if _, err := cb.Reveal(ctx, c.ID, "rahela", "court order", "the police asked in writing"); err != nil {
+		t.Fatalf("a supervisor's override: %v", err)
+	}
+}
+
+// "Not safe", recorded by a counsellor on one callback, marks her numbers for every other
+// contact of hers too.
+func TestNotSafeOnACallbackMarksHerNumber(t *testing.T) {
+	cb, db, c, now := serviceCase(t)
+	other := &onestop.Contact{Time: now, Updated: now, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open,
+		Caller: c.Caller, Plan: &onestop.SafeContactPlan{MayCall: true, Number: c.Caller, Opens: now, Closes: now.Add(time.Hour)}}
+	put(t, cb, db, other)
+	if _, err := cb.RecordCallback(context.Background(), c.ID, "asha", casebook.NotSafe, ""); err != nil {
+		t.Fatal(err)
+	}
+	if cb.MayCall(other, now) {
+		t.Fatal("her other contact may still be called after she said it is not safe")
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		for _, n := range []string{"+8801711000001", "+8801811000002"} {
+			if marked, _ := cb.DoNotContact(tx, n, now.Add(89*24*time.Hour)); !marked {
+				t.Errorf("%s is not marked for the period", n)
+			}
+		}
+		return nil
+	})
+}

@@ -883,3 +883,25 @@ func TestStaticFilesAreServedAndCached(t *testing.T) {
 		t.Error("a physical margin would not mirror in Arabic")
 	}
 }
+
+// A callback whose number she has since marked "do not contact" leaves the queue, and its case
+// page offers no reveal and no attempt to a counsellor.
+func TestAMarkedNumberLeavesTheCallbackQueue(t *testing.T) {
+	f := newFixture(t)
+	s := f.login("cara")
+	if r := f.do(s, "GET", "/console/callbacks", nil); !strings.Contains(r.body, f.due.Ref) {
+		t.Fatalf("the callback is not on the queue before the mark: %d", r.status)
+	}
+	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		return f.cases.MarkDoNotContact(tx, f.due.Plan.Number, f.clock.Now().Add(24*time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(s, "GET", "/console/callbacks", nil); strings.Contains(r.body, f.due.Ref) {
+		t.Fatal("a callback to a number marked do not contact is on the queue")
+	}
+	if r := f.post(s, "/console/callbacks/"+f.due.Ref, url.Values{"outcome": {"reached"}}); r.status != 409 {
+		t.Fatalf("an attempt on a marked number: %d", r.status)
+	}
+}

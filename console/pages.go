@@ -58,7 +58,7 @@ func (cs *Console) dueNow(now time.Time) ([]*onestop.Contact, error) {
 	}
 	var due []*onestop.Contact
 	for _, c := range recent {
-		if casebook.Due(c, now) {
+		if casebook.Due(c, now) && cs.cases.MayCall(c, now) {
 			due = append(due, c)
 		}
 	}
@@ -339,8 +339,9 @@ func (cs *Console) renderCase(c *fiber.Ctx, ct *onestop.Contact, revealed, probl
 func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed, problem string, status int) error {
 	v := cs.view(c, "case.title", nil, ct.Ref)
 	now := cs.db.Now()
-	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now), ReasonMin: minReason,
-		InWindow: casebook.InWindow(ct, now), CanOverride: user(c).can(overrideWindow),
+	callable := cs.cases.MayCall(ct, now)
+	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now) && callable, ReasonMin: minReason,
+		InWindow: callable, CanOverride: user(c).can(overrideWindow),
 		CanAttempt: ct.Status == onestop.Open && ct.Plan != nil && ct.Plan.MayCall}
 	var err error
 	if d.FollowUp, err = cs.cases.FollowUpOf(c.UserContext(), ct.ID); err != nil {
@@ -416,7 +417,7 @@ func (cs *Console) reveal(c *fiber.Ctx) error {
 // nothing. Outside it, only a supervisor may act, and only with a reason of her own in the
 // form's override field: it returns that reason, or the problem to show and its status.
 func (cs *Console) outsideWindow(c *fiber.Ctx, ct *onestop.Contact, now time.Time) (override, problem string, status int) {
-	if casebook.InWindow(ct, now) {
+	if cs.cases.MayCall(ct, now) {
 		return "", "", 0
 	}
 	l := newLoc(langOf(c))

@@ -366,6 +366,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	m.Cases = casebook.New(m.DB, m.Box)
+	m.Cases.DoNotContactFor = time.Duration(m.Config.DoNotContactDays) * 24 * time.Hour
 	m.Gateway = gateway.New(gateway.Config{
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
