@@ -765,3 +765,33 @@ func TestAnAlertPassedOnAtAShiftChangeIsNoLongerAProblem(t *testing.T) {
 		t.Fatalf("after the shift change: problems %q, sent %q", problems(f), f.Sent)
 	}
 }
+
+// A damaged rota record does not cost an urgent contact its record: nobody counts as on duty,
+// the alert goes to the fallback list, and her follow-up says why. A damaged fallback list
+// does not stop her escalation.
+func TestDamagedStaffRecordsCostNoContact(t *testing.T) {
+	m := newFixture(t)
+	err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		b := tx.Bucket(store.Duty)
+		if err := b.Put([]byte("rota:damaged"), []byte("{not json")); err != nil {
+			return err
+		}
+		return b.Put([]byte("fallback:damaged"), []byte("{not json"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &onestop.Contact{Time: m.db.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
+	record(t, m, nil, c)
+	f := followUpOf(t, m, c.ID)
+	if f == nil || !strings.Contains(problems(f), "duty rota unreadable") {
+		t.Fatalf("follow-up %+v", f)
+	}
+	m.db.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	if n, err := m.al.Escalate(context.Background()); n != 1 || err != nil {
+		t.Fatalf("escalated %d, %v", n, err)
+	}
+	if f := followUpOf(t, m, c.ID); f.Escalated.IsZero() || !strings.Contains(problems(f), "fallback list unreadable") {
+		t.Fatalf("after escalation: %+v", f)
+	}
+}

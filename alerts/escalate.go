@@ -36,7 +36,11 @@ func (s *Service) followUp(tx *bbolt.Tx, c *onestop.Contact, now time.Time) (*ca
 		f = &casebook.FollowUp{ContactID: c.ID, Ref: c.Ref, Country: c.Country, Since: now}
 		rota, err := s.staff.Rota(tx)
 		if err != nil {
-			return nil, nil, err
+			// A damaged rota must not cost her contact its record either: nobody is known to
+			// be on duty, so the alert goes to the fallback list, and the console says why.
+			s.log.Error("duty rota unreadable; counting nobody on duty", "contact", c.Ref, "err", err)
+			f.Problem(casebook.NobodyOnDuty, "duty rota unreadable", "")
+			rota = nil
 		}
 		if len(staff.OnDuty(rota, now)) == 0 {
 			f.NobodyOnDuty = true
@@ -87,7 +91,12 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 				why = "an alert did not reach anyone"
 			}
 			if err := s.escalateOne(tx, f, now, why); err != nil {
-				return err
+				if errors.Is(err, store.ErrClosed) {
+					return err
+				}
+				// One contact's damaged record must not hold back every other escalation.
+				s.log.Error("urgent contact not escalated", "contact", f.Ref, "err", err)
+				continue
 			}
 			n++
 		}
@@ -117,7 +126,9 @@ func (s *Service) escalateOne(tx *bbolt.Tx, f *casebook.FollowUp, now time.Time,
 		return err
 	}
 	if list, err := s.staff.FallbackList(tx); err != nil {
-		return err
+		// Unreadable, it is as good as empty: said on her follow-up, not only in the log.
+		s.log.Error("fallback list unreadable", "contact", f.Ref, "err", err)
+		f.Problem(casebook.EscalatedNoFallback, "fallback list unreadable", "")
 	} else if len(list) == 0 {
 		f.Problem(casebook.EscalatedNoFallback, "", "")
 	}

@@ -1,6 +1,7 @@
 package casebook
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -69,6 +70,7 @@ const (
 	NotDelivered        ProblemCode = "not-delivered"         // dead, or reported undelivered
 	Retrying            ProblemCode = "retrying"              // a send failed and will be tried again
 	EscalatedNoFallback ProblemCode = "escalated-no-fallback" // escalated with nobody to escalate to
+	Unreadable          ProblemCode = "unreadable"            // her follow-up record could not be read
 )
 
 var problemWords = map[ProblemCode]string{
@@ -78,6 +80,7 @@ var problemWords = map[ProblemCode]string{
 	NotDelivered:        "not delivered",
 	Retrying:            "failed, to be tried again",
 	EscalatedNoFallback: "escalated with nobody on the fallback list: add one with 'onestop duty fallback add'",
+	Unreadable:          "record unreadable: look at the case and the outbox",
 }
 
 // String says the problem in English, for the log and the command line.
@@ -98,13 +101,25 @@ func (p Problem) String() string {
 // Problem records what went wrong, once.
 func (f *FollowUp) Problem(code ProblemCode, what, detail string) {
 	p := Problem{Code: code, What: what, Detail: detail}
-	for _, q := range f.Problems {
+	for i, q := range f.Problems {
 		if q == p {
 			return
 		}
+		if code == Retrying && q.Code == Retrying && q.What == what {
+			// The latest failure of a message stands for all of them: an outage of hours
+			// must not grow her record by a line a minute.
+			f.Problems[i] = p
+			return
+		}
+	}
+	if len(f.Problems) >= maxProblems {
+		f.Problems = append(f.Problems[:0], f.Problems[len(f.Problems)-maxProblems+1:]...)
 	}
 	f.Problems = append(f.Problems, p)
 }
+
+// maxProblems bounds the problems a follow-up keeps, the latest ones.
+const maxProblems = 20
 
 // Reached records that a provider took the message described by what (as a Problem's What
 // names it). A failed try of that same message is over, so it is no longer listed as a problem.
@@ -168,8 +183,14 @@ func (cb *Casebook) PutFollowUp(tx *bbolt.Tx, f *FollowUp) error {
 func (cb *Casebook) ForEachFollowUp(tx *bbolt.Tx, fn func(*FollowUp) error) error {
 	return tx.Bucket(store.Urgent).ForEach(func(k, v []byte) error {
 		var f FollowUp
-		if err := json.Unmarshal(v, &f); err != nil {
-			return fmt.Errorf("casebook: follow-up %x: %w", k, err)
+		if err := json.Unmarshal(v, &f); err != nil || len(k) != 8 {
+			// A damaged follow-up must not hide every other, nor itself: it stands as one that
+			// failed, so Today shows it and it is escalated.
+			var id uint64
+			if len(k) == 8 {
+				id = binary.BigEndian.Uint64(k)
+			}
+			f = FollowUp{ContactID: id, Ref: Ref(id), Failed: true, Problems: []Problem{{Code: Unreadable}}}
 		}
 		return fn(&f)
 	})

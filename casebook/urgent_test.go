@@ -2,6 +2,8 @@ package casebook_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // TestFollowUps: a follow-up keeps its problems once each, is acknowledged once with one audit
@@ -64,4 +67,46 @@ func TestFollowUps(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A message failing for hours keeps one line on her follow-up, its latest failure, and the list
+// of problems stays bounded.
+func TestFollowUpProblemsStayBounded(t *testing.T) {
+	var f casebook.FollowUp
+	for i := range 300 {
+		f.Problem(casebook.Retrying, "alert, counsellor +880 19** ***301", fmt.Sprintf("read tcp 10.0.0.2:%d: reset", 40000+i))
+	}
+	if len(f.Problems) != 1 || !strings.Contains(f.Problems[0].Detail, "40299") {
+		t.Fatalf("after 300 failed tries: %+v", f.Problems)
+	}
+	for i := range 100 {
+		f.Problem(casebook.NotQueued, fmt.Sprintf("alert %d", i), "")
+	}
+	if len(f.Problems) > 20 || f.Problems[len(f.Problems)-1].What != "alert 99" {
+		t.Fatalf("%d problems kept, last %+v", len(f.Problems), f.Problems[len(f.Problems)-1])
+	}
+}
+
+// A damaged follow-up does not hide the others, nor itself: it is listed as one that failed.
+func TestADamagedFollowUpStillShows(t *testing.T) {
+	cb, db := newCasebook(t)
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx *bbolt.Tx) error {
+		if err := cb.PutFollowUp(tx, &casebook.FollowUp{ContactID: 1, Ref: casebook.Ref(1), Since: time.Now()}); err != nil {
+			return err
+		}
+		return tx.Bucket(store.Urgent).Put(store.U64(2), []byte("{not json"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := cb.Unacknowledged()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("unacknowledged: %d, %v", len(list), err)
+	}
+	for _, f := range list {
+		if f.ContactID == 2 && (!f.Failed || f.Ref != casebook.Ref(2) || len(f.Problems) != 1 || f.Problems[0].Code != casebook.Unreadable) {
+			t.Fatalf("the damaged follow-up: %+v", f)
+		}
+	}
 }
