@@ -131,17 +131,12 @@ func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
-// areaPages renders the find-help screens.
-func (st *step) areaPages(hint string) []string {
+// areaScreen is the current find-help screen, with hint (already in her language) shown above
+// it after an invalid key.
+func (st *step) areaScreen(hint string) onestop.Screen {
 	s := st.s
-	lang, lim := s.Lang, st.e.limit(s.Provider)
-	nav := locales.Nav{Back: true, Exit: true}
-	with := func(header string) string {
-		if hint == "" {
-			return header
-		}
-		return hint + "\n" + header
-	}
+	lang := s.Lang
+	scr := onestop.Screen{Lang: lang, Hint: hint, Back: true, Exit: true}
 	switch s.State {
 	case stHelp, stNoMatch:
 		head := st.helplineLine() + "\n" + locales.Text(lang, locales.AskArea)
@@ -154,17 +149,17 @@ func (st *step) areaPages(hint string) []string {
 				head = areaText(lang, areaNotFound)
 			}
 		}
-		return locales.Menu(lang, lim, with(head), st.areaOptions(st.topCodes()), nav)
+		scr.Prompt, scr.Options = head, st.areaOptions(st.topCodes())
 	case stDistricts, stMatches:
 		head := locales.Text(lang, locales.AskArea)
 		if s.State == stMatches {
 			head = areaText(lang, areaChoose)
 		}
-		return locales.Menu(lang, lim, with(head), st.areaOptions(st.offered()), nav)
+		scr.Prompt, scr.Options = head, st.areaOptions(st.offered())
 	case stCentres:
-		return locales.Prose(lang, lim, with(st.answerText()), nav)
+		scr.Prompt, scr.Prose = st.answerText(), true
 	}
-	return nil
+	return scr
 }
 
 // helplineLine is the national helpline, which heads the first find-help screen so that she has
@@ -178,14 +173,14 @@ func (st *step) helplineLine() string {
 	return locales.Text(st.s.Lang, locales.HelplineShort, h.Number())
 }
 
-func (st *step) areaOptions(codes []string) []locales.Option {
-	opts := make([]locales.Option, 0, len(codes))
+func (st *step) areaOptions(codes []string) []onestop.Option {
+	opts := make([]onestop.Option, 0, len(codes))
 	for i, code := range codes {
 		a, ok := st.e.dir.Area(code)
 		if !ok {
 			continue
 		}
-		opts = append(opts, locales.Option{Key: strconv.Itoa(i + 1), Label: a.Name(st.s.Lang)})
+		opts = append(opts, onestop.Option{Key: strconv.Itoa(i + 1), Label: a.Name(st.s.Lang)})
 	}
 	return opts
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/directory"
-	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
@@ -35,7 +34,7 @@ func key(t *testing.T, areas []directory.Area, code string) string {
 }
 
 // readAll pages through an answer with 98 until its last page, and returns all its text.
-func (f *fixture) readAll(session, caller string, inputs []string, first flows.Reply) string {
+func (f *fixture) readAll(session, caller string, inputs []string, first reply) string {
 	f.t.Helper()
 	text, all := strings.Join(inputs, "*"), first.Text
 	r := first

@@ -30,6 +30,10 @@ type Config struct {
 	TTL time.Duration
 	// Limits is the USSD page size per provider; DefaultLimit serves any other.
 	Limits map[string]locales.Limit
+	// Pager lays a screen out as the pages that fit a limit (ussd.Pages). The conversation
+	// needs the pages only to know how many there are, for "98 More" and "99 Back", and to keep
+	// the page shown for a retried hop; it never lays a screen out itself. Required.
+	Pager func(s onestop.Screen, lim locales.Limit) []string
 	// DefaultCountry is whose helplines a caller is told when neither the service she dialled
 	// nor her number is of a country served: the country the service runs in.
 	DefaultCountry string
@@ -145,6 +149,9 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	}
 	if cfg.DoNotContactDays <= 0 {
 		cfg.DoNotContactDays = DefaultDoNotContactDays
+	}
+	if cfg.Pager == nil {
+		return nil, onestop.Errorf(onestop.EINVALID, "no pager to lay screens out")
 	}
 	e := &Engine{db: db, cases: cases, box: box, dir: dir, log: cfg.Log, seed: maphash.MakeSeed(),
 		numbers: phone.NewCache(numberCacheSize), started: db.Now()}
@@ -337,15 +344,16 @@ func (e *Engine) serviceCountry(code, region string) (string, onestop.Lang) {
 // cannot continue its session (unknown, expired, not extending what was typed) gets a kind END
 // screen and changes nothing; soon after a restart, keys typed in a session the store has not
 // seen are played again instead (see replay). Returns EINVALID for a turn that cannot be a caller's hop; on any
-// other error the Reply is still a kind END screen that claims nothing was recorded, so the
-// gateway can show it rather than the aggregator's generic failure.
-func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
+// other error the screen is still a kind ending that claims nothing was recorded, so the
+// gateway can show it rather than the aggregator's generic failure. The screen's Text is always
+// the page laid out for her.
+func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	if err := t.Validate(); err != nil {
-		return Reply{}, err
+		return onestop.Screen{}, err
 	}
 	num, err := e.numbers.Parse(t.Caller, "")
 	if err != nil {
-		return Reply{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
+		return onestop.Screen{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
 	}
 	key := e.sessionKey(t)
 	country, lang := e.serviceCountry(t.ServiceCode, num.Region)
@@ -406,7 +414,12 @@ func (e *Engine) Step(ctx context.Context, t Turn) (Reply, error) {
 		return len(text) == s.TypedLen && bytes.Equal(e.box.Hash(text), s.TypedHash)
 	}
 	if isHistory(t.Text) {
-		return Reply{Text: s.Reply, End: s.End}, nil
+		// The page as she was shown it, byte for byte: the screen it was laid out from is not
+		// kept, and a retry needs nothing else. (An ending is its own text.)
+		if s.End {
+			return ending(s.Lang, s.Reply), nil
+		}
+		return onestop.Screen{Lang: s.Lang, Page: s.Page, Text: s.Reply}, nil
 	}
 	input, ok := newInput(t.Text, s.TypedLen, isHistory)
 	if s.End || !ok {
@@ -454,8 +467,13 @@ func (st *step) replay(ctx context.Context, s session.Session, keys []string) *s
 
 // over is the kind ending for a hop that cannot go on: a neutral line and the helpline of
 // country.
-func (e *Engine) over(lang onestop.Lang, country string) Reply {
-	return Reply{Text: locales.Text(lang, locales.SessionOver, e.helpline(country)), End: true}
+func (e *Engine) over(lang onestop.Lang, country string) onestop.Screen {
+	return ending(lang, locales.Text(lang, locales.SessionOver, e.helpline(country)))
+}
+
+// ending is the screen that ends a session with text: one text, never paged.
+func ending(lang onestop.Lang, text string) onestop.Screen {
+	return onestop.Screen{Lang: lang, Prompt: text, End: true, Text: text}
 }
 
 // lines are the numbers a country's screens name: its helpline, if the directory has one, and

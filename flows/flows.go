@@ -1,6 +1,7 @@
 // Package flows holds the helpline's conversations: what a caller sees on each screen, what each
-// key does, and what is recorded when she chooses. It turns a channel-neutral Turn into a Reply
-// and knows nothing of HTTP or of any aggregator's format.
+// key does, and what is recorded when she chooses. It turns a Turn into an onestop.Screen (the
+// prompt, the options, whether it ends) and knows nothing of HTTP or of any aggregator's format;
+// how a screen is broken into a channel's pages is its pager's business (ussd).
 //
 // It must never arrange contact with a caller outside the Safe Contact Plan she confirms in the
 // conversation, never name the service on a first screen, and never answer a hop before what the
@@ -29,12 +30,6 @@ type Turn struct {
 	// Text is everything she typed this session, '*'-joined, as Africa's Talking and the
 	// gateways that copy it send it: "" on the first hop, then "1", "1*2" …
 	Text string
-}
-
-// Reply is what the caller is shown: Text, and whether the session ends with it.
-type Reply struct {
-	Text string
-	End  bool
 }
 
 // Limits on what a turn may carry. A real hop is far smaller; anything larger is not a caller's.

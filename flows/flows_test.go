@@ -24,6 +24,7 @@ import (
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/store"
+	"github.com/onestop-helpline/onestop/ussd"
 )
 
 // clock is a settable time for the store and everything on it.
@@ -82,6 +83,7 @@ func newFixtureWith(t testing.TB, cfg flows.Config) *fixture {
 
 func newEngine(tb testing.TB, db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg flows.Config) *flows.Engine {
 	tb.Helper()
+	cfg.Pager = ussd.Pages
 	e, err := flows.New(db, cases, box, dir, cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -96,12 +98,21 @@ const (
 	usCaller = "+12025550123"
 )
 
-func (f *fixture) hop(session, caller, text string) flows.Reply {
+// reply is what a hop sends the caller: the page laid out for her, and whether it ends.
+type reply struct {
+	Text string
+	End  bool
+}
+
+// shown is what a hop's screen sends the caller.
+func shown(s onestop.Screen, err error) (reply, error) { return reply{Text: s.Text, End: s.End}, err }
+
+func (f *fixture) hop(session, caller, text string) reply {
 	f.t.Helper()
-	r, err := f.engine.Step(context.Background(), flows.Turn{
+	r, err := shown(f.engine.Step(context.Background(), flows.Turn{
 		Channel: onestop.USSD, Provider: "africastalking", SessionID: session, Caller: caller,
 		ServiceCode: "*109#", Network: "47001", Text: text,
-	})
+	}))
 	if err != nil {
 		f.t.Fatalf("hop %q: %v", text, err)
 	}
@@ -109,9 +120,9 @@ func (f *fixture) hop(session, caller, text string) flows.Reply {
 }
 
 // walk sends the inputs one hop at a time, as the aggregator does, and returns every reply.
-func (f *fixture) walk(session, caller string, inputs ...string) []flows.Reply {
+func (f *fixture) walk(session, caller string, inputs ...string) []reply {
 	f.t.Helper()
-	replies := []flows.Reply{f.hop(session, caller, "")}
+	replies := []reply{f.hop(session, caller, "")}
 	text := ""
 	for i, in := range inputs {
 		if i > 0 {
@@ -132,7 +143,7 @@ func (f *fixture) contacts() []*onestop.Contact {
 	return cs
 }
 
-func last(rs []flows.Reply) flows.Reply { return rs[len(rs)-1] }
+func last(rs []reply) reply { return rs[len(rs)-1] }
 
 func TestPressingOneEverywhereRecordsOneUrgentContactWithACallbackNow(t *testing.T) {
 	f := newFixtureWith(t, flows.Config{OnDuty: onDuty})
@@ -546,11 +557,11 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 	// A hook that fails fails the hop: nothing of it is recorded, and she is told nothing was.
 	fail = true
 	before := f.snapshot()
-	r, err := f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: ""})
+	r, err := shown(f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: ""}))
 	if err != nil {
 		t.Fatal(err) // the first screen records no contact, so no hook runs
 	}
-	r, err = f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: "1"})
+	r, err = shown(f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: "1"}))
 	if err == nil || !r.End || r.Text != locales.Text(onestop.Bengali, locales.SessionOver, "109") {
 		t.Fatalf("failing hook: %+v, %v", r, err)
 	}
@@ -590,12 +601,12 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	})
 	<-held
 
-	answered := make(chan []flows.Reply)
+	answered := make(chan []reply)
 	go func() {
-		var rs []flows.Reply
+		var rs []reply
 		for _, text := range []string{"", "5", "5*99", "5*99"} {
-			r, err := f.engine.Step(context.Background(), flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
-				SessionID: "s", Caller: bdCaller, Text: text})
+			r, err := shown(f.engine.Step(context.Background(), flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
+				SessionID: "s", Caller: bdCaller, Text: text}))
 			if err != nil {
 				t.Error(err)
 			}
@@ -603,7 +614,7 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 		}
 		answered <- rs
 	}()
-	var rs []flows.Reply
+	var rs []reply
 	select {
 	case rs = <-answered:
 	case <-time.After(10 * time.Second):
@@ -622,7 +633,7 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	}
 
 	var released atomic.Bool
-	urgent := make(chan flows.Reply)
+	urgent := make(chan reply)
 	go func() { urgent <- f.hop("s", bdCaller, "5*99*1") }()
 	select {
 	case r := <-urgent:
@@ -639,7 +650,7 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	}
 	// Urgent wrote her session as it stood: a new engine on the same store, as after a restart,
 	// carries on from it.
-	r, err := f.restart(flows.Config{}).Step(context.Background(), turn("s", "5*99*1*1"))
+	r, err := shown(f.restart(flows.Config{}).Step(context.Background(), turn("s", "5*99*1*1")))
 	if err != nil || r.End || r.Text == first.Text {
 		t.Fatalf("after a restart: %+v, %v", r, err)
 	}
@@ -662,7 +673,7 @@ func TestLeavingAfterInformationWritesNothing(t *testing.T) {
 	if r := f.hop("s", bdCaller, "4*1*0"); r != bye {
 		t.Fatalf("a retry: %+v, want the goodbye", r)
 	}
-	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("s", "4*1*0")); r != bye {
+	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("s", "4*1*0"))); r != bye {
 		t.Fatalf("a retry after a crash: %+v, want the goodbye", r)
 	}
 	f.clock.Add(flows.DefaultTTL + time.Second)
@@ -704,10 +715,10 @@ func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
 		t.Fatalf("%d sessions in memory, want hers too (%d before)", n, live)
 	}
 	after := f.restart(flows.Config{})
-	if r, _ := after.Step(context.Background(), turn("s", "5*99")); r != want[2] {
+	if r, _ := shown(after.Step(context.Background(), turn("s", "5*99"))); r != want[2] {
 		t.Fatalf("after a restart: %+v, want the first screen", r)
 	}
-	if r, _ := after.Step(context.Background(), turn("s", "5*99*4")); r != want[3] {
+	if r, _ := shown(after.Step(context.Background(), turn("s", "5*99*4"))); r != want[3] {
 		t.Fatalf("then: %+v, want the information menu", r)
 	}
 
@@ -716,17 +727,17 @@ func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
 	before := f.restart(flows.Config{})
 	before.Step(context.Background(), turn("h", ""))
 	before.Step(context.Background(), turn("h", "7"))
-	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("h", "7*4")); !r.End {
+	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("h", "7*4"))); !r.End {
 		t.Fatalf("after a crash: %+v, want the kind ending", r)
 	}
 	if n, err := before.Flush(context.Background()); err != nil || n != 1 || before.Live() != 0 {
 		t.Fatalf("Flush = %d, %v; %d left in memory", n, err, before.Live())
 	}
-	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("h", "7*4")); r != want[3] {
+	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("h", "7*4"))); r != want[3] {
 		t.Fatalf("after a graceful stop: %+v, want the information menu", r)
 	}
 	// A session the store never saw, whose first key would have recorded: never played again.
-	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("n", "1*1")); !r.End {
+	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("n", "1*1"))); !r.End {
 		t.Fatalf("unknown session with a recording key: %+v", r)
 	}
 	if n := len(f.contacts()); n != 3 {
@@ -740,10 +751,10 @@ func TestMemoryIsBoundedAndThenHopsWriteThrough(t *testing.T) {
 	f := newFixture(t)
 	want := f.walk("reference", bdCaller, "5", "99", "4")
 	full := f.restart(flows.Config{MaxLive: 1})
-	var got []flows.Reply
+	var got []reply
 	for i, text := range []string{"", "5", "5*99", "5*99*4"} {
 		for _, id := range []string{"a", "b"} {
-			r, err := full.Step(context.Background(), turn(id, text))
+			r, err := shown(full.Step(context.Background(), turn(id, text)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -835,9 +846,9 @@ func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
 	if _, err := e.Step(context.Background(), turn("s", "")); err != nil { // kept in memory
 		t.Fatal(err)
 	}
-	urgent := make(chan flows.Reply)
+	urgent := make(chan reply)
 	go func() {
-		r, _ := e.Step(context.Background(), turn("s", "1"))
+		r, _ := shown(e.Step(context.Background(), turn("s", "1")))
 		urgent <- r
 	}()
 	<-entered // the urgent hop is inside its write
@@ -853,12 +864,12 @@ func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
 	if err := <-flushed; err != nil {
 		t.Fatal(err)
 	}
-	if r, err := e.Step(context.Background(), turn("t", "")); err == nil || !r.End {
+	if r, err := shown(e.Step(context.Background(), turn("t", ""))); err == nil || !r.End {
 		t.Fatalf("a hop after Flush: %+v, %v; want the kind ending and an error", r, err)
 	}
 	// The store holds her session as the urgent hop left it: after a restart she goes on.
 	want := f.walk("reference", bdCaller, "1", "1")
-	if r, _ := f.restart(flows.Config{}).Step(context.Background(), turn("s", "1*1")); r != want[2] {
+	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("s", "1*1"))); r != want[2] {
 		t.Fatalf("after the restart: %+v, want %+v", r, want[2])
 	}
 	if n := len(f.contacts()); n != 2 {
@@ -872,13 +883,13 @@ func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
 func TestUnknownSessionsArePlayedAgainOnlySoonAfterARestart(t *testing.T) {
 	f := newFixture(t)
 	e := f.restart(flows.Config{})
-	if r, _ := e.Step(context.Background(), turn("soon", "5")); r.End {
+	if r, _ := shown(e.Step(context.Background(), turn("soon", "5"))); r.End {
 		t.Fatalf("soon after the start: %+v, want the language menu", r)
 	}
 	f.clock.Add(flows.DefaultTTL + time.Second)
 	before := f.snapshot()
 	for _, text := range []string{"5", "4", "1"} {
-		if r, _ := e.Step(context.Background(), turn("late", text)); !r.End {
+		if r, _ := shown(e.Step(context.Background(), turn("late", text))); !r.End {
 			t.Fatalf("unknown session %q past the window: %+v", text, r)
 		}
 	}

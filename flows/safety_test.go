@@ -18,22 +18,23 @@ import (
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/store"
+	"github.com/onestop-helpline/onestop/ussd"
 )
 
 // dial walks a session on the service code given, one hop per input, and returns every reply.
-func (f *fixture) dial(code, id, caller string, inputs ...string) []flows.Reply {
+func (f *fixture) dial(code, id, caller string, inputs ...string) []reply {
 	f.t.Helper()
-	step := func(text string) flows.Reply {
-		r, err := f.engine.Step(context.Background(), flows.Turn{
+	step := func(text string) reply {
+		r, err := shown(f.engine.Step(context.Background(), flows.Turn{
 			Channel: onestop.USSD, Provider: "africastalking", SessionID: id, Caller: caller,
 			ServiceCode: code, Text: text,
-		})
+		}))
 		if err != nil {
 			f.t.Fatalf("hop %q: %v", text, err)
 		}
 		return r
 	}
-	replies := []flows.Reply{step("")}
+	replies := []reply{step("")}
 	for i := range inputs {
 		replies = append(replies, step(strings.Join(inputs[:i+1], "*")))
 	}
@@ -83,7 +84,7 @@ func TestTheServiceDialledDecidesHerCountry(t *testing.T) {
 	defer db.Close()
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	dir, _ := directory.Embedded()
-	if _, err := flows.New(db, casebook.New(db, box), box, dir, flows.Config{ServiceCodes: map[string]string{"*1#": "XX"}}); onestop.ErrorCode(err) != onestop.EINVALID {
+	if _, err := flows.New(db, casebook.New(db, box), box, dir, flows.Config{ServiceCodes: map[string]string{"*1#": "XX"}, Pager: ussd.Pages}); onestop.ErrorCode(err) != onestop.EINVALID {
 		t.Fatalf("a service code of a country with no helpline: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/store"
+	"github.com/onestop-helpline/onestop/ussd"
 )
 
 func testEngine(t *testing.T, cfg Config) *Engine {
@@ -29,6 +30,7 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Pager = ussd.Pages
 	e, err := New(db, casebook.New(db, box), box, dir, cfg)
 	if err != nil {
 		t.Fatal(err)

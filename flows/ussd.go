@@ -431,18 +431,19 @@ var tomorrow = map[onestop.Window]locales.Key{
 // finish renders the reply. A hop that records something commits the session, her contact, her
 // language and her area in one write before returning it; one that records nothing keeps the
 // session in memory and writes nothing. Either way a session that goes on is kept in memory.
-func (st *step) finish(ctx context.Context) (Reply, error) {
+func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	s, t := st.s, st.turn
-	var reply Reply
+	var reply onestop.Screen
 	if st.end != "" {
-		reply = Reply{Text: st.end, End: true}
+		reply = ending(s.Lang, st.end)
 		s.State = stDone
 	} else {
-		pages := st.pages()
-		if s.Page >= len(pages) {
-			s.Page = len(pages) - 1
+		l := st.laid()
+		if s.Page >= len(l.pages) {
+			s.Page = len(l.pages) - 1
 		}
-		reply = Reply{Text: pages[s.Page]}
+		reply = l.screen
+		reply.Page, reply.Text = s.Page, l.pages[s.Page]
 	}
 	s.TypedLen, s.TypedHash = len(t.Text), st.e.box.Hash(t.Text)
 	s.Reply, s.End = reply.Text, reply.End
@@ -579,29 +580,42 @@ var (
 	}
 )
 
-// pages renders the current screen, split into pages that fit the provider's limit.
-func (st *step) pages() []string {
+// pages lays the current screen out through the engine's pager, split into pages that fit the
+// provider's limit.
+func (st *step) pages() []string { return st.laid().pages }
+
+// laidScreen is a screen and its pages as the pager laid them out.
+type laidScreen struct {
+	screen onestop.Screen
+	pages  []string
+}
+
+// laid returns the current screen and its pages.
+func (st *step) laid() laidScreen {
 	s := st.s
 	hint := ""
 	if s.Hint != "" {
 		hint = locales.Text(s.Lang, locales.Key(s.Hint))
 	}
+	lim := st.e.limit(s.Provider)
 	switch s.State {
 	case stHelp, stNoMatch, stDistricts, stMatches, stCentres:
-		return st.areaPages(hint)
+		scr := st.areaScreen(hint)
+		return laidScreen{scr, st.e.cfg.Pager(scr, lim)}
 	}
 	// Every other screen is the same for everyone on the same screen in the same language and
 	// country, with the same hint: it is laid out once.
-	k := screenKey{lang: s.Lang, lim: st.e.limit(s.Provider), hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall}
+	k := screenKey{lang: s.Lang, lim: lim, hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall}
 	if s.State == stTopic {
 		k.topic = s.Topic
 	}
 	if p, ok := st.e.screens.Load(k); ok {
-		return p.([]string)
+		return p.(laidScreen)
 	}
-	p := st.layout(k.lim, hint)
-	st.e.screens.Store(k, p)
-	return p
+	scr := st.screen(hint)
+	l := laidScreen{scr, st.e.cfg.Pager(scr, lim)}
+	st.e.screens.Store(k, l)
+	return l
 }
 
 // screenKey is what a screen outside find-help depends on.
@@ -613,33 +627,24 @@ type screenKey struct {
 	noCall               bool
 }
 
-// layout renders a screen outside find-help.
-func (st *step) layout(lim locales.Limit, hint string) []string {
+// screen is the current screen outside find-help, with hint (already in her language) shown
+// after an invalid key.
+func (st *step) screen(hint string) onestop.Screen {
 	s := st.s
 	lang := s.Lang
-	header := func(k locales.Key) string {
-		if hint == "" {
-			return locales.Text(lang, k)
-		}
-		return hint + "\n" + locales.Text(lang, k)
+	// A menu shows a question and its options. After an invalid key the hint goes above the
+	// question when both fit one page, and stands in for the question when they do not.
+	menu := func(question locales.Key, options []onestop.Option) onestop.Screen {
+		return onestop.Screen{Lang: lang, Hint: hint, Prompt: locales.Text(lang, question), HintAlone: true,
+			Options: options, Back: true, Exit: true}
 	}
-	nav := locales.Nav{Back: true, Exit: true}
-	// menu shows a question and its options. After an invalid key the hint goes above the
-	// question when both fit one page, and stands in for the question when they do not: in
-	// Bengali, Hindi and Arabic the options must not be pushed to a second page.
-	menu := func(question locales.Key, options []locales.Option) []string {
-		if hint == "" {
-			return locales.Menu(lang, lim, locales.Text(lang, question), options, nav)
-		}
-		if p := locales.Menu(lang, lim, header(question), options, nav); len(p) == 1 {
-			return p
-		}
-		return locales.Menu(lang, lim, hint, options, nav)
+	prose := func(body string) onestop.Screen {
+		return onestop.Screen{Lang: lang, Hint: hint, Prompt: body, Prose: true, Back: true, Exit: true}
 	}
-	opts := func(keys ...locales.Key) []locales.Option {
-		o := make([]locales.Option, len(keys))
+	opts := func(keys ...locales.Key) []onestop.Option {
+		o := make([]onestop.Option, len(keys))
 		for i, k := range keys {
-			o[i] = locales.Option{Key: strconv.Itoa(i + 1), Label: locales.Text(lang, k)}
+			o[i] = onestop.Option{Key: strconv.Itoa(i + 1), Label: locales.Text(lang, k)}
 		}
 		return o
 	}
@@ -650,13 +655,11 @@ func (st *step) layout(lim locales.Limit, hint string) []string {
 		}
 		return menu(locales.AskMayCall, opts(locales.CallThis, locales.CallOther, locales.CallNever))
 	case stWhere: // no way back: her plan is confirmed
-		o, exit := opts(locales.ChooseFromList, locales.Skip), locales.Nav{Exit: true}
-		if p := locales.Menu(lang, lim, header(locales.AskDistrict), o, exit); len(p) == 1 || hint == "" {
-			return p
-		}
-		return locales.Menu(lang, lim, hint, o, exit)
+		scr := menu(locales.AskDistrict, opts(locales.ChooseFromList, locales.Skip))
+		scr.Back = false
+		return scr
 	case stNumber:
-		return locales.Prose(lang, lim, header(locales.AskNumber), nav)
+		return prose(locales.Text(lang, locales.AskNumber))
 	case stWhen:
 		return menu(locales.AskWhen, opts(locales.WhenNow, locales.WhenMorning, locales.WhenAfternoon, locales.WhenEvening))
 	case stCover:
@@ -668,19 +671,16 @@ func (st *step) layout(lim locales.Limit, hint string) []string {
 		}
 		return menu(locales.InfoHeader, opts(keys...))
 	case stTopic:
-		body := locales.Text(lang, topics[s.Topic-1].body, st.e.helpline(s.Country))
-		if hint != "" {
-			body = hint + "\n" + body
-		}
-		return locales.Prose(lang, lim, body, nav)
+		return prose(locales.Text(lang, topics[s.Topic-1].body, st.e.helpline(s.Country)))
 	case stLanguage:
-		o := make([]locales.Option, len(onestop.Langs))
+		o := make([]onestop.Option, len(onestop.Langs))
 		for i, l := range onestop.Langs {
-			o[i] = locales.Option{Key: strconv.Itoa(i + 1), Label: locales.NativeName(l)}
+			o[i] = onestop.Option{Key: strconv.Itoa(i + 1), Label: locales.NativeName(l)}
 		}
 		return menu(locales.LanguageHeader, o)
 	default: // stMenu: neutral, no header, nothing that names the service
-		return locales.Menu(lang, lim, hint, opts(locales.MenuTalk, locales.MenuNearby, locales.MenuCallback, locales.MenuInfo, locales.MenuLanguage), locales.Nav{Exit: true})
+		return onestop.Screen{Lang: lang, Hint: hint, Exit: true,
+			Options: opts(locales.MenuTalk, locales.MenuNearby, locales.MenuCallback, locales.MenuInfo, locales.MenuLanguage)}
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/staff"
 	"github.com/onestop-helpline/onestop/store"
+	pager "github.com/onestop-helpline/onestop/ussd"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -379,7 +380,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	if m.Engine, err = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
-		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits,
+		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits, Pager: pager.Pages,
 		Recorded: m.Alerts.Recorded, Log: m.Log,
 		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.Staff.OnDutyNow,
 	}); err != nil {

@@ -17,6 +17,8 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/gateway"
+	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/ussd"
 )
 
 // Provider names Africa's Talking in sessions, contacts, page limits and the outbox; it is the
@@ -29,7 +31,7 @@ const MaxHopBody = 4 << 10
 
 // Stepper answers hops: flows.Engine.
 type Stepper interface {
-	Step(ctx context.Context, t flows.Turn) (flows.Reply, error)
+	Step(ctx context.Context, t flows.Turn) (onestop.Screen, error)
 }
 
 // Handler serves Africa's Talking's USSD callbacks.
@@ -72,14 +74,12 @@ func (h *Handler) USSD(c *fiber.Ctx) error {
 	return Write(c, reply)
 }
 
-// Write sends reply in Africa's Talking's format.
-func Write(c *fiber.Ctx, reply flows.Reply) error {
+// Write sends screen in Africa's Talking's format, laid out by the USSD pager. The engine has
+// laid out the page she is on at her provider's limit already (screen.Text); the default limit
+// serves only a screen that comes without it.
+func Write(c *fiber.Ctx, screen onestop.Screen) error {
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
-	prefix := "CON "
-	if reply.End {
-		prefix = "END "
-	}
-	return c.SendString(prefix + reply.Text)
+	return c.SendString(ussd.Reply(screen, locales.DefaultLimit))
 }
 
 // isForm reports whether ct is a form's media type. The aggregator sends exactly that on every

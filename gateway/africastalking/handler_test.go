@@ -23,6 +23,7 @@ import (
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
+	"github.com/onestop-helpline/onestop/ussd"
 )
 
 type server struct {
@@ -46,7 +47,7 @@ func newServer(t testing.TB, cfg gateway.Config) *server {
 	cases := casebook.New(db, box)
 	g := gateway.New(cfg, db)
 	// Someone on duty: the half-hour promise is made only then.
-	engine, err := flows.New(db, cases, box, dir, flows.Config{OnDuty: func(time.Time) bool { return true }})
+	engine, err := flows.New(db, cases, box, dir, flows.Config{OnDuty: func(time.Time) bool { return true }, Pager: ussd.Pages})
 	if err != nil {
 		t.Fatal(err)
 	}
