@@ -112,11 +112,18 @@ type purgeReport struct {
 	DoNotContact int `json:"doNotContact"`
 }
 
+// deleted is how many records the purge deleted, of every kind.
+func (r purgeReport) deleted() int {
+	return r.Contacts + r.Referrals + r.Messages + r.Inbound + r.Audit + r.Languages + r.Logins + r.DoNotContact
+}
+
 // purge deletes, on db, what each kind's retention says is due, then compacts the file so that
 // nothing deleted (by this purge, or since the last one: a forgotten number, a swept session)
 // can still be read from it. Compacting runs in the store's commit loop, so it is as safe while
-// serve runs as from the command line.
-func purge(ctx context.Context, db *store.DB, cases *casebook.Casebook, ob *outbox.Outbox, r retention) (purgeReport, error) {
+// serve runs as from the command line; but every write waits while the file is copied, so a
+// purge that deleted nothing compacts only when always says so (the command, and serve's first
+// purge after a start, which follows the start's own clean-ups).
+func purge(ctx context.Context, db *store.DB, cases *casebook.Casebook, ob *outbox.Outbox, r retention, always bool) (purgeReport, error) {
 	now := db.Now()
 	before := func(days int) time.Time { return now.AddDate(0, 0, -days) }
 	var rep purgeReport
@@ -147,6 +154,9 @@ func purge(ctx context.Context, db *store.DB, cases *casebook.Casebook, ob *outb
 	if rep.Audit, err = cases.PurgeAudit(ctx, before(r.Audit)); err != nil {
 		return rep, err
 	}
+	if !always && rep.deleted() == 0 {
+		return rep, nil
+	}
 	return rep, db.Compact(ctx)
 }
 
@@ -176,7 +186,7 @@ func runPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	cases := casebook.New(db, box)
-	rep, err := purge(ctx, db, cases, outbox.New(db, box, cases, outbox.Config{}), r)
+	rep, err := purge(ctx, db, cases, outbox.New(db, box, cases, outbox.Config{}), r, true)
 	if err != nil {
 		return err
 	}
@@ -188,8 +198,8 @@ func runPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // purgeEvery runs the retention purge now and then every interval until ctx ends.
 func (m *Main) purgeEvery(ctx context.Context, r retention, interval time.Duration) {
-	for {
-		if rep, err := purge(ctx, m.DB, m.Cases, m.outbox(m.smsConfig), r); err != nil && ctx.Err() == nil {
+	for first := true; ; first = false {
+		if rep, err := purge(ctx, m.DB, m.Cases, m.outbox(m.smsConfig), r, first); err != nil && ctx.Err() == nil {
 			m.Log.Error("retention purge failed", "err", err)
 		} else if err == nil {
 			m.Log.Info("retention purge", "contacts", rep.Contacts, "referrals", rep.Referrals, "messages", rep.Messages,

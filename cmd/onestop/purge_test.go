@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +17,8 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/outbox"
+	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -228,7 +233,7 @@ func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
 			allOnes(t, m.Addr(), fmt.Sprintf("ATUid_purge%d", i), fmt.Sprintf("+88017110001%02d", i))
 		}
 	}()
-	if _, err := purge(context.Background(), m.DB, m.Cases, m.outbox(m.smsConfig), ret); err != nil {
+	if _, err := purge(context.Background(), m.DB, m.Cases, m.outbox(m.smsConfig), ret, false); err != nil {
 		t.Fatal(err)
 	}
 	<-done
@@ -253,5 +258,47 @@ func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
 	m.Close()
 	if rows := callsJSON(t, m.Config.Data); len(rows) != 4 {
 		t.Errorf("%d contacts listed after the purge, want the open one and the 3 made meanwhile", len(rows))
+	}
+}
+
+// A daily purge that deleted nothing leaves the file as it is: compacting holds every write for
+// the whole copy, an urgent hop's among them, and there is nothing to clear. The command, and
+// the first purge after a start, compact all the same.
+func TestAPurgeThatDeletesNothingDoesNotCompact(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onestop.db")
+	db, err := store.Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	box, err := seal.New(bytes.Repeat([]byte{5}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := casebook.New(db, box)
+	ob := outbox.New(db, box, cases, outbox.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ret, err := loadRetention()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inode := func() uint64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	before := inode()
+	if _, err := purge(context.Background(), db, cases, ob, ret, false); err != nil {
+		t.Fatal(err)
+	}
+	if inode() != before {
+		t.Fatal("a purge that deleted nothing compacted the file")
+	}
+	if _, err := purge(context.Background(), db, cases, ob, ret, true); err != nil {
+		t.Fatal(err)
+	}
+	if inode() == before {
+		t.Fatal("a purge told to compact did not")
 	}
 }
