@@ -371,3 +371,42 @@ func TestAFileWithoutACheckValueIsOpenedOnlyByItsKey(t *testing.T) {
 	m = runMain(t, data, func(c *Config) { c.SealKey = key })
 	m.Close()
 }
+
+// The same, when the newest contact keeps no number and no message is left in the outbox: the
+// key must still open a contact that keeps one before it is taken as the file's.
+func TestAFileWithoutACheckValueNeedsASealedNumberOpened(t *testing.T) {
+	key := newKey(t)
+	data := t.TempDir()
+	m := runMain(t, data, func(c *Config) { c.SealKey = key })
+	allOnes(t, m.Addr(), "ATUid_k2", "+8801711000002")
+	for _, text := range []string{"", "4"} { // information only: no number kept
+		hop(t, m.Addr(), "ATUid_k3", "+8801711000003", text)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(filepath.Join(data, "onestop.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(store.Outbox); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(store.Outbox); err != nil {
+			return err
+		}
+		return tx.Bucket(store.Meta).Delete([]byte("keycheck"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = testMain(data, func(c *Config) { c.SealKey = newKey(t) })
+	if err := m.Open(context.Background()); err == nil {
+		m.Close()
+		t.Fatal("a wrong key was taken because the newest contact keeps no number")
+	}
+	m = runMain(t, data, func(c *Config) { c.SealKey = key })
+	m.Close()
+}

@@ -266,9 +266,11 @@ func openKey(db *store.DB, c Config) (*seal.Box, error) {
 	return box, nil
 }
 
-// keyOpensData opens the newest sealed record of each kind that holds one in every record (an
-// outbound message, a worker, a referral, a contact with her number): a key that does not open
-// them is not this data's. A file with none of them has nothing the key could be wrong for.
+// keyOpensData shows that box opens what is sealed in db: the newest record of each kind that
+// always holds a sealed number (an outbound message, a community worker, a referral),
+// and the newest contacts until one that keeps a number. An empty sealed field opens under any
+// key, so only a record with something sealed in it counts. A file with none of them holds
+// nothing the key could be wrong for but keyed hashes.
 func keyOpensData(db *store.DB, box *seal.Box) error {
 	cases := casebook.New(db, box)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -281,8 +283,21 @@ func keyOpensData(db *store.DB, box *seal.Box) error {
 	if _, err := cases.Referrals(casebook.ReferralFilter{Limit: 1}); err != nil {
 		return fmt.Errorf("a referral: %w", err)
 	}
-	if _, err := cases.List(casebook.Filter{Limit: 1}); err != nil {
-		return fmt.Errorf("a contact: %w", err)
+	var before uint64
+	for range 20 {
+		page, err := cases.List(casebook.Filter{Before: before, Limit: 100})
+		if err != nil {
+			return fmt.Errorf("a contact: %w", err)
+		}
+		for _, c := range page {
+			if casebook.KeptNumber(c) != "" {
+				return nil // opened, with a number in it
+			}
+		}
+		if len(page) < 100 {
+			break
+		}
+		before = page[len(page)-1].ID
 	}
 	return nil
 }
