@@ -379,7 +379,7 @@ func TestAFileWithoutACheckValueNeedsASealedNumberOpened(t *testing.T) {
 	data := t.TempDir()
 	m := runMain(t, data, func(c *Config) { c.SealKey = key })
 	allOnes(t, m.Addr(), "ATUid_k2", "+8801711000002")
-	for _, text := range []string{"", "4"} { // information only: no number kept
+	for _, text := range []string{"", "4", "4*1"} { // information only: no number kept
 		hop(t, m.Addr(), "ATUid_k3", "+8801711000003", text)
 	}
 	if err := m.Close(); err != nil {
