@@ -152,3 +152,35 @@ func TestACallbackNoteWaitsForHerWindow(t *testing.T) {
 		t.Fatalf("in her window: sent %d, %v", rec.count(), err)
 	}
 }
+
+// A callback note is not given up on in an outage while her window is open: it is tried every
+// few minutes past the attempts an ordinary text gets, and cancelled once her window closes.
+func TestACallbackNoteOutlastsAnOutageInsideHerWindow(t *testing.T) {
+	f := newFixture(t, outbox.Config{MaxAttempts: 2, Known: func(*bbolt.Tx, outbox.Audience, string) bool { return true }})
+	id := f.contact(onestop.Open, callable()) // open from start+1h to start+3h
+	f.clock.Set(start.Add(time.Hour))
+	ctx := context.Background()
+	m := &outbox.Message{Key: "callback:40", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
+		ContactID: id, To: staffNumber, Text: "Callback due."}
+	if _, err := f.ob.Queue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	down := refusing{name: outbox.LogName, err: &outbox.SendError{Status: 503, Msg: "unavailable"}}
+	for i := range 6 {
+		if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: down}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.ob.Message(m.ID)
+		if got.State != outbox.Failed || got.NextAttempt.After(f.clock.Now().Add(5*time.Minute)) {
+			t.Fatalf("try %d: %s until %v", i, got.State, got.NextAttempt)
+		}
+		f.clock.Set(got.NextAttempt)
+	}
+	f.clock.Set(start.Add(3 * time.Hour))
+	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: down}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.ob.Message(m.ID); got.State != outbox.Cancelled {
+		t.Fatalf("after her window closed: %s %q", got.State, got.Error)
+	}
+}

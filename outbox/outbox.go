@@ -1365,6 +1365,10 @@ func maskDigits(s string) string {
 	return string(b)
 }
 
+// callbackMaxBackoff caps the wait between two tries of a callback note: her window is hours
+// long, and the counsellor must hear of it inside it.
+const callbackMaxBackoff = 5 * time.Minute
+
 // urgentMaxBackoff caps the wait between two tries of an urgent alert.
 const urgentMaxBackoff = time.Minute
 
@@ -1409,13 +1413,18 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			permanent := errors.As(sendErr, &se) && se.Permanent
 			cur.Error = maskDigits(sendErr.Error())
 			// An urgent alert is not given up on because its provider is down: it is tried
-			// again, at most a minute apart, until it goes or is refused for good.
-			if permanent || (cur.Attempts >= o.cfg.MaxAttempts && !urgent(cur.Cause)) {
+			// again, at most a minute apart, until it goes or is refused for good. Nor is a
+			// callback note while her window is open: it is tried every few minutes, and the
+			// check at each claim cancels it once the callback is no longer owed.
+			owed := urgent(cur.Cause) || cur.Cause == CauseCallback
+			if permanent || (cur.Attempts >= o.cfg.MaxAttempts && !owed) {
 				return o.dead(tx, cur, now, cur.Error, hooks)
 			}
 			wait := o.backoff(cur.Attempts)
 			if urgent(cur.Cause) {
 				wait = min(wait, urgentMaxBackoff)
+			} else if cur.Cause == CauseCallback {
+				wait = min(wait, callbackMaxBackoff)
 			}
 			if se != nil && se.RetryAfter > wait {
 				wait = se.RetryAfter
