@@ -236,3 +236,58 @@ func TestAttemptOutsideHerWindowNeedsAnOverride(t *testing.T) {
 		})
 	}
 }
+
+// Reseal rewrites, once, every record that kept in the clear what is now sealed or hashed; after
+// it and a compaction, the file holds none of it, and the records read as before.
+func TestResealLeavesNothingOldInTheClear(t *testing.T) {
+	cb, db := newCasebook(t)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	box := newBox(t)
+	ctx := context.Background()
+	old := map[string]any{
+		"id": 1, "ref": "R" + casebook.Ref(1), "time": now, "updated": now, "channel": "sms", "country": "BD", "place": "Kamrangirchar",
+		"status": "closed", "verified": true, "workerName": "Nasreen Akhter", "lang": "bn",
+		"history":      []map[string]any{{"time": now, "status": "received", "by": "worker", "note": "sister-in-law"}},
+		"workerSealed": box.SealString(workerPhone), "needSealed": box.SealString("old need"),
+	}
+	oldWorker := map[string]any{"name": "Shahnaz Parvin", "lang": "en", "added": now, "number": box.SealString("+8801711000888")}
+	err := db.Update(ctx, func(tx *bbolt.Tx) error {
+		v, _ := json.Marshal(old)
+		if err := tx.Bucket(store.Referrals).Put(store.U64(1), v); err != nil {
+			return err
+		}
+		w, _ := json.Marshal(oldWorker)
+		return tx.Bucket(store.Workers).Put(box.Hash("+8801711000888"), w)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := legacy{Contact: onestop.Contact{ID: 7, Ref: casebook.Ref(7), Time: now, Updated: now, Channel: onestop.USSD,
+		SessionID: "ATUid_oldsession91", Country: "BD", Lang: onestop.Bengali, Urgency: onestop.Information, Status: onestop.Done}}
+	putLegacy(t, db, &c)
+	if n, err := cb.Reseal(ctx); err != nil || n != 3 {
+		t.Fatalf("Reseal = %d, %v; want 3", n, err)
+	}
+	if n, err := cb.Reseal(ctx); err != nil || n != 0 {
+		t.Fatalf("Reseal again = %d, %v; want 0", n, err)
+	}
+	if err := db.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Kamrangirchar", "Nasreen", "sister-in-law", "Shahnaz", "oldsession91"} {
+		if bytes.Contains(raw, []byte(s)) {
+			t.Errorf("%q is still in the file", s)
+		}
+	}
+	got, err := cb.ReferralByRef("R" + casebook.Ref(1))
+	if err != nil || got.Place != "Kamrangirchar" || got.WorkerName != "Nasreen Akhter" || got.History[0].Note != "sister-in-law" {
+		t.Fatalf("the referral after Reseal: %+v %v", got, err)
+	}
+	if ct, err := cb.Contact(7); err != nil || ct.SessionID != cb.SessionHash("ATUid_oldsession91") {
+		t.Fatalf("the contact after Reseal: %+v %v", ct, err)
+	}
+}

@@ -383,6 +383,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Cases = casebook.New(m.DB, m.Box)
 	m.Cases.DoNotContactFor = time.Duration(m.Config.DoNotContactDays) * 24 * time.Hour
+	// Records from before everything typed was sealed are sealed now, once; the first purge
+	// after a start compacts away what they leave behind.
+	if n, err := m.Cases.Reseal(ctx); err != nil {
+		return fmt.Errorf("sealing older records: %w", err)
+	} else if n > 0 {
+		m.Log.Info("older records sealed", "records", n)
+	}
 	m.Gateway = gateway.New(gateway.Config{
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
