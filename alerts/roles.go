@@ -65,6 +65,17 @@ func Render(template string, lang onestop.Lang, args []string) string {
 // tried again. The note is addressed to the role on duty, so it reaches whoever is on duty when
 // her window opens. Returns how many notes were queued, and the store's errors.
 func (s *Service) NotifyCallbacks(ctx context.Context) (int, error) {
+	// Looked for in a read first, so a minute with nothing to queue costs no write and no fsync.
+	pending := false
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		now := s.db.Now()
+		return s.cases.ForEachCallbackTask(tx, func(t *casebook.CallbackTask) error {
+			pending = pending || (t.OutboxID == 0 && now.Before(t.Closes))
+			return nil
+		})
+	}); err != nil || !pending {
+		return 0, err
+	}
 	n := 0
 	err := s.db.Update(ctx, func(tx *bbolt.Tx) error {
 		n = 0
