@@ -443,3 +443,22 @@ func TestTheAggregatorsSessionIDIsKeptOnlyAsAKeyedHash(t *testing.T) {
 		t.Fatal("the aggregator's session id is in the file")
 	}
 }
+
+// A contact is recorded on the channel its turn came by, not always as USSD.
+func TestAContactIsRecordedOnItsTurnsChannel(t *testing.T) {
+	f := newFixture(t)
+	for i, text := range []string{"", "1"} {
+		if _, err := f.engine.Step(context.Background(), flows.Turn{Channel: onestop.Voice, Provider: "twilio", SessionID: "CA0123456789",
+			Caller: bdCaller, ServiceCode: "109", Network: "47001", Text: text}); err != nil {
+			t.Fatalf("hop %d: %v", i, err)
+		}
+	}
+	f.walk("ATUid_channel", inCaller, "1")
+	got := map[onestop.Channel]int{}
+	for _, c := range f.contacts() {
+		got[c.Channel]++
+	}
+	if got[onestop.Voice] != 1 || got[onestop.USSD] != 1 {
+		t.Fatalf("contacts by channel %v, want one voice and one ussd", got)
+	}
+}

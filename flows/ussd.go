@@ -561,8 +561,12 @@ func (st *step) loadContact(tx *bbolt.Tx, id uint64, base onestop.Contact) (*one
 // baseContact is a new contact for this session: anonymous, the number only masked.
 func (st *step) baseContact() onestop.Contact {
 	s, t := st.s, st.turn
+	channel := t.Channel
+	if channel == "" {
+		channel = onestop.USSD // the channel every provider of sessions spoke before turns named it
+	}
 	return onestop.Contact{
-		Time: st.now, Channel: onestop.USSD, Provider: t.Provider, SessionID: st.e.cases.SessionHash(t.SessionID),
+		Time: st.now, Channel: channel, Provider: t.Provider, SessionID: st.e.cases.SessionHash(t.SessionID),
 		Country: s.Country, Network: t.Network, Lang: s.Lang, Status: onestop.Open, Masked: st.num.Mask(),
 	}
 }
