@@ -51,7 +51,8 @@ type LoadConfig struct {
 	BaselineCommand func(context.Context) (*exec.Cmd, error)
 	// Light makes the client do almost nothing per hop, at the gateway and at the baseline
 	// alike: it posts the same keys on the same paths and counts and times each hop, but learns
-	// no screens and checks none, and drains each reply unread. Checking costs the client about
+	// no screens and checks none, and speaks HTTP itself, one connection per caller, reading a
+	// reply only as far as its status and length (simulate/light.go). Checking costs the client about
 	// as much as a hop costs the gateway, so on a machine of two cores the checked client takes
 	// CPU from both sides and flatters the ratio; the light one shows what the gateway does
 	// nearer its own bound. A light run says nothing about whether the screens were right.
@@ -392,7 +393,8 @@ type loader struct {
 	endpoint string
 	client   *http.Client
 	exp      *expectations // nil: nothing is checked (the bare baseline, the light client)
-	light    bool          // replies are drained unread (LoadConfig.Light)
+	light    bool          // hops go through postLight (LoadConfig.Light)
+	lightTo  *lightTarget  // where postLight posts
 	callers  int
 	deadline time.Time
 	max      int64
@@ -419,6 +421,7 @@ type callerState struct {
 	rng      *rand.Rand
 	seq, gen int // her next session, and her number's generation (see number)
 	lat      []time.Duration
+	conn     *rawConn // the light client's connection
 }
 
 func newLoader(endpoint string, callers int) *loader {
@@ -454,7 +457,7 @@ func (l *loader) number(region, i, gen int) string {
 	return fmt.Sprintf("%s%0*d", r.prefix, r.digits, n)
 }
 
-// post sends one hop and returns the answer: "" from a light loader, which drains it unread.
+// post sends one hop and returns the answer.
 func (l *loader) post(ctx context.Context, session, code, number, text string) (string, error) {
 	body := "sessionId=" + url.QueryEscape(session) + "&serviceCode=" + url.QueryEscape(code) +
 		"&phoneNumber=" + url.QueryEscape(number) + "&networkCode=47001&text=" + url.QueryEscape(text)
@@ -471,11 +474,6 @@ func (l *loader) post(ctx context.Context, session, code, number, text string) (
 		return "", err
 	}
 	defer resp.Body.Close()
-	if l.light && resp.StatusCode == http.StatusOK {
-		// Drained, so the connection goes back to the pool; not read into a string.
-		_, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxScreen))
-		return "", err
-	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxScreen))
 	if err != nil {
 		return "", err
@@ -532,7 +530,7 @@ func (l *loader) caller(ctx context.Context, i int) {
 		pi := st.rng.IntN(len(paths))
 		id := sessionID(l.nonce, i, st.seq)
 		st.seq++
-		ok := l.session(ctx, st.rng, region, pi, paths[pi], l.number(region, i, st.gen), id, &st.lat)
+		ok := l.session(ctx, st, region, pi, paths[pi], l.number(region, i, st.gen), id)
 		l.sessions.Add(1)
 		l.byKind[slices.Index(pathKinds, paths[pi].kind)].Add(1)
 		if !ok || paths[pi].marks() {
@@ -552,7 +550,8 @@ func sessionID(nonce uint64, i, seq int) string {
 }
 
 // session walks one path; false when a hop failed or showed a wrong screen.
-func (l *loader) session(ctx context.Context, rng *rand.Rand, region, pi int, p loadPath, number, id string, lat *[]time.Duration) bool {
+func (l *loader) session(ctx context.Context, st *callerState, region, pi int, p loadPath, number, id string) bool {
+	rng, lat := st.rng, &st.lat
 	code := regions[region].code
 	text := ""
 	for k := -1; k < len(p.steps); k++ {
@@ -571,7 +570,16 @@ func (l *loader) session(ctx context.Context, rng *rand.Rand, region, pi int, p 
 			text += p.steps[k].input
 		}
 		start := time.Now()
-		got, err := l.post(ctx, id, code, number, text)
+		var got string
+		var err error
+		if l.light {
+			err = l.postLight(ctx, &st.conn, id, code, number, text)
+			if err == errConnClosing {
+				err = nil
+			}
+		} else {
+			got, err = l.post(ctx, id, code, number, text)
+		}
 		*lat = append(*lat, time.Since(start))
 		l.hops.Add(1)
 		if err != nil {
@@ -720,7 +728,11 @@ func prepare(ctx context.Context, cfg LoadConfig, endpoint string, stderr io.Wri
 	l.think = cfg.Think
 	l.user, l.password = cfg.User, cfg.Password
 	if cfg.Light {
-		l.light = true
+		t, err := newLightTarget(endpoint, cfg.User, cfg.Password)
+		if err != nil {
+			return nil, err
+		}
+		l.light, l.lightTo = true, t
 		return l, nil
 	}
 	exp, err := learn(ctx, l, cfg.Page)
@@ -851,7 +863,14 @@ func startBaseline(ctx context.Context, cfg LoadConfig, stderr io.Writer) (*load
 	l.report = stderr
 	l.think = cfg.Think
 	l.user, l.password = cfg.User, cfg.Password
-	l.light = cfg.Light // the same client on both sides, or the ratio compares clients
+	if cfg.Light { // the same client on both sides, or the ratio compares clients
+		t, err := newLightTarget(endpoint, cfg.User, cfg.Password)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		l.light, l.lightTo = true, t
+	}
 	l.pid = cmd.Process.Pid
 	return l, stop, nil
 }
@@ -902,6 +921,12 @@ func (l *loader) drive(ctx context.Context, d time.Duration, stderr io.Writer, n
 		}
 	}()
 	l.run(ctx)
+	for i := range l.state { // the light client's connections, or a server's graceful stop waits
+		if c := l.state[i].conn; c != nil {
+			c.c.Close()
+			l.state[i].conn = nil
+		}
+	}
 	close(done)
 	<-stopped // the progress line is written by then, so the summary never interleaves with it
 	progress()
