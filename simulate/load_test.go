@@ -190,3 +190,33 @@ func TestLoadLightDrivesOnlyALocalSimulation(t *testing.T) {
 		t.Errorf("light load at a real helpline: %v", err)
 	}
 }
+
+// The light client reads no screen, but a hop the gateway does not answer with 200 is an error,
+// and a connection the gateway closes after a reply is dialled again.
+func TestLoadLightCountsFailedHops(t *testing.T) {
+	var hops atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			io.WriteString(w, healthSimulated)
+			return
+		}
+		switch n := hops.Add(1); {
+		case n%5 == 0:
+			http.Error(w, "no", http.StatusInternalServerError)
+		case n%3 == 0:
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "END Goodbye.")
+		default:
+			io.WriteString(w, "CON Anything")
+		}
+	}))
+	defer srv.Close()
+	cfg := LoadConfig{URL: srv.URL, Callers: 3, Sessions: 60, Duration: 10 * time.Second, Page: locales.DefaultLimit, PID: os.Getpid(), Light: true}
+	res, err := Load(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors == 0 || res.Errors > res.Hops/4 || res.Err() == nil || res.Hops != hops.Load() {
+		t.Fatalf("%d errors in %d hops (the gateway saw %d, failed one in five)", res.Errors, res.Hops, hops.Load())
+	}
+}
