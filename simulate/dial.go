@@ -140,6 +140,21 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackDialer returns a dialer whose every connection must land on a loopback address,
+// whatever a name resolved to.
+func loopbackDialer() *net.Dialer {
+	return &net.Dialer{Timeout: dialTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("refusing to connect to %s: not this machine (use --remote)", address)
+		}
+		return nil
+	}}
+}
+
 // dialClient returns the client hops go through. Without --remote, every connection it opens
 // must land on a loopback address, whatever a name resolved to, and a redirect is shown rather
 // than followed: both would otherwise carry hops off this machine.
@@ -147,17 +162,7 @@ func dialClient(remote bool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if !remote {
 		tr.Proxy = nil
-		d := &net.Dialer{Timeout: dialTimeout, Control: func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("refusing to connect to %s: not this machine (use --remote)", address)
-			}
-			return nil
-		}}
-		tr.DialContext = d.DialContext
+		tr.DialContext = loopbackDialer().DialContext
 	}
 	return &http.Client{
 		Timeout:   dialTimeout,

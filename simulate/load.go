@@ -49,6 +49,14 @@ type LoadConfig struct {
 	// of its own started by BaselineCommand, which must run ServeBaseline there.
 	Baseline        bool
 	BaselineCommand func(context.Context) (*exec.Cmd, error)
+	// Light makes the client do almost nothing per hop, at the gateway and at the baseline
+	// alike: it posts the same keys on the same paths and counts and times each hop, but learns
+	// no screens and checks none, and speaks HTTP itself, one connection per caller, reading a
+	// reply only as far as its status and length (simulate/light.go). Checking costs the client about
+	// as much as a hop costs the gateway, so on a machine of two cores the checked client takes
+	// CPU from both sides and flatters the ratio; the light one shows what the gateway does
+	// nearer its own bound. A light run says nothing about whether the screens were right.
+	Light bool
 }
 
 // Load drives cfg's callers at the gateway at cfg.URL and returns what they measured, after
@@ -77,8 +85,8 @@ func Load(ctx context.Context, cfg LoadConfig, progress io.Writer) (*LoadResult,
 
 // Measure is Load without its question whether the gateway simulates: for a gateway its caller
 // started itself, on data of its own. It still connects only to loopback addresses. It learns the
-// gateway's screens by a reference walk, then drives the callers (taking turns with the baseline
-// when cfg.Baseline), and returns the figures.
+// gateway's screens by a reference walk (none when cfg.Light), then drives the callers (taking
+// turns with the baseline when cfg.Baseline), and returns the figures.
 func Measure(ctx context.Context, cfg LoadConfig, progress io.Writer) (*LoadResult, error) {
 	endpoint, err := dialEndpoint(cfg.URL, cfg.Token, false)
 	if err != nil {
@@ -183,12 +191,18 @@ type LoadResult struct {
 	Refs      int              `json:"references_told,omitempty"`
 	Baseline  *LoadResult      `json:"baseline,omitempty"`
 	Ratio     float64          `json:"ratio_to_baseline,omitempty"`
+	// Light says the run's client was the light one (LoadConfig.Light): no screen was checked,
+	// so its wrong screens are not counted, not absent.
+	Light bool `json:"light_client,omitempty"`
 }
 
 // Print writes r as load's table, one figure a line.
 func (r *LoadResult) Print(w io.Writer) {
 	row := func(k, f string, a ...any) { fmt.Fprintf(w, "%-15s %s\n", k, fmt.Sprintf(f, a...)) }
 	row("target", "%s", r.Target)
+	if r.Light {
+		row("client", "light: counted and timed each hop only; screens were not checked")
+	}
 	row("callers", "%d", r.Callers)
 	if r.Think > 0 {
 		row("think", "%.1f s between a screen and her next key, on average", r.Think)
@@ -199,7 +213,11 @@ func (r *LoadResult) Print(w io.Writer) {
 	row("hops/s", "%.0f", r.HopsPerSec)
 	row("latency", "p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms", r.P50, r.P95, r.P99, r.Max)
 	row("errors", "%d", r.Errors)
-	row("wrong screens", "%d", r.WrongScreens)
+	if r.Light {
+		row("wrong screens", "not checked (light client)")
+	} else {
+		row("wrong screens", "%d", r.WrongScreens)
+	}
 	if r.PID != 0 {
 		row("server RSS", "%.1f MiB before, %.1f MiB after: %.1f MiB heap and stacks, %.1f MiB mapped database; peak %.1f MiB (pid %d)",
 			float64(r.RSSBefore)/1024, float64(r.RSSAfter)/1024, float64(r.RSSAfterAnon)/1024, float64(r.RSSAfterFile)/1024,
@@ -374,7 +392,9 @@ type expectations struct {
 type loader struct {
 	endpoint string
 	client   *http.Client
-	exp      *expectations // nil: nothing is checked (the bare baseline)
+	exp      *expectations // nil: nothing is checked (the bare baseline, the light client)
+	light    bool          // hops go through postLight (LoadConfig.Light)
+	lightTo  *lightTarget  // where postLight posts
 	callers  int
 	deadline time.Time
 	max      int64
@@ -401,6 +421,7 @@ type callerState struct {
 	rng      *rand.Rand
 	seq, gen int // her next session, and her number's generation (see number)
 	lat      []time.Duration
+	conn     *rawConn // the light client's connection
 }
 
 func newLoader(endpoint string, callers int) *loader {
@@ -509,7 +530,7 @@ func (l *loader) caller(ctx context.Context, i int) {
 		pi := st.rng.IntN(len(paths))
 		id := sessionID(l.nonce, i, st.seq)
 		st.seq++
-		ok := l.session(ctx, st.rng, region, pi, paths[pi], l.number(region, i, st.gen), id, &st.lat)
+		ok := l.session(ctx, st, region, pi, paths[pi], l.number(region, i, st.gen), id)
 		l.sessions.Add(1)
 		l.byKind[slices.Index(pathKinds, paths[pi].kind)].Add(1)
 		if !ok || paths[pi].marks() {
@@ -529,7 +550,8 @@ func sessionID(nonce uint64, i, seq int) string {
 }
 
 // session walks one path; false when a hop failed or showed a wrong screen.
-func (l *loader) session(ctx context.Context, rng *rand.Rand, region, pi int, p loadPath, number, id string, lat *[]time.Duration) bool {
+func (l *loader) session(ctx context.Context, st *callerState, region, pi int, p loadPath, number, id string) bool {
+	rng, lat := st.rng, &st.lat
 	code := regions[region].code
 	text := ""
 	for k := -1; k < len(p.steps); k++ {
@@ -548,7 +570,16 @@ func (l *loader) session(ctx context.Context, rng *rand.Rand, region, pi int, p 
 			text += p.steps[k].input
 		}
 		start := time.Now()
-		got, err := l.post(ctx, id, code, number, text)
+		var got string
+		var err error
+		if l.light {
+			err = l.postLight(ctx, &st.conn, id, code, number, text)
+			if err == errConnClosing {
+				err = nil
+			}
+		} else {
+			got, err = l.post(ctx, id, code, number, text)
+		}
 		*lat = append(*lat, time.Since(start))
 		l.hops.Add(1)
 		if err != nil {
@@ -688,13 +719,22 @@ func learn(ctx context.Context, l *loader, lim locales.Limit) (*expectations, er
 	return e, nil
 }
 
-// prepare returns a loader for the gateway at endpoint, its screens learned by a reference walk.
+// prepare returns a loader for the gateway at endpoint, its screens learned by a reference walk;
+// a light one learns none, since the paths it walks are fixed key sequences that need none.
 func prepare(ctx context.Context, cfg LoadConfig, endpoint string, stderr io.Writer) (*loader, error) {
 	l := newLoader(endpoint, cfg.Callers)
 	l.report = stderr
 	l.max = cfg.Sessions
 	l.think = cfg.Think
 	l.user, l.password = cfg.User, cfg.Password
+	if cfg.Light {
+		t, err := newLightTarget(endpoint, cfg.User, cfg.Password)
+		if err != nil {
+			return nil, err
+		}
+		l.light, l.lightTo = true, t
+		return l, nil
+	}
 	exp, err := learn(ctx, l, cfg.Page)
 	if err != nil {
 		return nil, err
@@ -711,7 +751,7 @@ const baselineSlice = 5 * time.Second
 // drive runs the gateway's callers, and with --baseline bare Fiber's, in alternating slices,
 // and returns the gateway's figures with the baseline's beside them.
 func drive(ctx context.Context, cfg LoadConfig, l *loader, pid int, stderr io.Writer) (*LoadResult, error) {
-	res := &LoadResult{Target: l.endpoint, Callers: cfg.Callers, PID: pid, Think: cfg.Think.Seconds()}
+	res := &LoadResult{Target: l.endpoint, Callers: cfg.Callers, PID: pid, Think: cfg.Think.Seconds(), Light: cfg.Light}
 	var bare *loader
 	if cfg.Baseline {
 		b, stop, err := startBaseline(ctx, cfg, stderr)
@@ -760,7 +800,7 @@ func drive(ctx context.Context, cfg LoadConfig, l *loader, pid int, stderr io.Wr
 	}
 	res.Refs = int(l.nrefs.Load())
 	if bare != nil {
-		res.Baseline = &LoadResult{Target: "bare Fiber " + bare.endpoint, Callers: cfg.Callers, PID: bare.pid}
+		res.Baseline = &LoadResult{Target: "bare Fiber " + bare.endpoint, Callers: cfg.Callers, PID: bare.pid, Light: cfg.Light}
 		bare.fill(res.Baseline)
 		if res.Baseline.HopsPerSec > 0 {
 			res.Ratio = res.HopsPerSec / res.Baseline.HopsPerSec
@@ -823,6 +863,14 @@ func startBaseline(ctx context.Context, cfg LoadConfig, stderr io.Writer) (*load
 	l.report = stderr
 	l.think = cfg.Think
 	l.user, l.password = cfg.User, cfg.Password
+	if cfg.Light { // the same client on both sides, or the ratio compares clients
+		t, err := newLightTarget(endpoint, cfg.User, cfg.Password)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		l.light, l.lightTo = true, t
+	}
 	l.pid = cmd.Process.Pid
 	return l, stop, nil
 }
@@ -873,6 +921,12 @@ func (l *loader) drive(ctx context.Context, d time.Duration, stderr io.Writer, n
 		}
 	}()
 	l.run(ctx)
+	for i := range l.state { // the light client's connections, or a server's graceful stop waits
+		if c := l.state[i].conn; c != nil {
+			c.c.Close()
+			l.state[i].conn = nil
+		}
+	}
 	close(done)
 	<-stopped // the progress line is written by then, so the summary never interleaves with it
 	progress()

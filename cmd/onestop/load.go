@@ -29,6 +29,11 @@ hop with a fixed screen, in a process of its own as the gateway is; the two take
 (unless --sessions bounds the run), so both meet the same moments of a shared machine, and the
 gateway's hops/s is printed as a ratio of the handler's.
 
+With --light, the client walks the same paths with the same keys but only counts and times each
+hop: it learns no screens and checks none (at the gateway or the baseline), so it takes less of
+the machine's CPU from the servers it measures. Its table says so; use the default, checked
+client to know the screens are right.
+
 Only a gateway on a loopback address, serving a simulation, is driven: start it with
 'onestop serve --simulate --data DIR' on a new data directory. It refuses a directory that holds
 real contacts, marks everything it records as simulated and only logs its messages, so no made-up
@@ -65,6 +70,7 @@ func parseLoad(args []string, stderr io.Writer) (loadFlags, error) {
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "also measure a bare Fiber handler with the same client, and print the ratio")
 	fs.DurationVar(&cfg.Think, "think", 0, "each caller's pause between a screen and her next key, on average (0: none, the most load)")
 	fs.BoolVar(&cfg.BaselineServe, "baseline-serve", false, "be the bare Fiber server --baseline starts: print its URL, serve until standard input ends")
+	fs.BoolVar(&cfg.Light, "light", false, "the light client: walk the same paths, count and time each hop, check no screen (for the ratio nearer the gateway's own bound)")
 	fs.IntVar(&cfg.PID, "pid", 0, "the server's process id, for its RSS (default: the process listening on --url's port)")
 	page := fs.String("page", "182/80", "the gateway's USSD page size, GSM-7/UCS-2 (as its ONESTOP_USSD_PAGE)")
 	if err := parseFlags(fs, args); err != nil {

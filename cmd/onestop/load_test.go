@@ -222,3 +222,37 @@ func BenchmarkGatewayHops(b *testing.B) {
 		b.Fatalf("%d wrong screens, %d errors", res.WrongScreens, res.Errors)
 	}
 }
+
+// --light asks for the light client, and nothing else changes; without it the client checks.
+func TestLoadParsesLight(t *testing.T) {
+	plain, err := parseLoad([]string{"--callers", "7", "--baseline"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	light, err := parseLoad([]string{"--callers", "7", "--baseline", "--light"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Light || !light.Light {
+		t.Fatalf("light: %v without --light, %v with it", plain.Light, light.Light)
+	}
+	light.Light = false
+	if light.URL != plain.URL || light.Callers != plain.Callers || !light.Baseline || light.Duration != plain.Duration || light.Page != plain.Page {
+		t.Errorf("--light changed other flags: %+v, want %+v", light, plain)
+	}
+}
+
+// A light run against the gateway counts hops and says in its table that it checked no screen.
+func TestLoadLightPrintsThatItCheckedNothing(t *testing.T) {
+	m := mustRunSimulated(t)
+	var out bytes.Buffer
+	args := []string{"load", "--url", "http://" + m.Addr(), "--callers", "2", "--sessions", "20", "--duration", "10s", "--light"}
+	if err := Run(context.Background(), args, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"client          light", "screens were not checked", "wrong screens   not checked", "hops/s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
