@@ -221,25 +221,11 @@ func (s *Service) followUpOf(tx *bbolt.Tx, msg *outbox.Message) (*casebook.Follo
 
 // EscalateEvery runs Escalate every interval until ctx ends or the store is closed.
 func (s *Service) EscalateEvery(ctx context.Context, interval time.Duration) {
-	every(ctx, interval, s.Escalate, func(err error) { s.log.Error("escalation sweep failed", "err", err) })
-}
-
-// every runs fn every interval until ctx ends or the store is closed, logging its other errors.
-func every(ctx context.Context, interval time.Duration, fn func(context.Context) (int, error), logErr func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	store.Every(ctx, interval, s.Escalate, func(_ int, err error) {
+		if err != nil {
+			s.log.Error("escalation sweep failed", "err", err)
 		}
-		if _, err := fn(ctx); errors.Is(err, store.ErrClosed) || errors.Is(err, bbolt.ErrDatabaseNotOpen) {
-			return
-		} else if err != nil && ctx.Err() == nil {
-			logErr(err)
-		}
-	}
+	})
 }
 
 // WarnNoRota says in the log, at start, when nobody is on the rota or the fallback list.

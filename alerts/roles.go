@@ -11,6 +11,7 @@ import (
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/staff"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // Resolve names who holds role at at, for the outbox (its Config.Resolve): the role on duty is
@@ -116,5 +117,9 @@ func (s *Service) NotifyCallbacks(ctx context.Context) (int, error) {
 
 // CallbacksEvery runs NotifyCallbacks every interval until ctx ends or the store is closed.
 func (s *Service) CallbacksEvery(ctx context.Context, interval time.Duration) {
-	every(ctx, interval, s.NotifyCallbacks, func(err error) { s.log.Error("callback notes failed", "err", err) })
+	store.Every(ctx, interval, s.NotifyCallbacks, func(_ int, err error) {
+		if err != nil {
+			s.log.Error("callback notes failed", "err", err)
+		}
+	})
 }

@@ -612,18 +612,11 @@ func dropIfUnfinished(c *onestop.Contact) {
 
 // SweepEvery runs Sweep every interval until ctx ends.
 func (e *Engine) SweepEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := e.Sweep(ctx); err != nil && ctx.Err() == nil {
-				e.log.Error("session sweep failed", "err", err)
-			} else if n > 0 {
-				e.log.Debug("sessions swept", "count", n)
-			}
+	store.Every(ctx, interval, e.Sweep, func(n int, err error) {
+		if err != nil {
+			e.log.Error("session sweep failed", "err", err)
+		} else if n > 0 {
+			e.log.Debug("sessions swept", "count", n)
 		}
-	}
+	})
 }

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -528,24 +527,13 @@ func (s *SMS) Remind(ctx context.Context) (int, error) {
 
 // RemindEvery runs Remind every interval until ctx ends.
 func (s *SMS) RemindEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := s.Remind(ctx)
-			if errors.Is(err, store.ErrClosed) || errors.Is(err, bbolt.ErrDatabaseNotOpen) {
-				return // the process is stopping
-			}
-			if err != nil && ctx.Err() == nil {
-				s.cfg.Log.Error("referral reminders failed", "err", err)
-			} else if n > 0 {
-				s.cfg.Log.Info("referral reminders queued", "count", n)
-			}
+	store.Every(ctx, interval, s.Remind, func(n int, err error) {
+		if err != nil {
+			s.cfg.Log.Error("referral reminders failed", "err", err)
+		} else if n > 0 {
+			s.cfg.Log.Info("referral reminders queued", "count", n)
 		}
-	}
+	})
 }
 
 // DirectoryPlaces finds places in the directory. A place is first read as an area: its code

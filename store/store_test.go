@@ -284,3 +284,31 @@ func BenchmarkUpdateParallel(b *testing.B) {
 		}
 	})
 }
+
+// Every runs its work on each tick and stops by itself once the store is closed.
+func TestEveryStopsWhenTheStoreCloses(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		store.Every(context.Background(), time.Millisecond, func(ctx context.Context) (int, error) {
+			runs++
+			if runs == 3 {
+				db.Close()
+			}
+			return 0, db.Update(ctx, func(*bbolt.Tx) error { return nil })
+		}, func(int, error) {})
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Every went on after the store was closed")
+	}
+	if runs != 3 {
+		t.Fatalf("%d runs, want 3", runs)
+	}
+}
