@@ -15,8 +15,8 @@ type Store interface {
 	// View runs fn in a read-only transaction that sees one consistent state. Byte slices read
 	// inside fn are valid only inside it. fn must not call Update or View.
 	//
-	// Returns ErrStoreClosed once the store is closed, fn's own error unchanged, or an
-	// EUNAVAILABLE error when the store cannot be read.
+	// Returns ErrStoreClosed once the store is closed, fn's own error unchanged, or the
+	// store's error when it cannot be read.
 	View(ctx context.Context, fn func(Tx) error) error
 
 	// Update runs fn in a read-write transaction and returns only once its writes are durable.
@@ -27,7 +27,7 @@ type Store interface {
 	//
 	// Returns ErrStoreClosed once the store is closed, ctx's error when ctx ends before the
 	// write was queued (nothing was written), fn's own error unchanged (nothing was written), or
-	// an EUNAVAILABLE error when the commit failed (nothing was written).
+	// the store's error when the commit failed (nothing was written).
 	Update(ctx context.Context, fn func(Tx) error) error
 
 	// Now is the clock every service on this store reads, so that tests can move time.
@@ -70,6 +70,8 @@ type Bucket interface {
 	// NextSequence returns the bucket's next value of a counter that starts at 1 and never
 	// repeats within the bucket's life.
 	NextSequence() (uint64, error)
+	// Sequence returns the counter's latest value: 0 before the first NextSequence.
+	Sequence() uint64
 	// Len counts the bucket's keys, nested buckets included.
 	Len() int
 

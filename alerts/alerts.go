@@ -19,8 +19,6 @@ import (
 	"log/slog"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
@@ -28,7 +26,6 @@ import (
 	phonenum "github.com/onestop-helpline/onestop/phone"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/staff"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // The templates a role-addressed message may name.
@@ -44,7 +41,7 @@ const DefaultEscalateAfter = 10 * time.Minute
 
 // Config is what the alerts service works on.
 type Config struct {
-	DB    *store.DB
+	DB    onestop.Store
 	Box   *seal.Box
 	Cases *casebook.Casebook
 	Staff *staff.Service
@@ -57,7 +54,7 @@ type Config struct {
 // Service applies the alert policy. Build it, build the outbox with its Resolve, Render and
 // OnDead, then give it the outbox with UseOutbox before the first contact is recorded.
 type Service struct {
-	db    *store.DB
+	db    onestop.Store
 	box   *seal.Box
 	cases *casebook.Casebook
 	staff *staff.Service
@@ -94,7 +91,7 @@ func (s *Service) EscalateAfter() time.Duration { return s.after }
 // consent, and an alert already queued stays as it was. An alert the outbox will not take is
 // written on her follow-up, so it shows on the console and is escalated. Returns the store's
 // errors only.
-func (s *Service) Recorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
+func (s *Service) Recorded(tx onestop.Tx, before, after *onestop.Contact) error {
 	if after == nil || after.ID == 0 {
 		return nil
 	}
@@ -146,7 +143,7 @@ func district(c *onestop.Contact) string {
 // alertsFor returns the alerts a change from before to after calls for: to the role on duty when
 // she becomes urgent; to her district's officials when it becomes known while she is urgent; to
 // her country's fallback officials when she leaves the conversation urgent with no district.
-func (s *Service) alertsFor(tx *bbolt.Tx, before, after *onestop.Contact) []*outbox.Message {
+func (s *Service) alertsFor(tx onestop.Tx, before, after *onestop.Contact) []*outbox.Message {
 	var out []*outbox.Message
 	becameUrgent := after.Urgency == onestop.Urgent && (before == nil || before.Urgency != onestop.Urgent)
 	areaKnown := after.Area != "" && (before == nil || before.Area != after.Area || becameUrgent)
@@ -168,7 +165,7 @@ func (s *Service) alertsFor(tx *bbolt.Tx, before, after *onestop.Contact) []*out
 
 // officialAlerts are the alerts to the officials listed for area: a district, or a country code
 // for the country's fallback officials.
-func (s *Service) officialAlerts(tx *bbolt.Tx, c *onestop.Contact, area string) []*outbox.Message {
+func (s *Service) officialAlerts(tx onestop.Tx, c *onestop.Contact, area string) []*outbox.Message {
 	var out []*outbox.Message
 	if area == "" {
 		return nil
@@ -209,7 +206,7 @@ func herClosing(p *onestop.SafeContactPlan) string {
 // queueFor queues msg in tx. A message the outbox refuses (a number it will not take, a
 // malformed message) must not cost her contact its record, nor be only a log line: it is
 // written on the follow-up fu, when there is one. Reports whether msg was queued.
-func (s *Service) queueFor(tx *bbolt.Tx, fu *casebook.FollowUp, msg *outbox.Message) (bool, error) {
+func (s *Service) queueFor(tx onestop.Tx, fu *casebook.FollowUp, msg *outbox.Message) (bool, error) {
 	_, err := s.ob.Enqueue(tx, msg)
 	if code := onestop.ErrorCode(err); code == onestop.EFORBIDDEN || code == onestop.EINVALID {
 		ref := ""

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/outbox"
@@ -33,7 +32,7 @@ const (
 // fixture is the alerts service on a real store, wired to the outbox the way serve wires it:
 // the officials of two districts imported and one counsellor on duty at all hours.
 type fixture struct {
-	db    *store.DB
+	db    *bolt.DB
 	box   *seal.Box
 	cases *casebook.Casebook
 	staff *staff.Service
@@ -43,7 +42,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	m.al = New(Config{DB: db, Box: box, Cases: m.cases, Staff: m.staff, Log: log})
 	m.ob = outbox.New(db, box, m.cases, outbox.Config{
 		Known: m.staff.Known, Resolve: m.al.Resolve, Render: Render, OnDead: m.al.OnDead, OnRetry: m.al.OnDead, OnSent: m.al.OnSent, OnReassigned: m.al.OnReassigned, Log: log,
-		DoNotContact: func(tx *bbolt.Tx, number string, at time.Time) bool {
+		DoNotContact: func(tx onestop.Tx, number string, at time.Time) bool {
 			marked, err := m.cases.DoNotContact(tx, number, at)
 			return marked || err != nil
 		},
@@ -124,7 +123,7 @@ func mustAcceptRoles(t *testing.T, m *fixture) {
 	t.Helper()
 	ob := m.ob
 	var qerr error
-	err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		_, qerr = ob.Enqueue(tx, &outbox.Message{Key: "probe", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseAlert,
 			Role: outbox.RoleDuty, Template: TemplateAlert, Args: []string{"1234567", "BD"}})
 		return errRollBack
@@ -138,9 +137,10 @@ func mustAcceptRoles(t *testing.T, m *fixture) {
 }
 
 func resolved(t *testing.T, m *fixture, role string, at time.Time) string {
+	ctx := context.Background()
 	t.Helper()
 	var got []string
-	err := m.db.View(func(tx *bbolt.Tx) error {
+	err := m.db.View(ctx, func(tx onestop.Tx) error {
 		rs, err := m.al.Resolve(tx, role, at)
 		for _, r := range rs {
 			got = append(got, r.Number+"/"+string(r.Lang)+"/"+string(r.Audience))
@@ -153,9 +153,9 @@ func resolved(t *testing.T, m *fixture, role string, at time.Time) string {
 	return strings.Join(got, ",")
 }
 
-func isKnown(m *fixture, number string) bool {
+func isKnown(ctx context.Context, m *fixture, number string) bool {
 	known := false
-	m.db.View(func(tx *bbolt.Tx) error { known = m.staff.Known(tx, outbox.Counsellor, number); return nil })
+	m.db.View(ctx, func(tx onestop.Tx) error { known = m.staff.Known(tx, outbox.Counsellor, number); return nil })
 	return known
 }
 
@@ -164,6 +164,7 @@ func isKnown(m *fixture, number string) bool {
 // counsellor taken off the rota is no longer resolved nor accepted; with nobody on duty the
 // fallback list is.
 func TestDutyIsResolvedWhenSent(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	const next, supervisor = "+8801911000302", "+8801911000399"
 	now := m.db.Now()
@@ -174,7 +175,7 @@ func TestDutyIsResolvedWhenSent(t *testing.T) {
 	c := &onestop.Contact{Time: now, Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
 	record(t, m, nil, c)
 	var alerts []*outbox.Message
-	m.db.View(func(tx *bbolt.Tx) error {
+	m.db.View(ctx, func(tx onestop.Tx) error {
 		alerts = m.al.alertsFor(tx, nil, c)
 		return nil
 	})
@@ -187,7 +188,7 @@ func TestDutyIsResolvedWhenSent(t *testing.T) {
 	if got := resolved(t, m, outbox.RoleDuty, now); got != next+"/en/counsellor" {
 		t.Fatalf("after duty set: %q", got)
 	}
-	if !isKnown(m, next) || isKnown(m, dutyNumber) {
+	if !isKnown(ctx, m, next) || isKnown(ctx, m, dutyNumber) {
 		t.Fatal("known does not follow the rota")
 	}
 	// A rota of two: one on nights, one on days. Both are accepted at any hour.
@@ -202,7 +203,7 @@ func TestDutyIsResolvedWhenSent(t *testing.T) {
 	if got := resolved(t, m, outbox.RoleDuty, night); got != dutyNumber+"/bn/counsellor" {
 		t.Fatalf("at midnight: %q", got)
 	}
-	if !isKnown(m, next) || !isKnown(m, dutyNumber) || !isKnown(m, supervisor) || isKnown(m, herNumber) {
+	if !isKnown(ctx, m, next) || !isKnown(ctx, m, dutyNumber) || !isKnown(ctx, m, supervisor) || isKnown(ctx, m, herNumber) {
 		t.Fatal("known must accept everyone on the rota and the fallback list, and no one else")
 	}
 	// A counsellor removed: nights have nobody, and the fallback list is who is left.
@@ -212,16 +213,16 @@ func TestDutyIsResolvedWhenSent(t *testing.T) {
 	if got := resolved(t, m, outbox.RoleDuty, night); got != "" {
 		t.Fatalf("a removed counsellor still resolved: %q", got)
 	}
-	if isKnown(m, dutyNumber) {
+	if isKnown(ctx, m, dutyNumber) {
 		t.Fatal("a removed counsellor is still accepted")
 	}
 	if got := resolved(t, m, outbox.RoleFallback, night); got != supervisor+"/bn/counsellor" {
 		t.Fatalf("fallback: %q", got)
 	}
-	if m.staff.OnDutyNow(night) || !m.staff.OnDutyNow(noon) {
+	if m.staff.OnDutyNow(ctx, night) || !m.staff.OnDutyNow(ctx, noon) {
 		t.Fatal("onDutyNow does not follow the rota")
 	}
-	err := m.db.View(func(tx *bbolt.Tx) error { _, err := m.al.Resolve(tx, "boss", now); return err })
+	err := m.db.View(ctx, func(tx onestop.Tx) error { _, err := m.al.Resolve(tx, "boss", now); return err })
 	if onestop.ErrorCode(err) != onestop.EINVALID {
 		t.Fatalf("an unknown role: %v", err)
 	}
@@ -260,9 +261,10 @@ func problems(f *casebook.FollowUp) string {
 }
 
 func followUpOf(t *testing.T, m *fixture, id uint64) *casebook.FollowUp {
+	ctx := context.Background()
 	t.Helper()
 	var f *casebook.FollowUp
-	if err := m.db.View(func(tx *bbolt.Tx) error { var err error; f, err = m.cases.FollowUp(tx, id); return err }); err != nil {
+	if err := m.db.View(ctx, func(tx onestop.Tx) error { var err error; f, err = m.cases.FollowUp(tx, id); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -274,7 +276,7 @@ func TestAlertNotQueuedIsOnTheFollowUp(t *testing.T) {
 	m := newFixture(t)
 	c := &onestop.Contact{Time: m.db.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
 	record(t, m, nil, c)
-	err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		f, _, err := m.al.followUp(tx, c, m.db.Now())
 		if err != nil {
 			return err
@@ -301,6 +303,7 @@ func TestAlertNotQueuedIsOnTheFollowUp(t *testing.T) {
 // TestNobodyOnDutyIsOnTheFollowUp: an urgent contact with nobody on duty says so on her
 // follow-up, and that the alert goes to the fallback list.
 func TestNobodyOnDutyIsOnTheFollowUp(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	m.clearRota(t)
 	c := &onestop.Contact{Time: m.db.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
@@ -312,14 +315,14 @@ func TestNobodyOnDutyIsOnTheFollowUp(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	m.al.log = slog.New(slog.NewTextHandler(&buf, nil))
-	m.al.WarnNoRota()
+	m.al.WarnNoRota(ctx)
 	if !strings.Contains(buf.String(), "no duty rota set") || !strings.Contains(buf.String(), "no fallback list set") {
 		t.Fatalf("the start's log: %s", buf.String())
 	}
 	buf.Reset()
 	m.setDuty(t, dutyNumber, onestop.English, "")
 	m.addFallback(t, "+8801911000399", onestop.English)
-	m.al.WarnNoRota()
+	m.al.WarnNoRota(ctx)
 	if buf.Len() != 0 {
 		t.Fatalf("warned with a rota and a fallback: %s", buf.String())
 	}
@@ -328,22 +331,23 @@ func TestNobodyOnDutyIsOnTheFollowUp(t *testing.T) {
 // TestEscalationAfterTheWait: an urgent contact unacknowledged past ONESTOP_ALERT_ESCALATE is
 // escalated to the fallback list once, audited; an acknowledged one never.
 func TestEscalationAfterTheWait(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	clock := m.db.Now()
-	m.db.Now = func() time.Time { return clock }
+	m.db.Clock = func() time.Time { return clock }
 	m.al.after = 10 * time.Minute
 	var cs [2]*onestop.Contact
 	for i := range cs {
 		cs[i] = &onestop.Contact{Time: clock, Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
 		record(t, m, nil, cs[i])
 		// What the outbox did with the duty alert is another test's: here only the wait counts.
-		m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		m.db.Update(context.Background(), func(tx onestop.Tx) error {
 			f, _ := m.cases.FollowUp(tx, cs[i].ID)
 			f.Failed, f.Problems = false, nil
 			return m.cases.PutFollowUp(tx, f)
 		})
 	}
-	if err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		_, err := m.cases.Acknowledge(tx, cs[1].ID, "cara", clock)
 		return err
 	}); err != nil {
@@ -366,12 +370,12 @@ func TestEscalationAfterTheWait(t *testing.T) {
 	if g := followUpOf(t, m, cs[1].ID); !g.Escalated.IsZero() {
 		t.Fatal("an acknowledged contact was escalated")
 	}
-	es, err := m.cases.AuditLog(casebook.AuditFilter{Actions: []string{casebook.AuditUrgentEscalate}, Limit: 10})
+	es, err := m.cases.AuditLog(ctx, casebook.AuditFilter{Actions: []string{casebook.AuditUrgentEscalate}, Limit: 10})
 	if err != nil || len(es) != 1 || es[0].Subject != "contact:"+cs[0].Ref || es[0].Actor != "system" {
 		t.Fatalf("audit %+v, %v", es, err)
 	}
 	var escalation *outbox.Message
-	list, _ := m.ob.List(outbox.Filter{})
+	list, _ := m.ob.List(ctx, outbox.Filter{})
 	for _, msg := range list {
 		if msg.Cause == outbox.CauseEscalation {
 			if escalation != nil {
@@ -393,14 +397,14 @@ func TestDeadAlertEscalatesAtOnce(t *testing.T) {
 	m := newFixture(t)
 	c := &onestop.Contact{Time: m.db.Now(), Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent, Status: onestop.Open}
 	record(t, m, nil, c)
-	m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		f, _ := m.cases.FollowUp(tx, c.ID)
 		f.Failed, f.Problems = false, nil
 		return m.cases.PutFollowUp(tx, f)
 	})
 	dead := func(msg *outbox.Message) {
 		t.Helper()
-		if err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error { return m.al.OnDead(tx, msg) }); err != nil {
+		if err := m.db.Update(context.Background(), func(tx onestop.Tx) error { return m.al.OnDead(tx, msg) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -435,12 +439,13 @@ func TestDeadAlertEscalatesAtOnce(t *testing.T) {
 // district alerts the officials listed under her country's code, once; one with a district
 // alerts that district's and not the country's.
 func TestCountryOfficialsForNoDistrict(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	m.importOfficials(t, "BD-13,SP,+8801711000201,bn\nBD,National desk,+8801711000290,en\n")
 	ob := m.ob
 	now := m.db.Now()
 	officialsTo := func() []string {
-		list, _ := ob.List(outbox.Filter{})
+		list, _ := ob.List(ctx, outbox.Filter{})
 		var to []string
 		for _, msg := range list {
 			if msg.Audience == outbox.Official {
@@ -461,7 +466,7 @@ func TestCountryOfficialsForNoDistrict(t *testing.T) {
 		t.Fatalf("country officials: %v", got)
 	}
 	// At escalation the same alert is not queued again.
-	m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		f, _ := m.cases.FollowUp(tx, c.ID)
 		return m.al.escalateOne(tx, f, now, "test")
 	})
@@ -483,7 +488,7 @@ func TestCountryOfficialsForNoDistrict(t *testing.T) {
 func record(t *testing.T, m *fixture, before, after *onestop.Contact) {
 	t.Helper()
 	for range 2 {
-		err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 			c := *after
 			if err := m.cases.Put(tx, &c); err != nil {
 				return err
@@ -498,6 +503,7 @@ func record(t *testing.T, m *fixture, before, after *onestop.Contact) {
 }
 
 func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	ob := m.ob
 	now := m.db.Now()
@@ -524,7 +530,7 @@ func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
 		record(t, m, before, c)
 		b := *c
 		before = &b
-		list, err := ob.List(outbox.Filter{})
+		list, err := ob.List(ctx, outbox.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -545,7 +551,7 @@ func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
 			t.Fatalf("%s: queued %v, want %v", st.name, got, st.want)
 		}
 	}
-	list, _ := ob.List(outbox.Filter{})
+	list, _ := ob.List(ctx, outbox.Filter{})
 	byTo := map[string]string{}
 	for _, msg := range list {
 		text := msg.Text
@@ -565,7 +571,7 @@ func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
 		t.Fatalf("texts %q", byTo)
 	}
 	var task casebook.CallbackTask
-	m.db.View(func(tx *bbolt.Tx) error {
+	m.db.View(ctx, func(tx onestop.Tx) error {
 		if got, err := m.cases.GetCallbackTask(tx, c.ID); err == nil {
 			task = *got
 		}
@@ -577,6 +583,7 @@ func TestOnRecordedQueuesAlertsAndCallbacks(t *testing.T) {
 }
 
 func TestOnRecordedNeverForANoCallPlan(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	ob := m.ob
 	now := m.db.Now()
@@ -585,11 +592,11 @@ func TestOnRecordedNeverForANoCallPlan(t *testing.T) {
 	after := *before
 	after.Plan, after.Status = &onestop.SafeContactPlan{MayCall: false, AgreedAt: now}, onestop.DoNotContact
 	record(t, m, before, &after)
-	if list, _ := ob.List(outbox.Filter{}); len(list) != 0 {
+	if list, _ := ob.List(ctx, outbox.Filter{}); len(list) != 0 {
 		t.Fatalf("queued %d messages for a non-urgent contact who said do not call", len(list))
 	}
 	var n int
-	m.db.View(func(tx *bbolt.Tx) error {
+	m.db.View(ctx, func(tx onestop.Tx) error {
 		return m.cases.ForEachCallbackTask(tx, func(*casebook.CallbackTask) error { n++; return nil })
 	})
 	if n != 0 {
@@ -602,6 +609,7 @@ func TestOnRecordedNeverForANoCallPlan(t *testing.T) {
 // again by the sweep, once, and never for a callback she was already reached on or whose window
 // closed.
 func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	m.clearRota(t)
 	mustAcceptRoles(t, m)
@@ -623,7 +631,7 @@ func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
 	reached.Status = onestop.Done
 	record(t, m, &reached, &reached)
 	ob := m.ob
-	l, _ := ob.List(outbox.Filter{})
+	l, _ := ob.List(ctx, outbox.Filter{})
 	// One per plan whose window has not closed: the outbox takes no note for a callback no
 	// longer owed.
 	if len(l) != 2 {
@@ -638,7 +646,7 @@ func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
 		}
 	}
 	// Notes the outbox did not take: the sweep queues the one still to be made, once.
-	err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, c := range []*onestop.Contact{&open, &closed, &reached} {
 			task, err := m.cases.GetCallbackTask(tx, c.ID)
 			if err != nil {
@@ -654,13 +662,13 @@ func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.db.Update(context.Background(), func(tx *bbolt.Tx) error { _, err := tx.CreateBucket(store.Outbox); return err })
+	m.db.Update(context.Background(), func(tx onestop.Tx) error { _, err := tx.CreateBucket(store.Outbox); return err })
 	for i, want := range []int{1, 0} {
 		if n, err := m.al.NotifyCallbacks(context.Background()); n != want || err != nil {
 			t.Fatalf("pass %d: %d notes, %v; want %d", i, n, err, want)
 		}
 	}
-	l, _ = ob.List(outbox.Filter{})
+	l, _ = ob.List(ctx, outbox.Filter{})
 	if len(l) != 1 || l[0].Role != outbox.RoleDuty || l[0].Args[0] != open.Ref || !l[0].NextAttempt.Equal(open.Plan.Opens) {
 		t.Fatalf("notes %+v", l)
 	}
@@ -669,6 +677,7 @@ func TestCallbackConfirmedWithNobodyOnDuty(t *testing.T) {
 // "Do not call", said in a later conversation from her number, stops the callback note an
 // earlier one queued: the outbox asks, when it sends, whether her number is marked.
 func TestDoNotContactStopsAnEarlierCallbackNote(t *testing.T) {
+	ctx := context.Background()
 	m := newFixture(t)
 	now := m.db.Now()
 	c := onestop.Contact{Time: now, Channel: onestop.USSD, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open}
@@ -676,7 +685,7 @@ func TestDoNotContactStopsAnEarlierCallbackNote(t *testing.T) {
 	before := c
 	c.Plan = &onestop.SafeContactPlan{MayCall: true, Number: herNumber, Opens: now.Add(-time.Minute), Closes: now.Add(time.Hour), TZ: "Asia/Dhaka", AgreedAt: now}
 	record(t, m, &before, &c)
-	err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		return m.cases.MarkDoNotContact(tx, herNumber, now.Add(90*24*time.Hour))
 	})
 	if err != nil {
@@ -687,7 +696,7 @@ func TestDoNotContactStopsAnEarlierCallbackNote(t *testing.T) {
 	if _, err := ob.Flush(context.Background(), map[string]outbox.Sender{log.Name(): log}); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := ob.List(outbox.Filter{})
+	list, _ := ob.List(ctx, outbox.Filter{})
 	notes := 0
 	for _, msg := range list {
 		if msg.Cause != outbox.CauseCallback {
@@ -725,7 +734,7 @@ func TestTheFollowUpSaysWhomTheAlertReached(t *testing.T) {
 		t.Fatalf("during the outage: problems %q, sent %q", problems(f), f.Sent)
 	}
 	later := time.Now().Add(2 * time.Minute)
-	m.db.Now = func() time.Time { return later }
+	m.db.Clock = func() time.Time { return later }
 	up := &outbox.LogSender{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if n, err := m.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: up}); n == 0 || err != nil {
 		t.Fatalf("after the outage: sent %d, %v", n, err)
@@ -755,7 +764,7 @@ func TestAnAlertPassedOnAtAShiftChangeIsNoLongerAProblem(t *testing.T) {
 	}
 	m.setDuty(t, dutyNumber, onestop.Bengali, "")
 	later := time.Now().Add(2 * time.Minute)
-	m.db.Now = func() time.Time { return later }
+	m.db.Clock = func() time.Time { return later }
 	up := &outbox.LogSender{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if _, err := m.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: up}); err != nil {
 		t.Fatal(err)
@@ -771,7 +780,7 @@ func TestAnAlertPassedOnAtAShiftChangeIsNoLongerAProblem(t *testing.T) {
 // does not stop her escalation.
 func TestDamagedStaffRecordsCostNoContact(t *testing.T) {
 	m := newFixture(t)
-	err := m.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := m.db.Update(context.Background(), func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Duty)
 		if err := b.Put([]byte("rota:damaged"), []byte("{not json")); err != nil {
 			return err
@@ -787,7 +796,7 @@ func TestDamagedStaffRecordsCostNoContact(t *testing.T) {
 	if f == nil || !strings.Contains(problems(f), "duty rota unreadable") {
 		t.Fatalf("follow-up %+v", f)
 	}
-	m.db.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	m.db.Clock = func() time.Time { return time.Now().Add(time.Hour) }
 	if n, err := m.al.Escalate(context.Background()); n != 1 || err != nil {
 		t.Fatalf("escalated %d, %v", n, err)
 	}

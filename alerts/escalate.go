@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/outbox"
@@ -22,7 +20,7 @@ import (
 
 // followUp returns c's follow-up from tx, opening one when she has none yet, and the follow-up
 // as it was encoded before (nil for a new one), so the caller writes it only when it changed.
-func (s *Service) followUp(tx *bbolt.Tx, c *onestop.Contact, now time.Time) (*casebook.FollowUp, []byte, error) {
+func (s *Service) followUp(tx onestop.Tx, c *onestop.Contact, now time.Time) (*casebook.FollowUp, []byte, error) {
 	f, err := s.cases.FollowUp(tx, c.ID)
 	if err != nil {
 		// A damaged follow-up must not cost her contact its record: it is started afresh.
@@ -59,7 +57,7 @@ func (s *Service) followUp(tx *bbolt.Tx, c *onestop.Contact, now time.Time) (*ca
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	after := s.after
 	n := 0
-	dueAt := func(tx *bbolt.Tx, now time.Time) ([]*casebook.FollowUp, error) {
+	dueAt := func(tx onestop.Tx, now time.Time) ([]*casebook.FollowUp, error) {
 		var due []*casebook.FollowUp
 		err := s.cases.ForEachFollowUp(tx, func(f *casebook.FollowUp) error {
 			if !f.Acknowledged() && f.Escalated.IsZero() && (f.Failed || now.Sub(f.Since) >= after) {
@@ -71,14 +69,14 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	}
 	// Looked for in a read first, so a quiet minute costs no write and no fsync.
 	var pending bool
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.db.View(ctx, func(tx onestop.Tx) error {
 		due, err := dueAt(tx, s.db.Now())
 		pending = len(due) > 0
 		return err
 	}); err != nil || !pending {
 		return 0, err
 	}
-	err := s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.Update(ctx, func(tx onestop.Tx) error {
 		n = 0
 		now := s.db.Now()
 		due, err := dueAt(tx, now)
@@ -91,7 +89,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 				why = "an alert did not reach anyone"
 			}
 			if err := s.escalateOne(tx, f, now, why); err != nil {
-				if errors.Is(err, store.ErrClosed) {
+				if errors.Is(err, onestop.ErrStoreClosed) {
 					return err
 				}
 				// One contact's damaged record must not hold back every other escalation.
@@ -108,7 +106,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 // escalateOne queues f's escalation to the fallback list and, for a contact with no district,
 // the alerts to her country's fallback officials (under the same keys as when she leaves the
 // conversation, so they go once); it audits the escalation and writes f.
-func (s *Service) escalateOne(tx *bbolt.Tx, f *casebook.FollowUp, now time.Time, why string) error {
+func (s *Service) escalateOne(tx onestop.Tx, f *casebook.FollowUp, now time.Time, why string) error {
 	f.Escalated, f.EscalatedWhy = now, why
 	c, err := s.cases.Get(tx, f.ContactID)
 	if err != nil && onestop.ErrorCode(err) != onestop.ENOTFOUND {
@@ -152,7 +150,7 @@ func (s *Service) escalateOne(tx *bbolt.Tx, f *casebook.FollowUp, now time.Time,
 // failed or undelivered. For an urgent contact's alert it writes what happened on her follow-up
 // and, for an alert that will not be sent again, escalates her at once rather than at the next
 // sweep. Any other message is left alone. Returns the store's errors only.
-func (s *Service) OnDead(tx *bbolt.Tx, msg *outbox.Message) error {
+func (s *Service) OnDead(tx onestop.Tx, msg *outbox.Message) error {
 	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
 		return nil
 	}
@@ -176,7 +174,7 @@ func (s *Service) OnDead(tx *bbolt.Tx, msg *outbox.Message) error {
 
 // OnSent records on her follow-up that a provider took one of her alerts, and to whom it went,
 // so Today shows that it reached someone and no longer lists that message's failed tries.
-func (s *Service) OnSent(tx *bbolt.Tx, msg *outbox.Message) error {
+func (s *Service) OnSent(tx onestop.Tx, msg *outbox.Message) error {
 	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
 		return nil
 	}
@@ -191,7 +189,7 @@ func (s *Service) OnSent(tx *bbolt.Tx, msg *outbox.Message) error {
 
 // OnReassigned records on her follow-up that an alert waiting for someone whose shift has ended
 // went to whoever is on duty now instead, so its failed tries are no longer listed.
-func (s *Service) OnReassigned(tx *bbolt.Tx, msg *outbox.Message) error {
+func (s *Service) OnReassigned(tx onestop.Tx, msg *outbox.Message) error {
 	if msg.Cause != outbox.CauseAlert && msg.Cause != outbox.CauseEscalation {
 		return nil
 	}
@@ -205,7 +203,7 @@ func (s *Service) OnReassigned(tx *bbolt.Tx, msg *outbox.Message) error {
 
 // followUpOf finds the follow-up of the contact an alert or escalation is about, from its
 // template's arguments or its key; nil when it is about none.
-func (s *Service) followUpOf(tx *bbolt.Tx, msg *outbox.Message) (*casebook.FollowUp, error) {
+func (s *Service) followUpOf(tx onestop.Tx, msg *outbox.Message) (*casebook.FollowUp, error) {
 	ref := ""
 	if (msg.Template == TemplateAlert || msg.Template == TemplateEscalation) && len(msg.Args) > 0 {
 		ref = msg.Args[0]
@@ -229,8 +227,8 @@ func (s *Service) EscalateEvery(ctx context.Context, interval time.Duration) {
 }
 
 // WarnNoRota says in the log, at start, when nobody is on the rota or the fallback list.
-func (s *Service) WarnNoRota() {
-	s.db.View(func(tx *bbolt.Tx) error {
+func (s *Service) WarnNoRota(ctx context.Context) {
+	s.db.View(ctx, func(tx onestop.Tx) error {
 		rota, err := s.staff.Rota(tx)
 		if err != nil {
 			s.log.Error("duty rota unreadable: urgent alerts go to the fallback list", "err", err)

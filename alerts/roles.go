@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
@@ -18,7 +16,7 @@ import (
 // the counsellors on duty then, the fallback role the fallback list. Nobody is an empty list,
 // not an error: the outbox then tries the fallback, and keeps the message queued while there is
 // nobody at all. Returns EINVALID for any other role.
-func (s *Service) Resolve(tx *bbolt.Tx, role string, at time.Time) ([]outbox.Recipient, error) {
+func (s *Service) Resolve(tx onestop.Tx, role string, at time.Time) ([]outbox.Recipient, error) {
 	var out []outbox.Recipient
 	switch role {
 	case outbox.RoleDuty:
@@ -68,7 +66,7 @@ func Render(template string, lang onestop.Lang, args []string) string {
 func (s *Service) NotifyCallbacks(ctx context.Context) (int, error) {
 	// Looked for in a read first, so a minute with nothing to queue costs no write and no fsync.
 	pending := false
-	if err := s.db.View(func(tx *bbolt.Tx) error {
+	if err := s.db.View(ctx, func(tx onestop.Tx) error {
 		now := s.db.Now()
 		return s.cases.ForEachCallbackTask(tx, func(t *casebook.CallbackTask) error {
 			pending = pending || (t.OutboxID == 0 && now.Before(t.Closes))
@@ -78,7 +76,7 @@ func (s *Service) NotifyCallbacks(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
-	err := s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.Update(ctx, func(tx onestop.Tx) error {
 		n = 0
 		now := s.db.Now()
 		var waiting []*casebook.CallbackTask

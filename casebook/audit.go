@@ -1,6 +1,7 @@
 package casebook
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,8 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
@@ -92,7 +91,7 @@ func chainHash(prev string, body []byte) string {
 // Append adds e to the audit log in tx, setting its Seq, Prev and Hash (final once tx commits).
 // It writes in the same transaction as the change it records, so a change is never on disk
 // without its entry. Returns EINVALID without an actor or an action.
-func (cb *Casebook) Append(tx *bbolt.Tx, e *AuditEntry) error {
+func (cb *Casebook) Append(tx onestop.Tx, e *AuditEntry) error {
 	if e.Actor == "" || e.Action == "" {
 		return onestop.Errorf(onestop.EINVALID, "an audit entry needs an actor and an action")
 	}
@@ -142,12 +141,12 @@ type AuditFilter struct {
 }
 
 // AuditLog returns entries newest first, their notes opened.
-func (cb *Casebook) AuditLog(f AuditFilter) ([]AuditEntry, error) {
+func (cb *Casebook) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var out []AuditEntry
-	err := cb.db.View(func(tx *bbolt.Tx) error {
+	err := cb.db.View(ctx, func(tx onestop.Tx) error {
 		c := tx.Bucket(store.Audit).Cursor()
 		var k, v []byte
 		if f.Before > 0 {
@@ -209,8 +208,8 @@ func (e *ChainError) Error() string {
 // VerifyAudit checks the whole chain: sequence numbers from 1 without gaps, each entry's Prev the
 // hash before it, each hash the hash of its bytes. It returns how many entries it checked and,
 // if the chain is broken, a *ChainError naming the first broken entry.
-func (cb *Casebook) VerifyAudit() (n int, err error) {
-	err = cb.db.View(func(tx *bbolt.Tx) error {
+func (cb *Casebook) VerifyAudit(ctx context.Context) (n int, err error) {
+	err = cb.db.View(ctx, func(tx onestop.Tx) error {
 		n, err = VerifyAudit(tx)
 		return err
 	})
@@ -220,7 +219,7 @@ func (cb *Casebook) VerifyAudit() (n int, err error) {
 // VerifyAudit checks the audit log's chain in tx; see (*Casebook).VerifyAudit. It needs no key.
 // Once entries have been purged, the chain is checked from the checkpoint PurgeAudit left: the
 // first entry kept must follow the last one purged.
-func VerifyAudit(tx *bbolt.Tx) (int, error) {
+func VerifyAudit(tx onestop.Tx) (int, error) {
 	c := tx.Bucket(store.Audit).Cursor()
 	cp := auditCheckpoint(tx)
 	prev, want, n := cp.Hash, cp.Seq+1, 0

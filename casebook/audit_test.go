@@ -9,39 +9,39 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/store"
 )
 
-func appendN(t *testing.T, cb *casebook.Casebook, db *store.DB, n int) {
+func appendN(t *testing.T, cb *casebook.Casebook, db *bolt.DB, n int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		e := &casebook.AuditEntry{Actor: "asha", Action: casebook.AuditCaseView, Subject: "contact:1234567", Note: "secret reason " + string(rune('a'+i))}
-		if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.Append(tx, e) }); err != nil {
+		if err := db.Update(context.Background(), func(tx onestop.Tx) error { return cb.Append(tx, e) }); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 func TestAuditChainVerifiesAndNotesAreSealed(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	appendN(t, cb, db, 5)
-	n, err := cb.VerifyAudit()
+	n, err := cb.VerifyAudit(ctx)
 	if err != nil || n != 5 {
 		t.Fatalf("VerifyAudit = %d, %v", n, err)
 	}
-	got, err := cb.AuditLog(casebook.AuditFilter{Limit: 2})
+	got, err := cb.AuditLog(ctx, casebook.AuditFilter{Limit: 2})
 	if err != nil || len(got) != 2 || got[0].Seq != 5 || got[1].Seq != 4 || got[0].Note != "secret reason e" || got[0].Prev != got[1].Hash {
 		t.Fatalf("newest two: %+v, %v", got, err)
 	}
-	next, err := cb.AuditLog(casebook.AuditFilter{Before: got[1].Seq})
+	next, err := cb.AuditLog(ctx, casebook.AuditFilter{Before: got[1].Seq})
 	if err != nil || len(next) != 3 || next[0].Seq != 3 {
 		t.Fatalf("next page: %+v, %v", next, err)
 	}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		return cb.Append(tx, &casebook.AuditEntry{Action: casebook.AuditCaseView})
 	}); onestop.ErrorCode(err) != onestop.EINVALID {
 		t.Fatalf("entry without actor: %v", err)
@@ -58,9 +58,9 @@ func TestAuditChainVerifiesAndNotesAreSealed(t *testing.T) {
 }
 
 // tamper changes the stored entry seq with f, bypassing the log's API as an intruder would.
-func tamper(t *testing.T, db *store.DB, seq uint64, f func(b *bbolt.Bucket, v []byte) error) {
+func tamper(t *testing.T, db *bolt.DB, seq uint64, f func(b onestop.Bucket, v []byte) error) {
 	t.Helper()
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Audit)
 		v := append([]byte(nil), b.Get(store.U64(seq))...)
 		return f(b, v)
@@ -70,8 +70,9 @@ func tamper(t *testing.T, db *store.DB, seq uint64, f func(b *bbolt.Bucket, v []
 }
 
 func TestAuditVerifyNamesTheFirstBrokenEntry(t *testing.T) {
-	rewrite := func(seq uint64, edit func(map[string]any)) func(*bbolt.Bucket, []byte) error {
-		return func(b *bbolt.Bucket, v []byte) error {
+	ctx := context.Background()
+	rewrite := func(seq uint64, edit func(map[string]any)) func(onestop.Bucket, []byte) error {
+		return func(b onestop.Bucket, v []byte) error {
 			var rec struct {
 				Hash  string          `json:"hash"`
 				Entry json.RawMessage `json:"entry"`
@@ -92,15 +93,15 @@ func TestAuditVerifyNamesTheFirstBrokenEntry(t *testing.T) {
 	tests := []struct {
 		name    string
 		seq     uint64
-		f       func(*bbolt.Bucket, []byte) error
+		f       func(onestop.Bucket, []byte) error
 		wantSeq uint64
 		reason  string
 	}{
 		{"actor changed", 3, rewrite(3, func(m map[string]any) { m["actor"] = "mallory" }), 3, "do not match"},
-		{"entry removed", 2, func(b *bbolt.Bucket, _ []byte) error { return b.Delete(store.U64(2)) }, 2, "missing"},
-		{"newest removed", 5, func(b *bbolt.Bucket, _ []byte) error { return b.Delete(store.U64(5)) }, 5, "missing"},
-		{"garbage", 4, func(b *bbolt.Bucket, _ []byte) error { return b.Put(store.U64(4), []byte("{")) }, 4, "unreadable"},
-		{"entries swapped", 1, func(b *bbolt.Bucket, v []byte) error {
+		{"entry removed", 2, func(b onestop.Bucket, _ []byte) error { return b.Delete(store.U64(2)) }, 2, "missing"},
+		{"newest removed", 5, func(b onestop.Bucket, _ []byte) error { return b.Delete(store.U64(5)) }, 5, "missing"},
+		{"garbage", 4, func(b onestop.Bucket, _ []byte) error { return b.Put(store.U64(4), []byte("{")) }, 4, "unreadable"},
+		{"entries swapped", 1, func(b onestop.Bucket, v []byte) error {
 			two := append([]byte(nil), b.Get(store.U64(2))...)
 			if err := b.Put(store.U64(2), v); err != nil {
 				return err
@@ -114,7 +115,7 @@ func TestAuditVerifyNamesTheFirstBrokenEntry(t *testing.T) {
 			cb, db := newCasebook(t)
 			appendN(t, cb, db, 5)
 			tamper(t, db, tt.seq, tt.f)
-			_, err := cb.VerifyAudit()
+			_, err := cb.VerifyAudit(ctx)
 			var ce *casebook.ChainError
 			if !errors.As(err, &ce) || ce.Seq != tt.wantSeq || !strings.Contains(ce.Reason, tt.reason) {
 				t.Fatalf("VerifyAudit = %v, want entry %d (%s)", err, tt.wantSeq, tt.reason)
@@ -124,6 +125,7 @@ func TestAuditVerifyNamesTheFirstBrokenEntry(t *testing.T) {
 }
 
 func TestCallbackAttempts(t *testing.T) {
+	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		outcome    casebook.Outcome
@@ -145,18 +147,18 @@ func TestCallbackAttempts(t *testing.T) {
 			if !casebook.Due(c, now.Add(time.Minute)) || casebook.Due(c, now.Add(time.Hour)) {
 				t.Fatal("Due ignores the window")
 			}
-			err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			err := db.Update(context.Background(), func(tx onestop.Tx) error {
 				_, err := cb.RecordAttempt(tx, c.ID, "asha", tt.outcome, now.Add(time.Minute))
 				return err
 			})
 			if onestop.ErrorCode(err) != tt.wantErr {
 				t.Fatalf("RecordAttempt: %v", err)
 			}
-			got, _ := cb.Contact(c.ID)
+			got, _ := cb.Contact(ctx, c.ID)
 			if got.Status != tt.wantStatus || got.Plan.Number != tt.wantNumber || got.Caller != tt.wantNumber || got.Masked != c.Masked {
 				t.Fatalf("after %s: %+v %+v", tt.outcome, got, got.Plan)
 			}
-			attempts, err := cb.Attempts(got)
+			attempts, err := cb.Attempts(ctx, got)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +172,7 @@ func TestCallbackAttempts(t *testing.T) {
 				t.Fatalf("attempts %+v", attempts)
 			}
 			if tt.outcome != casebook.NoAnswer {
-				err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+				err := db.Update(context.Background(), func(tx onestop.Tx) error {
 					_, err := cb.RecordAttempt(tx, c.ID, "asha", casebook.NoAnswer, now)
 					return err
 				})
@@ -178,7 +180,7 @@ func TestCallbackAttempts(t *testing.T) {
 					t.Fatalf("attempt on a closed callback: %v", err)
 				}
 			}
-			if _, err := cb.VerifyAudit(); err != nil {
+			if _, err := cb.VerifyAudit(ctx); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -189,10 +191,10 @@ func TestPurgedAuditLogStillVerifies(t *testing.T) {
 	cb, db := newCasebook(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db.Clock = func() time.Time { return now }
 	for i := 0; i < 10; i++ {
 		e := &casebook.AuditEntry{Time: now.AddDate(0, 0, -400+30*i), Actor: "asha", Action: casebook.AuditCaseView, Subject: "contact:1234567", Note: "why " + string(rune('a'+i))}
-		if err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.Append(tx, e) }); err != nil {
+		if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.Append(tx, e) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,33 +203,33 @@ func TestPurgedAuditLogStillVerifies(t *testing.T) {
 	if err != nil || n != 4 {
 		t.Fatalf("PurgeAudit = %d, %v; want 4", n, err)
 	}
-	if got, err := cb.VerifyAudit(); err != nil || got != 7 {
+	if got, err := cb.VerifyAudit(ctx); err != nil || got != 7 {
 		t.Fatalf("VerifyAudit after purge = %d, %v; want the 6 kept and the purge's own entry", got, err)
 	}
-	newest, err := cb.AuditLog(casebook.AuditFilter{Limit: 1})
+	newest, err := cb.AuditLog(ctx, casebook.AuditFilter{Limit: 1})
 	if err != nil || len(newest) != 1 || newest[0].Action != casebook.AuditPurge || newest[0].Detail != "entries 1-4" {
 		t.Fatalf("the purge is not in the log: %+v, %v", newest, err)
 	}
 	// The chain goes on, and a second purge of everything up to now leaves it verifiable too,
 	// even with no entry left from before.
 	appendN(t, cb, db, 2)
-	if got, err := cb.VerifyAudit(); err != nil || got != 9 {
+	if got, err := cb.VerifyAudit(ctx); err != nil || got != 9 {
 		t.Fatalf("VerifyAudit after more entries = %d, %v", got, err)
 	}
 	if n, err := cb.PurgeAudit(ctx, now.Add(time.Second)); err != nil || n != 9 {
 		t.Fatalf("second PurgeAudit = %d, %v; want 9", n, err)
 	}
-	if got, err := cb.VerifyAudit(); err != nil || got != 1 {
+	if got, err := cb.VerifyAudit(ctx); err != nil || got != 1 {
 		t.Fatalf("VerifyAudit after purging all = %d, %v", got, err)
 	}
 	appendN(t, cb, db, 1)
-	if got, err := cb.VerifyAudit(); err != nil || got != 2 {
+	if got, err := cb.VerifyAudit(ctx); err != nil || got != 2 {
 		t.Fatalf("VerifyAudit after an entry on a purged log = %d, %v", got, err)
 	}
 	// Cutting the oldest kept entry is still caught: the checkpoint says where the chain starts.
-	tamper(t, db, 14, func(b *bbolt.Bucket, v []byte) error { return b.Delete(store.U64(14)) })
+	tamper(t, db, 14, func(b onestop.Bucket, v []byte) error { return b.Delete(store.U64(14)) })
 	var ce *casebook.ChainError
-	if _, err := cb.VerifyAudit(); !errors.As(err, &ce) || ce.Seq != 14 {
+	if _, err := cb.VerifyAudit(ctx); !errors.As(err, &ce) || ce.Seq != 14 {
 		t.Fatalf("VerifyAudit after cutting the first kept entry: %v", err)
 	}
 }
@@ -236,7 +238,7 @@ func TestPurgeAuditStopsAtATamperedEntry(t *testing.T) {
 	cb, db := newCasebook(t)
 	ctx := context.Background()
 	appendN(t, cb, db, 5)
-	tamper(t, db, 3, func(b *bbolt.Bucket, v []byte) error {
+	tamper(t, db, 3, func(b onestop.Bucket, v []byte) error {
 		return b.Put(store.U64(3), []byte(strings.Replace(string(v), "asha", "anon", 1)))
 	})
 	n, err := cb.PurgeAudit(ctx, db.Now().Add(time.Hour))
@@ -246,10 +248,10 @@ func TestPurgeAuditStopsAtATamperedEntry(t *testing.T) {
 	}
 	// The tampered entry is still there to be seen, and the purge of what came before it is in
 	// the log.
-	if _, err := cb.VerifyAudit(); !errors.As(err, &ce) || ce.Seq != 3 {
+	if _, err := cb.VerifyAudit(ctx); !errors.As(err, &ce) || ce.Seq != 3 {
 		t.Fatalf("VerifyAudit: %v", err)
 	}
-	if newest, err := cb.AuditLog(casebook.AuditFilter{Limit: 1}); err != nil || len(newest) != 1 || newest[0].Detail != "entries 1-2" {
+	if newest, err := cb.AuditLog(ctx, casebook.AuditFilter{Limit: 1}); err != nil || len(newest) != 1 || newest[0].Detail != "entries 1-2" {
 		t.Fatalf("the purge is not in the log: %+v, %v", newest, err)
 	}
 }

@@ -1,10 +1,9 @@
 package casebook
 
 import (
+	"context"
 	"strings"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 )
@@ -67,21 +66,21 @@ type Attempt struct {
 //
 // Returns EINVALID for an unknown outcome, ENOTFOUND for no such contact, and ECONFLICT when the
 // contact is not an open callback or now is outside her window.
-func (cb *Casebook) RecordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Outcome, now time.Time) (*onestop.Contact, error) {
+func (cb *Casebook) RecordAttempt(tx onestop.Tx, id uint64, by string, outcome Outcome, now time.Time) (*onestop.Contact, error) {
 	return cb.recordAttempt(tx, id, by, outcome, "", now)
 }
 
 // RecordAttemptOverride is RecordAttempt outside her window, for a supervisor who says why: the
 // reason goes to the audit log (AuditOverride, sealed) in the same transaction as the attempt.
 // Whether by may override is the caller's to decide. Returns EINVALID without a reason.
-func (cb *Casebook) RecordAttemptOverride(tx *bbolt.Tx, id uint64, by string, outcome Outcome, reason string, now time.Time) (*onestop.Contact, error) {
+func (cb *Casebook) RecordAttemptOverride(tx onestop.Tx, id uint64, by string, outcome Outcome, reason string, now time.Time) (*onestop.Contact, error) {
 	if strings.TrimSpace(reason) == "" {
 		return nil, onestop.Errorf(onestop.EINVALID, "an override needs a reason")
 	}
 	return cb.recordAttempt(tx, id, by, outcome, reason, now)
 }
 
-func (cb *Casebook) recordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Outcome, override string, now time.Time) (*onestop.Contact, error) {
+func (cb *Casebook) recordAttempt(tx onestop.Tx, id uint64, by string, outcome Outcome, override string, now time.Time) (*onestop.Contact, error) {
 	if !outcome.Valid() {
 		return nil, onestop.Errorf(onestop.EINVALID, "unknown outcome %q", outcome)
 	}
@@ -130,8 +129,8 @@ func (cb *Casebook) recordAttempt(tx *bbolt.Tx, id uint64, by string, outcome Ou
 }
 
 // Attempts returns the callback attempts recorded on c, oldest first.
-func (cb *Casebook) Attempts(c *onestop.Contact) ([]Attempt, error) {
-	entries, err := cb.AuditLog(AuditFilter{Subject: Subject(c), Actions: []string{AuditCallback}, Limit: 1 << 20})
+func (cb *Casebook) Attempts(ctx context.Context, c *onestop.Contact) ([]Attempt, error) {
+	entries, err := cb.AuditLog(ctx, AuditFilter{Subject: Subject(c), Actions: []string{AuditCallback}, Limit: 1 << 20})
 	if err != nil {
 		return nil, err
 	}

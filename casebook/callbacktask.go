@@ -6,8 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -67,7 +65,7 @@ func unmarshalTask(v []byte) (CallbackTask, error) {
 
 // PutCallbackTask writes t in tx, replacing the task of the same contact. Returns EINVALID for a
 // task with no contact.
-func (cb *Casebook) PutCallbackTask(tx *bbolt.Tx, t *CallbackTask) error {
+func (cb *Casebook) PutCallbackTask(tx onestop.Tx, t *CallbackTask) error {
 	if t.ContactID == 0 {
 		return onestop.Errorf(onestop.EINVALID, "a callback task needs its contact")
 	}
@@ -76,7 +74,7 @@ func (cb *Casebook) PutCallbackTask(tx *bbolt.Tx, t *CallbackTask) error {
 
 // GetCallbackTask returns the callback task of the contact with id from tx. Returns ENOTFOUND if
 // she has none, and an error for a record that cannot be read.
-func (cb *Casebook) GetCallbackTask(tx *bbolt.Tx, id uint64) (*CallbackTask, error) {
+func (cb *Casebook) GetCallbackTask(tx onestop.Tx, id uint64) (*CallbackTask, error) {
 	v := tx.Bucket(store.Callbacks).Get(store.U64(id))
 	if v == nil {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no callback task for contact %d", id)
@@ -91,7 +89,7 @@ func (cb *Casebook) GetCallbackTask(tx *bbolt.Tx, id uint64) (*CallbackTask, err
 // ForEachCallbackTask calls fn with every callback task in tx that can be read, oldest contact
 // first, until fn returns an error. A record that cannot be read is skipped, as the sweep that
 // queues their notes always has: the contact itself still holds her plan.
-func (cb *Casebook) ForEachCallbackTask(tx *bbolt.Tx, fn func(*CallbackTask) error) error {
+func (cb *Casebook) ForEachCallbackTask(tx onestop.Tx, fn func(*CallbackTask) error) error {
 	return tx.Bucket(store.Callbacks).ForEach(func(_, v []byte) error {
 		t, err := unmarshalTask(v)
 		if err != nil {

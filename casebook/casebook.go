@@ -8,6 +8,7 @@
 package casebook
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -16,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
@@ -25,7 +24,7 @@ import (
 
 // Casebook reads and writes contacts.
 type Casebook struct {
-	db  *store.DB
+	db  onestop.Store
 	box *seal.Box
 
 	// DoNotContactFor is how long a number stays marked "do not contact" when a counsellor
@@ -37,7 +36,7 @@ type Casebook struct {
 const DefaultDoNotContact = 90 * 24 * time.Hour
 
 // New returns a Casebook on db, sealing with box.
-func New(db *store.DB, box *seal.Box) *Casebook { return &Casebook{db: db, box: box} }
+func New(db onestop.Store, box *seal.Box) *Casebook { return &Casebook{db: db, box: box} }
 
 // record is a contact as it lies on disk: the numbers sealed, the clear fields emptied.
 type record struct {
@@ -48,7 +47,7 @@ type record struct {
 
 // Put writes c in tx. A new contact (ID 0) gets the next ID and its reference, set on c; since tx
 // may be run again, those are final only once the transaction has committed.
-func (cb *Casebook) Put(tx *bbolt.Tx, c *onestop.Contact) error {
+func (cb *Casebook) Put(tx onestop.Tx, c *onestop.Contact) error {
 	b := tx.Bucket(store.Contacts)
 	if c.ID == 0 {
 		id, err := b.NextSequence()
@@ -66,7 +65,7 @@ func (cb *Casebook) Put(tx *bbolt.Tx, c *onestop.Contact) error {
 }
 
 // Get returns the contact with id from tx, its numbers opened. Returns ENOTFOUND if none.
-func (cb *Casebook) Get(tx *bbolt.Tx, id uint64) (*onestop.Contact, error) {
+func (cb *Casebook) Get(tx onestop.Tx, id uint64) (*onestop.Contact, error) {
 	v := tx.Bucket(store.Contacts).Get(store.U64(id))
 	if v == nil {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no contact %d", id)
@@ -213,7 +212,7 @@ func (cb *Casebook) SessionHash(id string) string {
 // MarkDoNotContact records that number (in E.164) must not be called or texted until until: she
 // said it is not safe. It holds for every contact from that number, open or future, and is kept
 // under the number's keyed hash. A later mark only ever extends the period.
-func (cb *Casebook) MarkDoNotContact(tx *bbolt.Tx, number string, until time.Time) error {
+func (cb *Casebook) MarkDoNotContact(tx onestop.Tx, number string, until time.Time) error {
 	if number == "" {
 		return onestop.Errorf(onestop.EINVALID, "no number to mark do not contact")
 	}
@@ -227,7 +226,7 @@ func (cb *Casebook) MarkDoNotContact(tx *bbolt.Tx, number string, until time.Tim
 
 // DoNotContact reports whether number (in E.164) is marked not to be contacted at at. With an
 // error it reports true: a mark that cannot be read is kept.
-func (cb *Casebook) DoNotContact(tx *bbolt.Tx, number string, at time.Time) (bool, error) {
+func (cb *Casebook) DoNotContact(tx onestop.Tx, number string, at time.Time) (bool, error) {
 	if number == "" {
 		return false, nil
 	}
@@ -243,23 +242,23 @@ func (cb *Casebook) DoNotContact(tx *bbolt.Tx, number string, at time.Time) (boo
 
 // mayCall reports, in tx, whether a counsellor may call her about c at now: inside her window,
 // and no number of hers marked "do not contact".
-func (cb *Casebook) mayCall(tx *bbolt.Tx, c *onestop.Contact, now time.Time) bool {
+func (cb *Casebook) mayCall(tx onestop.Tx, c *onestop.Contact, now time.Time) bool {
 	return InWindow(c, now) && !cb.Marked(tx, KeptNumber(c), now) && !cb.Marked(tx, c.Caller, now)
 }
 
 // MayCall reports whether a counsellor may call her about c at now: inside her window, and no
 // number of hers marked "do not contact" (she said, here or in another conversation, that it is
 // not safe). The console lists and opens callbacks only then.
-func (cb *Casebook) MayCall(c *onestop.Contact, now time.Time) bool {
+func (cb *Casebook) MayCall(ctx context.Context, c *onestop.Contact, now time.Time) bool {
 	ok := false
-	if err := cb.db.View(func(tx *bbolt.Tx) error { ok = cb.mayCall(tx, c, now); return nil }); err != nil {
+	if err := cb.db.View(ctx, func(tx onestop.Tx) error { ok = cb.mayCall(tx, c, now); return nil }); err != nil {
 		return false
 	}
 	return ok
 }
 
 // notCallable says why a counsellor may not call her about c at now.
-func (cb *Casebook) notCallable(tx *bbolt.Tx, c *onestop.Contact, now time.Time) error {
+func (cb *Casebook) notCallable(tx onestop.Tx, c *onestop.Contact, now time.Time) error {
 	if cb.Marked(tx, KeptNumber(c), now) || cb.Marked(tx, c.Caller, now) {
 		return onestop.Errorf(onestop.ECONFLICT, "contact %s: her number is marked do not contact", c.Ref)
 	}
@@ -268,14 +267,14 @@ func (cb *Casebook) notCallable(tx *bbolt.Tx, c *onestop.Contact, now time.Time)
 
 // Marked is DoNotContact as the outbox asks it, with no room for an error: a mark that cannot be
 // read counts as marked, so that a damaged record never lets a message through.
-func (cb *Casebook) Marked(tx *bbolt.Tx, number string, at time.Time) bool {
+func (cb *Casebook) Marked(tx onestop.Tx, number string, at time.Time) bool {
 	marked, err := cb.DoNotContact(tx, number, at)
 	return marked || err != nil
 }
 
 // Contact returns the contact with id. Returns ENOTFOUND if none.
-func (cb *Casebook) Contact(id uint64) (c *onestop.Contact, err error) {
-	err = cb.db.View(func(tx *bbolt.Tx) error {
+func (cb *Casebook) Contact(ctx context.Context, id uint64) (c *onestop.Contact, err error) {
+	err = cb.db.View(ctx, func(tx onestop.Tx) error {
 		c, err = cb.Get(tx, id)
 		return err
 	})
@@ -283,12 +282,12 @@ func (cb *Casebook) Contact(id uint64) (c *onestop.Contact, err error) {
 }
 
 // ByRef returns the contact with the reference a caller was given. Returns ENOTFOUND if none.
-func (cb *Casebook) ByRef(ref string) (c *onestop.Contact, err error) {
+func (cb *Casebook) ByRef(ctx context.Context, ref string) (c *onestop.Contact, err error) {
 	id, ok := refID(ref)
 	if !ok {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
 	}
-	err = cb.db.View(func(tx *bbolt.Tx) error {
+	err = cb.db.View(ctx, func(tx onestop.Tx) error {
 		c, err = cb.Get(tx, id)
 		if onestop.ErrorCode(err) == onestop.ENOTFOUND {
 			err = onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
@@ -309,12 +308,12 @@ type Filter struct {
 }
 
 // List returns contacts newest first.
-func (cb *Casebook) List(f Filter) ([]*onestop.Contact, error) {
+func (cb *Casebook) List(ctx context.Context, f Filter) ([]*onestop.Contact, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var out []*onestop.Contact
-	err := cb.db.View(func(tx *bbolt.Tx) error {
+	err := cb.db.View(ctx, func(tx onestop.Tx) error {
 		return newestFirst(tx.Bucket(store.Contacts), f.Before, func(v []byte) (bool, error) {
 			ct, err := cb.decode(v)
 			if err != nil {
@@ -331,7 +330,7 @@ func (cb *Casebook) List(f Filter) ([]*onestop.Contact, error) {
 
 // newestFirst calls fn with each value of b whose 8-byte key is below before (all when before is
 // 0), highest key first, until fn returns false or an error.
-func newestFirst(b *bbolt.Bucket, before uint64, fn func(v []byte) (bool, error)) error {
+func newestFirst(b onestop.Bucket, before uint64, fn func(v []byte) (bool, error)) error {
 	c := b.Cursor()
 	var k, v []byte
 	if before > 0 {

@@ -8,17 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/store"
 )
 
-func newCasebook(t *testing.T) (*casebook.Casebook, *store.DB) {
+func newCasebook(t *testing.T) (*casebook.Casebook, *bolt.DB) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,14 +28,15 @@ func newCasebook(t *testing.T) (*casebook.Casebook, *store.DB) {
 	return casebook.New(db, box), db
 }
 
-func put(t *testing.T, cb *casebook.Casebook, db *store.DB, c *onestop.Contact) {
+func put(t *testing.T, cb *casebook.Casebook, db *bolt.DB, c *onestop.Contact) {
 	t.Helper()
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.Put(tx, c) }); err != nil {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return cb.Put(tx, c) }); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestContactNumbersAreSealedOnDiskAndOpenedOnRead(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	c := &onestop.Contact{
 		Time: time.Now(), Channel: onestop.USSD, Urgency: onestop.Urgent, Status: onestop.Open,
@@ -48,7 +47,7 @@ func TestContactNumbersAreSealedOnDiskAndOpenedOnRead(t *testing.T) {
 	if c.ID == 0 || !casebook.ValidRef(c.Ref) {
 		t.Fatalf("new contact got id %d ref %q", c.ID, c.Ref)
 	}
-	got, err := cb.ByRef(c.Ref)
+	got, err := cb.ByRef(ctx, c.Ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +68,7 @@ func TestContactNumbersAreSealedOnDiskAndOpenedOnRead(t *testing.T) {
 }
 
 func TestListIsNewestFirstAndPages(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	for i := 0; i < 5; i++ {
 		u := onestop.Information
@@ -77,22 +77,22 @@ func TestListIsNewestFirstAndPages(t *testing.T) {
 		}
 		put(t, cb, db, &onestop.Contact{Urgency: u, Status: onestop.Done})
 	}
-	all, err := cb.List(casebook.Filter{})
+	all, err := cb.List(ctx, casebook.Filter{})
 	if err != nil || len(all) != 5 || all[0].ID != 5 || all[4].ID != 1 {
 		t.Fatalf("List = %d contacts, err %v", len(all), err)
 	}
-	page, _ := cb.List(casebook.Filter{Before: 4, Limit: 2})
+	page, _ := cb.List(ctx, casebook.Filter{Before: 4, Limit: 2})
 	if len(page) != 2 || page[0].ID != 3 || page[1].ID != 2 {
 		t.Fatalf("page before 4: %v", ids(page))
 	}
-	if past, _ := cb.List(casebook.Filter{Before: 100}); len(past) != 5 || past[0].ID != 5 {
+	if past, _ := cb.List(ctx, casebook.Filter{Before: 100}); len(past) != 5 || past[0].ID != 5 {
 		t.Fatalf("page before an ID past the end: %v", ids(past))
 	}
-	urgent, _ := cb.List(casebook.Filter{Urgency: onestop.Urgent})
+	urgent, _ := cb.List(ctx, casebook.Filter{Urgency: onestop.Urgent})
 	if len(urgent) != 3 {
 		t.Fatalf("urgent: %v", ids(urgent))
 	}
-	if _, err := cb.ByRef("0000000"); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.ByRef(ctx, "0000000"); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("unknown ref: %v", err)
 	}
 }
@@ -137,22 +137,23 @@ func TestRefsAreUniqueChecked(t *testing.T) {
 }
 
 func TestReferralsAreSealedAndFoundByRef(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	r := &onestop.Referral{Worker: "+8801711000001", Need: "needs a doctor, husband watches the phone", Status: onestop.Received, Verified: true}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
 		t.Fatal(err)
 	}
 	if r.Ref[:1] != "R" || !casebook.ValidReferralRef(r.Ref) || casebook.ValidRef(r.Ref[1:]) {
 		t.Fatalf("referral ref %q", r.Ref)
 	}
-	got, err := cb.ReferralByRef(r.Ref)
+	got, err := cb.ReferralByRef(ctx, r.Ref)
 	if err != nil || got.Need != r.Need || got.Worker != r.Worker {
 		t.Fatalf("ReferralByRef = %+v, %v", got, err)
 	}
-	if _, err := cb.ReferralByRef(r.Ref[1:]); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.ReferralByRef(ctx, r.Ref[1:]); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("a contact-style ref found a referral: %v", err)
 	}
-	list, _ := cb.Referrals(casebook.ReferralFilter{Status: onestop.Received})
+	list, _ := cb.Referrals(ctx, casebook.ReferralFilter{Status: onestop.Received})
 	if len(list) != 1 {
 		t.Fatalf("Referrals = %d", len(list))
 	}

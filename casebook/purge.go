@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -92,7 +90,7 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte)
 	for {
 		var ids []uint64
 		last := after // the last key read; unchanged when nothing is left to read
-		if err := cb.db.View(func(tx *bbolt.Tx) error {
+		if err := cb.db.View(ctx, func(tx onestop.Tx) error {
 			c := tx.Bucket(bucket).Cursor()
 			for k, v := c.Seek(store.U64(after + 1)); k != nil && len(ids) < purgeChunk; k, v = c.Next() {
 				last = binary.BigEndian.Uint64(k)
@@ -106,7 +104,7 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte)
 		}
 		if len(ids) > 0 {
 			done := 0
-			err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+			err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 				done = 0
 				for _, id := range ids {
 					// Checked again inside the write: it may have changed since it was read.
@@ -158,7 +156,7 @@ type AuditCheckpoint struct {
 // auditCheckpoint returns tx's checkpoint, the zero one (the chain starts at entry 1, after "")
 // when nothing was ever purged. An unreadable checkpoint is read as none, which VerifyAudit
 // then reports as the first entry kept not following.
-func auditCheckpoint(tx *bbolt.Tx) AuditCheckpoint {
+func auditCheckpoint(tx onestop.Tx) AuditCheckpoint {
 	var cp AuditCheckpoint
 	if v := tx.Bucket(store.Meta).Get(keyAuditCheckpoint); v != nil {
 		if json.Unmarshal(v, &cp) != nil {
@@ -184,7 +182,7 @@ func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, erro
 	for {
 		done := 0
 		var chainErr error
-		err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+		err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 			done, chainErr = 0, nil
 			b := tx.Bucket(store.Audit)
 			cp := auditCheckpoint(tx)
@@ -253,7 +251,7 @@ func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, erro
 	if total == 0 {
 		return 0, errors.Join(stop, ctx.Err())
 	}
-	err := cb.db.Update(context.WithoutCancel(ctx), func(tx *bbolt.Tx) error {
+	err := cb.db.Update(context.WithoutCancel(ctx), func(tx onestop.Tx) error {
 		return cb.Append(tx, &AuditEntry{Actor: "system", Action: AuditPurge, Subject: "audit", Detail: fmt.Sprintf("entries %d-%d", first, last)})
 	})
 	if stop != nil {
@@ -263,8 +261,8 @@ func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, erro
 }
 
 // AuditCheckpoint returns the last audit entry purged, the zero checkpoint when none ever was.
-func (cb *Casebook) AuditCheckpoint() (cp AuditCheckpoint, err error) {
-	err = cb.db.View(func(tx *bbolt.Tx) error {
+func (cb *Casebook) AuditCheckpoint(ctx context.Context) (cp AuditCheckpoint, err error) {
+	err = cb.db.View(ctx, func(tx onestop.Tx) error {
 		cp = auditCheckpoint(tx)
 		return nil
 	})
@@ -279,7 +277,7 @@ func (cb *Casebook) PurgeDoNotContact(ctx context.Context, now time.Time) (int, 
 	total := 0
 	for {
 		n := 0
-		err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+		err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 			n = 0
 			var keys [][]byte
 			c := tx.Bucket(store.DoNotContact).Cursor()

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/store"
 )
 
 func TestPurgeDeletesOnlyWhatRetentionSaysIsDue(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	old, recent := now.AddDate(0, 0, -100), now.AddDate(0, 0, -10)
@@ -29,7 +29,7 @@ func TestPurgeDeletesOnlyWhatRetentionSaysIsDue(t *testing.T) {
 		"old, still worked": {Updated: old, Status: onestop.Assigned},
 		"recent closed":     {Updated: recent, Status: onestop.Closed},
 	}
-	db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, c := range contacts {
 			if err := cb.Put(tx, c); err != nil {
 				return err
@@ -50,13 +50,13 @@ func TestPurgeDeletesOnlyWhatRetentionSaysIsDue(t *testing.T) {
 		t.Fatalf("Purge = %+v, %v; want 2 contacts and 2 referrals", n, err)
 	}
 	for name, c := range contacts {
-		_, err := cb.Contact(c.ID)
-		_, refErr := cb.ByRef(c.Ref)
+		_, err := cb.Contact(ctx, c.ID)
+		_, refErr := cb.ByRef(ctx, c.Ref)
 		gone := name == "old done" || name == "old dropped urgent"
 		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) || gone != (onestop.ErrorCode(refErr) == onestop.ENOTFOUND) {
 			t.Errorf("%s: after purge err=%v ref err=%v; want gone=%v", name, err, refErr, gone)
 		}
-		db.View(func(tx *bbolt.Tx) error {
+		db.View(ctx, func(tx onestop.Tx) error {
 			if task := tx.Bucket(store.Callbacks).Get(store.U64(c.ID)); (task == nil) != gone {
 				t.Errorf("%s: callback task left=%v", name, task != nil)
 			}
@@ -64,7 +64,7 @@ func TestPurgeDeletesOnlyWhatRetentionSaysIsDue(t *testing.T) {
 		})
 	}
 	for name, r := range referrals {
-		_, err := cb.ReferralByRef(r.Ref)
+		_, err := cb.ReferralByRef(ctx, r.Ref)
 		gone := name == "old closed" || name == "old declined"
 		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) {
 			t.Errorf("%s: after purge err=%v; want gone=%v", name, err, gone)
@@ -76,9 +76,10 @@ func TestPurgeDeletesOnlyWhatRetentionSaysIsDue(t *testing.T) {
 }
 
 func TestPurgeWorksThroughManyChunks(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	db.Update(context.Background(), func(tx onestop.Tx) error {
 		for i := 0; i < 1234; i++ {
 			st := onestop.Done
 			if i%100 == 0 {
@@ -98,15 +99,15 @@ func TestPurgeWorksThroughManyChunks(t *testing.T) {
 	if err != nil || n.Contacts != 1234-13 {
 		t.Fatalf("Purge = %+v, %v; want %d", n, err, 1234-13)
 	}
-	if left, _ := cb.List(casebook.Filter{Limit: 2000}); len(left) != 13 {
+	if left, _ := cb.List(ctx, casebook.Filter{Limit: 2000}); len(left) != 13 {
 		t.Fatalf("%d contacts left, want 13", len(left))
 	}
 }
 
 // putAll writes contacts and referrals in one transaction, each contact with a callback task.
-func putAll(t *testing.T, cb *casebook.Casebook, db *store.DB, contacts map[string]*onestop.Contact, referrals map[string]*onestop.Referral) {
+func putAll(t *testing.T, cb *casebook.Casebook, db *bolt.DB, contacts map[string]*onestop.Contact, referrals map[string]*onestop.Referral) {
 	t.Helper()
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, c := range contacts {
 			if err := cb.Put(tx, c); err != nil {
 				return err
@@ -127,6 +128,7 @@ func putAll(t *testing.T, cb *casebook.Casebook, db *store.DB, contacts map[stri
 }
 
 func TestPurgeNeverRemovesAnOpenContact(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	ancient := now.AddDate(-2, 0, 0)
@@ -141,15 +143,16 @@ func TestPurgeNeverRemovesAnOpenContact(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("PurgeContacts = %d, %v; want 1", n, err)
 	}
-	if _, err := cb.Contact(contacts["open, no plan"].ID); err != nil {
+	if _, err := cb.Contact(ctx, contacts["open, no plan"].ID); err != nil {
 		t.Fatalf("an open contact was purged: %v", err)
 	}
-	if _, err := cb.Contact(contacts["done"].ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.Contact(ctx, contacts["done"].ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("a finished contact past retention was kept: %v", err)
 	}
 }
 
 func TestPurgeNeverRemovesAnOpenCallback(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	ancient := now.AddDate(-1, 0, 0)
@@ -171,7 +174,7 @@ func TestPurgeNeverRemovesAnOpenCallback(t *testing.T) {
 		t.Fatalf("PurgeContacts = %d, %v; want 1", n, err)
 	}
 	for name, c := range contacts {
-		got, err := cb.Contact(c.ID)
+		got, err := cb.Contact(ctx, c.ID)
 		gone := name == "reached"
 		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) {
 			t.Errorf("%s: err %v, want gone=%v", name, err, gone)
@@ -179,7 +182,7 @@ func TestPurgeNeverRemovesAnOpenCallback(t *testing.T) {
 		if !gone && (got == nil || got.Plan == nil || got.Plan.Number == "") {
 			t.Errorf("%s: the plan she gave is not whole after the purge: %+v", name, got)
 		}
-		db.View(func(tx *bbolt.Tx) error {
+		db.View(ctx, func(tx onestop.Tx) error {
 			if task := tx.Bucket(store.Callbacks).Get(store.U64(c.ID)); (task == nil) != gone {
 				t.Errorf("%s: callback task left=%v, want %v", name, task != nil, !gone)
 			}
@@ -189,6 +192,7 @@ func TestPurgeNeverRemovesAnOpenCallback(t *testing.T) {
 }
 
 func TestPurgeNeverRemovesAnUnclosedReferral(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	ancient := now.AddDate(-2, 0, 0)
@@ -202,7 +206,7 @@ func TestPurgeNeverRemovesAnUnclosedReferral(t *testing.T) {
 		t.Fatalf("PurgeReferrals = %d, %v; want 2", n, err)
 	}
 	for st, r := range referrals {
-		_, err := cb.ReferralByRef(r.Ref)
+		_, err := cb.ReferralByRef(ctx, r.Ref)
 		gone := st == string(onestop.Closed) || st == string(onestop.Declined)
 		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) {
 			t.Errorf("%s referral: err %v, want gone=%v", st, err, gone)
@@ -212,9 +216,10 @@ func TestPurgeNeverRemovesAnUnclosedReferral(t *testing.T) {
 
 // A do-not-contact mark is kept while its period runs and purged once it has ended.
 func TestPurgeDoNotContactKeepsMarksThatStillHold(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		if err := cb.MarkDoNotContact(tx, "+8801711000501", now.Add(-time.Hour)); err != nil {
 			return err
 		}
@@ -226,11 +231,11 @@ func TestPurgeDoNotContactKeepsMarksThatStillHold(t *testing.T) {
 	if n, err := cb.PurgeDoNotContact(context.Background(), now); err != nil || n != 1 {
 		t.Fatalf("PurgeDoNotContact = %d, %v; want 1", n, err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if marked, _ := cb.DoNotContact(tx, "+8801711000502", now); !marked {
 			t.Error("a mark still in force was purged")
 		}
-		if n := tx.Bucket(store.DoNotContact).Stats().KeyN; n != 1 {
+		if n := tx.Bucket(store.DoNotContact).Len(); n != 1 {
 			t.Errorf("%d marks left, want 1", n)
 		}
 		return nil

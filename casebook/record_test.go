@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
@@ -42,6 +41,7 @@ func fill(t *testing.T, v reflect.Value, zone *time.Location) {
 }
 
 func TestEveryContactFieldSurvives(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	c := &onestop.Contact{}
 	fill(t, reflect.ValueOf(c).Elem(), time.Local)
@@ -51,7 +51,7 @@ func TestEveryContactFieldSurvives(t *testing.T) {
 	dhaka := time.FixedZone("", 6*3600)
 	c.Plan.Opens, c.Plan.Closes = c.Plan.Opens.In(dhaka), c.Plan.Closes.In(dhaka)
 	put(t, cb, db, c)
-	got, err := cb.Contact(c.ID)
+	got, err := cb.Contact(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestEveryContactFieldSurvives(t *testing.T) {
 	// Without a plan, and with nothing but what a first hop records.
 	bare := &onestop.Contact{Time: time.Unix(1_800_000_000, 0), Channel: onestop.USSD, Urgency: onestop.Urgent, Status: onestop.Open}
 	put(t, cb, db, bare)
-	if got, err := cb.Contact(bare.ID); err != nil || !reflect.DeepEqual(got, bare) {
+	if got, err := cb.Contact(ctx, bare.ID); err != nil || !reflect.DeepEqual(got, bare) {
 		t.Fatalf("read back %+v, %v; wrote %+v", got, err, bare)
 	}
 }
@@ -77,13 +77,13 @@ type legacy struct {
 }
 
 // putLegacy stores rec as it was stored before the binary format, and returns the record.
-func putLegacy(t *testing.T, db *store.DB, rec *legacy) []byte {
+func putLegacy(t *testing.T, db *bolt.DB, rec *legacy) []byte {
 	t.Helper()
 	v, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		return tx.Bucket(store.Contacts).Put(store.U64(rec.ID), v)
 	}); err != nil {
 		t.Fatal(err)
@@ -92,6 +92,7 @@ func putLegacy(t *testing.T, db *store.DB, rec *legacy) []byte {
 }
 
 func TestJSONContactsAreStillRead(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	box, err := seal.New(bytes.Repeat([]byte{9}, seal.KeySize)) // newCasebook's key
 	if err != nil {
@@ -118,7 +119,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 	rec.Caller, rec.Plan = "", &plan
 	v := putLegacy(t, db, &rec)
 	old.SessionID = cb.SessionHash(old.SessionID) // its raw session id is read as its keyed hash
-	got, err := cb.ByRef(old.Ref)
+	got, err := cb.ByRef(ctx, old.Ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 	}
 	// Written again, it is in the binary format and still the same.
 	put(t, cb, db, got)
-	again, err := cb.Contact(old.ID)
+	again, err := cb.Contact(ctx, old.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 	if !reflect.DeepEqual(*again, old) || !reflect.DeepEqual(*again.Plan, *old.Plan) {
 		t.Fatalf("rewritten:\n%+v\n%+v", again, again.Plan)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if b := tx.Bucket(store.Contacts).Get(store.U64(old.ID)); b[0] != 1 || len(b) > len(v)/2 {
 			t.Errorf("rewritten record starts %q and takes %d bytes (JSON: %d)", b[:1], len(b), len(v))
 		}
@@ -149,6 +150,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 
 // TestLegacyContactsArePurged checks retention reads a JSON record's dates as it reads a binary one's.
 func TestLegacyContactsArePurged(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	old := legacy{Contact: onestop.Contact{ID: 3, Ref: casebook.Ref(3), Time: time.Unix(1_700_000_000, 0),
 		Updated: time.Unix(1_700_000_000, 0), Channel: onestop.USSD, Status: onestop.Dropped}}
@@ -159,21 +161,22 @@ func TestLegacyContactsArePurged(t *testing.T) {
 	if err != nil || n.Contacts != 1 {
 		t.Fatalf("purged %+v, %v; want the legacy contact alone", n, err)
 	}
-	if _, err := cb.Contact(old.ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.Contact(ctx, old.ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Errorf("the legacy contact is still there: %v", err)
 	}
-	if _, err := cb.Contact(fresh.ID); err != nil {
+	if _, err := cb.Contact(ctx, fresh.ID); err != nil {
 		t.Errorf("the fresh contact is gone: %v", err)
 	}
 }
 
 func TestBrokenContactRecordsAreErrorsNotPanics(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	good := &onestop.Contact{Time: time.Now(), Channel: onestop.USSD, Caller: "+8801711000001",
 		Plan: &onestop.SafeContactPlan{MayCall: true, Number: "+8801711000001", Opens: time.Now(), TZ: "Asia/Dhaka"}}
 	put(t, cb, db, good)
 	var whole []byte
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		whole = bytes.Clone(tx.Bucket(store.Contacts).Get(store.U64(good.ID)))
 		return nil
 	})
@@ -187,15 +190,15 @@ func TestBrokenContactRecordsAreErrorsNotPanics(t *testing.T) {
 	}
 	for name, rec := range tests {
 		t.Run(name, func(t *testing.T) {
-			if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 				return tx.Bucket(store.Contacts).Put(store.U64(good.ID), rec)
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if c, err := cb.Contact(good.ID); err == nil {
+			if c, err := cb.Contact(ctx, good.ID); err == nil {
 				t.Fatalf("read %+v from a broken record", c)
 			}
-			if _, err := cb.List(casebook.Filter{}); err == nil {
+			if _, err := cb.List(ctx, casebook.Filter{}); err == nil {
 				t.Fatal("listed a broken record")
 			}
 			// Retention keeps what it cannot read.

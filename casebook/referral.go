@@ -1,10 +1,9 @@
 package casebook
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
@@ -31,7 +30,7 @@ const referralRefPrefix = "R"
 
 // PutReferral writes r in tx. A new referral (ID 0) gets the next ID and its reference
 // (ReferralRef), set on r; final only once the transaction has committed.
-func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
+func (cb *Casebook) PutReferral(tx onestop.Tx, r *onestop.Referral) error {
 	b := tx.Bucket(store.Referrals)
 	if r.ID == 0 {
 		id, err := b.NextSequence()
@@ -61,7 +60,7 @@ func (cb *Casebook) PutReferral(tx *bbolt.Tx, r *onestop.Referral) error {
 }
 
 // GetReferral returns the referral with id from tx, opened. Returns ENOTFOUND if none.
-func (cb *Casebook) GetReferral(tx *bbolt.Tx, id uint64) (*onestop.Referral, error) {
+func (cb *Casebook) GetReferral(tx onestop.Tx, id uint64) (*onestop.Referral, error) {
 	v := tx.Bucket(store.Referrals).Get(store.U64(id))
 	if v == nil {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %d", id)
@@ -108,8 +107,8 @@ func (cb *Casebook) decodeReferral(v []byte) (*onestop.Referral, error) {
 
 // ReferralByRef returns the referral with a reference a worker was given ("R…"). Returns
 // ENOTFOUND if none.
-func (cb *Casebook) ReferralByRef(ref string) (r *onestop.Referral, err error) {
-	err = cb.db.View(func(tx *bbolt.Tx) error {
+func (cb *Casebook) ReferralByRef(ctx context.Context, ref string) (r *onestop.Referral, err error) {
+	err = cb.db.View(ctx, func(tx onestop.Tx) error {
 		r, err = cb.ReferralByRefTx(tx, ref)
 		return err
 	})
@@ -124,12 +123,12 @@ type ReferralFilter struct {
 }
 
 // Referrals returns referrals newest first.
-func (cb *Casebook) Referrals(f ReferralFilter) ([]*onestop.Referral, error) {
+func (cb *Casebook) Referrals(ctx context.Context, f ReferralFilter) ([]*onestop.Referral, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var out []*onestop.Referral
-	err := cb.db.View(func(tx *bbolt.Tx) error {
+	err := cb.db.View(ctx, func(tx onestop.Tx) error {
 		return newestFirst(tx.Bucket(store.Referrals), f.Before, func(v []byte) (bool, error) {
 			r, err := cb.decodeReferral(v)
 			if err != nil {

@@ -1,13 +1,12 @@
 package casebook
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
@@ -36,7 +35,7 @@ type workerRecord struct {
 
 // PutWorker registers w in tx, replacing any worker with the same number. Returns EINVALID
 // without a number, a name or a helpline language.
-func (cb *Casebook) PutWorker(tx *bbolt.Tx, w *Worker) error {
+func (cb *Casebook) PutWorker(tx onestop.Tx, w *Worker) error {
 	if w.Number == "" || w.Name == "" || !w.Lang.Valid() {
 		return onestop.Errorf(onestop.EINVALID, "a worker needs a number, a name and a language (bn, hi, ar, en)")
 	}
@@ -50,7 +49,7 @@ func (cb *Casebook) PutWorker(tx *bbolt.Tx, w *Worker) error {
 }
 
 // GetWorker returns the worker registered with the E.164 number, or ENOTFOUND.
-func (cb *Casebook) GetWorker(tx *bbolt.Tx, number string) (*Worker, error) {
+func (cb *Casebook) GetWorker(tx onestop.Tx, number string) (*Worker, error) {
 	v := tx.Bucket(store.Workers).Get(cb.box.Hash(number))
 	if v == nil {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no worker with that number")
@@ -77,7 +76,7 @@ func (cb *Casebook) decodeWorker(v []byte) (*Worker, error) {
 }
 
 // RemoveWorker removes the worker with number. Returns ENOTFOUND if none.
-func (cb *Casebook) RemoveWorker(tx *bbolt.Tx, number string) error {
+func (cb *Casebook) RemoveWorker(tx onestop.Tx, number string) error {
 	b := tx.Bucket(store.Workers)
 	k := cb.box.Hash(number)
 	if b.Get(k) == nil {
@@ -87,9 +86,9 @@ func (cb *Casebook) RemoveWorker(tx *bbolt.Tx, number string) error {
 }
 
 // Workers returns every registered worker, by name.
-func (cb *Casebook) Workers() ([]*Worker, error) {
+func (cb *Casebook) Workers(ctx context.Context) ([]*Worker, error) {
 	var out []*Worker
-	err := cb.db.View(func(tx *bbolt.Tx) error {
+	err := cb.db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Workers).ForEach(func(_, v []byte) error {
 			w, err := cb.decodeWorker(v)
 			if err == nil {
@@ -137,7 +136,7 @@ func ReferralOpen(r *onestop.Referral) bool {
 }
 
 // ReferralByRefTx is ReferralByRef inside tx. Returns ENOTFOUND if none.
-func (cb *Casebook) ReferralByRefTx(tx *bbolt.Tx, ref string) (*onestop.Referral, error) {
+func (cb *Casebook) ReferralByRefTx(tx onestop.Tx, ref string) (*onestop.Referral, error) {
 	id, ok, legacy := uint64(0), false, false
 	if len(ref) > 1 && ref[:1] == referralRefPrefix {
 		if id, ok = referralRefID(ref[1:]); !ok {
@@ -158,7 +157,7 @@ func (cb *Casebook) ReferralByRefTx(tx *bbolt.Tx, ref string) (*onestop.Referral
 }
 
 // ForEachReferral calls fn with every referral in tx, oldest first, opened.
-func (cb *Casebook) ForEachReferral(tx *bbolt.Tx, fn func(*onestop.Referral) error) error {
+func (cb *Casebook) ForEachReferral(tx onestop.Tx, fn func(*onestop.Referral) error) error {
 	return tx.Bucket(store.Referrals).ForEach(func(_, v []byte) error {
 		r, err := cb.decodeReferral(v)
 		if err != nil {

@@ -6,8 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -24,14 +23,14 @@ var keyResealed = []byte("resealed-v1")
 // It returns how many records it rewrote. A record that cannot be read is left as it is.
 func (cb *Casebook) Reseal(ctx context.Context) (int, error) {
 	done := false
-	if err := cb.db.View(func(tx *bbolt.Tx) error {
+	if err := cb.db.View(ctx, func(tx onestop.Tx) error {
 		done = tx.Bucket(store.Meta).Get(keyResealed) != nil
 		return nil
 	}); err != nil || done {
 		return 0, err
 	}
 	n := 0
-	err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 		n = 0
 		var contacts, referrals, workers [][]byte
 		tx.Bucket(store.Contacts).ForEach(func(k, v []byte) error {

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 )
@@ -49,21 +47,21 @@ func TestReferralRefsFindTheirReferralOnly(t *testing.T) {
 	c := &onestop.Contact{Channel: onestop.USSD, Urgency: onestop.Urgent, Status: onestop.Open}
 	put(t, cb, db, c)
 	r := &onestop.Referral{Worker: "+8801711000001", Need: "x", Status: onestop.Received}
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
+	if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
 		t.Fatal(err)
 	}
 	if r.ID != c.ID {
 		t.Fatalf("want the same ID for both, got %d and %d", r.ID, c.ID)
 	}
-	if got, err := cb.ReferralByRef(r.Ref); err != nil || got.ID != r.ID {
+	if got, err := cb.ReferralByRef(ctx, r.Ref); err != nil || got.ID != r.ID {
 		t.Fatalf("ReferralByRef(%s) = %+v, %v", r.Ref, got, err)
 	}
-	if _, err := cb.ByRef(r.Ref[1:]); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.ByRef(ctx, r.Ref[1:]); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("referral digits %s opened a contact: %v", r.Ref[1:], err)
 	}
 	// An old referral keeps the reference it was given.
 	old := &onestop.Referral{Worker: "+8801711000002", Need: "y", Status: onestop.Received}
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error {
+	if err := db.Update(ctx, func(tx onestop.Tx) error {
 		if err := cb.PutReferral(tx, old); err != nil {
 			return err
 		}
@@ -72,10 +70,10 @@ func TestReferralRefsFindTheirReferralOnly(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := cb.ReferralByRef(old.Ref); err != nil || got.ID != old.ID {
+	if got, err := cb.ReferralByRef(ctx, old.Ref); err != nil || got.ID != old.ID {
 		t.Fatalf("old reference %s: %+v, %v", old.Ref, got, err)
 	}
-	if _, err := cb.ReferralByRef("R" + casebook.Ref(r.ID)); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.ReferralByRef(ctx, "R"+casebook.Ref(r.ID)); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("a contact-style reference it was never given found a referral: %v", err)
 	}
 }
@@ -87,13 +85,13 @@ func TestDoNotContactHoldsForHerNumberUntilItsEnd(t *testing.T) {
 	her, other := "+8801711000001", "+8801711000002"
 	mark := func(n string, until time.Time) {
 		t.Helper()
-		if err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.MarkDoNotContact(tx, n, until) }); err != nil {
+		if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.MarkDoNotContact(tx, n, until) }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	marked := func(n string, at time.Time) (got bool) {
 		t.Helper()
-		if err := db.View(func(tx *bbolt.Tx) error {
+		if err := db.View(ctx, func(tx onestop.Tx) error {
 			var err error
 			got, err = cb.DoNotContact(tx, n, at)
 			return err
@@ -116,7 +114,7 @@ func TestDoNotContactHoldsForHerNumberUntilItsEnd(t *testing.T) {
 	if !marked(her, now.AddDate(0, 0, 50)) {
 		t.Fatal("a later, shorter mark ended the period early")
 	}
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.MarkDoNotContact(tx, "", now) }); onestop.ErrorCode(err) != onestop.EINVALID {
+	if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.MarkDoNotContact(tx, "", now) }); onestop.ErrorCode(err) != onestop.EINVALID {
 		t.Fatalf("marking no number: %v", err)
 	}
 	path := db.Path()
@@ -128,10 +126,11 @@ func TestDoNotContactHoldsForHerNumberUntilItsEnd(t *testing.T) {
 }
 
 func TestSessionIDsAreKeptOnlyAsKeyedHashes(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	c := &onestop.Contact{Channel: onestop.USSD, Provider: "africastalking", SessionID: "ATUid_4f1c2a9b7e", Status: onestop.Open, Urgency: onestop.Urgent}
 	put(t, cb, db, c)
-	got, err := cb.Contact(c.ID)
+	got, err := cb.Contact(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +138,7 @@ func TestSessionIDsAreKeptOnlyAsKeyedHashes(t *testing.T) {
 		t.Fatalf("SessionID read back as %q", got.SessionID)
 	}
 	put(t, cb, db, got) // written again, it is not hashed twice
-	if again, _ := cb.Contact(c.ID); again.SessionID != got.SessionID {
+	if again, _ := cb.Contact(ctx, c.ID); again.SessionID != got.SessionID {
 		t.Fatalf("rewritten SessionID %q, was %q", again.SessionID, got.SessionID)
 	}
 	path := db.Path()

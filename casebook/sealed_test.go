@@ -11,9 +11,8 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/store"
@@ -37,7 +36,7 @@ func forms(s string) [][]byte {
 }
 
 // assertNotInFile closes db and fails for every word found in its file in any of its forms.
-func assertNotInFile(t *testing.T, db *store.DB, words ...string) {
+func assertNotInFile(t *testing.T, db *bolt.DB, words ...string) {
 	t.Helper()
 	path := db.Path()
 	if err := db.Close(); err != nil {
@@ -69,12 +68,13 @@ const (
 )
 
 func TestReferralWordsAreSealedOnDisk(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	r := &onestop.Referral{Time: now, Updated: now, Channel: onestop.SMS, Country: "BD", Place: typedPlace, Status: onestop.Received,
 		Verified: true, WorkerName: workerName, Lang: onestop.Bengali, Worker: workerPhone, Need: typedNeed,
 		History: []onestop.ReferralEvent{{Time: now, Status: onestop.Received, By: "worker", Note: workerName}}}
-	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		if err := cb.PutReferral(tx, r); err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func TestReferralWordsAreSealedOnDisk(t *testing.T) {
 	if r.History[0].Note != workerName || r.Place != typedPlace {
 		t.Fatal("writing a referral changed the caller's copy")
 	}
-	got, err := cb.ReferralByRef(r.Ref)
+	got, err := cb.ReferralByRef(ctx, r.Ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +101,13 @@ func TestReferralWordsAreSealedOnDisk(t *testing.T) {
 }
 
 func TestWorkerNameIsSealedOnDisk(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	w := &casebook.Worker{Number: workerPhone, Name: workerName, Lang: onestop.Bengali, Added: time.Now()}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.PutWorker(tx, w) }); err != nil {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return cb.PutWorker(tx, w) }); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := cb.Workers()
+	ws, err := cb.Workers(ctx)
 	if err != nil || len(ws) != 1 || ws[0].Name != workerName || ws[0].Number != workerPhone {
 		t.Fatalf("workers %+v %v", ws, err)
 	}
@@ -114,12 +115,13 @@ func TestWorkerNameIsSealedOnDisk(t *testing.T) {
 }
 
 func TestAuditNotesAndReasonsAreSealedOnDisk(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	c := &onestop.Contact{Time: now, Urgency: onestop.Urgent, Status: onestop.Open, Caller: "+8801711000001", Masked: "+880 17** ***001",
 		Plan: &onestop.SafeContactPlan{MayCall: true, Number: "+8801711000001", Window: onestop.Now, Opens: now, Closes: now.Add(30 * time.Minute)}}
 	put(t, cb, db, c)
-	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, e := range []*casebook.AuditEntry{
 			{Actor: "sara", Action: casebook.AuditCaseNote, Subject: casebook.Subject(c), Note: typedNote},
 			{Actor: "sara", Action: casebook.AuditCaseReveal, Subject: casebook.Subject(c), Note: typedReason},
@@ -136,7 +138,7 @@ func TestAuditNotesAndReasonsAreSealedOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	es, err := cb.AuditLog(casebook.AuditFilter{})
+	es, err := cb.AuditLog(ctx, casebook.AuditFilter{})
 	if err != nil || len(es) != 5 || es[1].Action != casebook.AuditOverride || es[1].Note != "Farzana asked for a call at night" || es[1].Detail != "callback" {
 		t.Fatalf("audit log %+v %v", es, err)
 	}
@@ -145,6 +147,7 @@ func TestAuditNotesAndReasonsAreSealedOnDisk(t *testing.T) {
 
 // A referral and a worker written before their words were sealed are still read.
 func TestUnsealedReferralsAndWorkersStayReadable(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	box := newBox(t)
@@ -155,7 +158,7 @@ func TestUnsealedReferralsAndWorkersStayReadable(t *testing.T) {
 		"workerSealed": box.SealString(workerPhone), "needSealed": box.SealString("old need"),
 	}
 	oldWorker := map[string]any{"name": "Old Worker", "lang": "en", "added": now, "number": box.SealString("+8801711000888")}
-	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		v, _ := json.Marshal(old)
 		if err := tx.Bucket(store.Referrals).Put(store.U64(1), v); err != nil {
 			return err
@@ -166,12 +169,12 @@ func TestUnsealedReferralsAndWorkersStayReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := cb.ReferralByRef("R" + casebook.Ref(1))
+	got, err := cb.ReferralByRef(ctx, "R"+casebook.Ref(1))
 	if err != nil || got.Place != "Mirpur" || got.WorkerName != "Old Name" || got.Need != "old need" || got.Worker != workerPhone ||
 		len(got.History) != 1 || got.History[0].Note != "Old Name" {
 		t.Fatalf("old referral read as %+v %v", got, err)
 	}
-	ws, err := cb.Workers()
+	ws, err := cb.Workers(ctx)
 	if err != nil || len(ws) != 1 || ws[0].Name != "Old Worker" {
 		t.Fatalf("old worker read as %+v %v", ws, err)
 	}
@@ -187,6 +190,7 @@ func newBox(t *testing.T) *seal.Box {
 }
 
 func TestAttemptOutsideHerWindowNeedsAnOverride(t *testing.T) {
+	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name     string
@@ -206,7 +210,7 @@ func TestAttemptOutsideHerWindowNeedsAnOverride(t *testing.T) {
 			c := &onestop.Contact{Time: now, Urgency: onestop.Urgent, Status: onestop.Open, Caller: "+8801711000001",
 				Plan: &onestop.SafeContactPlan{MayCall: true, Number: "+8801711000001", Window: onestop.Now, Opens: now, Closes: now.Add(30 * time.Minute)}}
 			put(t, cb, db, c)
-			err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			err := db.Update(context.Background(), func(tx onestop.Tx) error {
 				var err error
 				if tt.override != "" {
 					_, err = cb.RecordAttemptOverride(tx, c.ID, "sara", casebook.Reached, tt.override, now.Add(tt.at))
@@ -218,8 +222,8 @@ func TestAttemptOutsideHerWindowNeedsAnOverride(t *testing.T) {
 			if onestop.ErrorCode(err) != tt.wantErr {
 				t.Fatalf("attempt: %v, want %q", err, tt.wantErr)
 			}
-			got, _ := cb.Contact(c.ID)
-			es, _ := cb.AuditLog(casebook.AuditFilter{})
+			got, _ := cb.Contact(ctx, c.ID)
+			es, _ := cb.AuditLog(ctx, casebook.AuditFilter{})
 			if tt.wantErr != "" {
 				if got.Status != onestop.Open || len(es) != 0 {
 					t.Fatalf("a refused attempt changed something: %s %+v", got.Status, es)
@@ -251,7 +255,7 @@ func TestResealLeavesNothingOldInTheClear(t *testing.T) {
 		"workerSealed": box.SealString(workerPhone), "needSealed": box.SealString("old need"),
 	}
 	oldWorker := map[string]any{"name": "Shahnaz Parvin", "lang": "en", "added": now, "number": box.SealString("+8801711000888")}
-	err := db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := db.Update(ctx, func(tx onestop.Tx) error {
 		v, _ := json.Marshal(old)
 		if err := tx.Bucket(store.Referrals).Put(store.U64(1), v); err != nil {
 			return err
@@ -283,11 +287,11 @@ func TestResealLeavesNothingOldInTheClear(t *testing.T) {
 			t.Errorf("%q is still in the file", s)
 		}
 	}
-	got, err := cb.ReferralByRef("R" + casebook.Ref(1))
+	got, err := cb.ReferralByRef(ctx, "R"+casebook.Ref(1))
 	if err != nil || got.Place != "Kamrangirchar" || got.WorkerName != "Nasreen Akhter" || got.History[0].Note != "sister-in-law" {
 		t.Fatalf("the referral after Reseal: %+v %v", got, err)
 	}
-	if ct, err := cb.Contact(7); err != nil || ct.SessionID != cb.SessionHash("ATUid_oldsession91") {
+	if ct, err := cb.Contact(ctx, 7); err != nil || ct.SessionID != cb.SessionHash("ATUid_oldsession91") {
 		t.Fatalf("the contact after Reseal: %+v %v", ct, err)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 )
 
@@ -24,7 +22,7 @@ const MaxReferralNote = 1000
 // entry, such as a view of a case or an export, written before what was seen is sent. Returns
 // EINVALID without an actor or an action.
 func (cb *Casebook) Audit(ctx context.Context, e *AuditEntry) error {
-	return cb.db.Update(ctx, func(tx *bbolt.Tx) error { return cb.Append(tx, e) })
+	return cb.db.Update(ctx, func(tx onestop.Tx) error { return cb.Append(tx, e) })
 }
 
 // AddNote writes a note by the console user by on the case subject names ("contact:<ref>",
@@ -40,7 +38,7 @@ func (cb *Casebook) AddNote(ctx context.Context, subject, by, note string) error
 	if !ok || !valid {
 		return onestop.Errorf(onestop.ENOTFOUND, "no case %s", subject)
 	}
-	return cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return cb.db.Update(ctx, func(tx onestop.Tx) error {
 		if _, err := cb.Get(tx, id); err != nil {
 			return err
 		}
@@ -71,7 +69,7 @@ func (cb *Casebook) Reveal(ctx context.Context, id uint64, by, reason, override 
 	}
 	override = strings.TrimSpace(override)
 	var number string
-	err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 		number = ""
 		c, err := cb.Get(tx, id)
 		if err != nil {
@@ -111,7 +109,7 @@ func (cb *Casebook) Reveal(ctx context.Context, id uint64, by, reason, override 
 // contact is not an open callback or now is outside her window without an override.
 func (cb *Casebook) RecordCallback(ctx context.Context, id uint64, by string, outcome Outcome, override string) (*onestop.Contact, error) {
 	var c *onestop.Contact
-	err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 		var err error
 		if now := cb.db.Now(); override != "" {
 			c, err = cb.RecordAttemptOverride(tx, id, by, outcome, override, now)
@@ -135,7 +133,7 @@ func (cb *Casebook) AcknowledgeUrgent(ctx context.Context, id uint64, by string)
 		return nil, onestop.Errorf(onestop.EINVALID, "an acknowledgement needs who gave it")
 	}
 	var f *FollowUp
-	err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 		var err error
 		f, err = cb.Acknowledge(tx, id, by, cb.db.Now())
 		return err
@@ -152,7 +150,7 @@ func (cb *Casebook) FollowUpOf(ctx context.Context, id uint64) (f *FollowUp, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	err = cb.db.View(func(tx *bbolt.Tx) error {
+	err = cb.db.View(ctx, func(tx onestop.Tx) error {
 		f, err = cb.FollowUp(tx, id)
 		return err
 	})
@@ -177,7 +175,7 @@ func (cb *Casebook) MoveReferral(ctx context.Context, id uint64, to onestop.Refe
 		return nil, onestop.Errorf(onestop.EINVALID, "a note has at most %d bytes", MaxReferralNote)
 	}
 	var moved *onestop.Referral
-	err := cb.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := cb.db.Update(ctx, func(tx onestop.Tx) error {
 		r, err := cb.GetReferral(tx, id)
 		if err != nil {
 			return err

@@ -6,20 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // serviceCase is a casebook on a clock at now with one open callback whose window is the hour
 // from now.
-func serviceCase(t *testing.T) (*casebook.Casebook, *store.DB, *onestop.Contact, time.Time) {
+func serviceCase(t *testing.T) (*casebook.Casebook, *bolt.DB, *onestop.Contact, time.Time) {
 	t.Helper()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db.Clock = func() time.Time { return now }
 	c := &onestop.Contact{Time: now, Updated: now, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open,
 		Caller: "+8801711000001", Plan: &onestop.SafeContactPlan{MayCall: true, Number: "+8801811000002", Opens: now, Closes: now.Add(time.Hour)}}
 	put(t, cb, db, c)
@@ -29,8 +27,9 @@ func serviceCase(t *testing.T) (*casebook.Casebook, *store.DB, *onestop.Contact,
 // entries are the audit entries on subject ("" for any) with one of actions (any when none),
 // newest first.
 func entries(t *testing.T, cb *casebook.Casebook, subject string, actions ...string) []casebook.AuditEntry {
+	ctx := context.Background()
 	t.Helper()
-	es, err := cb.AuditLog(casebook.AuditFilter{Subject: subject, Actions: actions, Limit: 100})
+	es, err := cb.AuditLog(ctx, casebook.AuditFilter{Subject: subject, Actions: actions, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +86,7 @@ func TestRevealIsAuditedWithItsOverride(t *testing.T) {
 		t.Fatalf("reveal audited: %+v", es)
 	}
 
-	db.Now = func() time.Time { return now.Add(2 * time.Hour) } // outside her window
+	db.Clock = func() time.Time { return now.Add(2 * time.Hour) } // outside her window
 	_, err = cb.Reveal(ctx, c.ID, "cara", "calling her back as agreed", "")
 	wantCode(t, "a reveal outside her window", err, onestop.ECONFLICT)
 	n, err = cb.Reveal(ctx, c.ID, "sara", "calling her back as agreed", "she asked for a late call")
@@ -140,7 +139,7 @@ func TestRecordCallback(t *testing.T) {
 	_, err = cb.RecordCallback(ctx, c.ID+1, "cara", casebook.NoAnswer, "")
 	wantCode(t, "no contact", err, onestop.ENOTFOUND)
 
-	db.Now = func() time.Time { return now.Add(2 * time.Hour) }
+	db.Clock = func() time.Time { return now.Add(2 * time.Hour) }
 	_, err = cb.RecordCallback(ctx, c.ID, "cara", casebook.Reached, "")
 	wantCode(t, "outside her window", err, onestop.ECONFLICT)
 	if got, err = cb.RecordCallback(ctx, c.ID, "sara", casebook.Reached, "she asked for a late call"); err != nil || got.Status != onestop.Done {
@@ -150,7 +149,7 @@ func TestRecordCallback(t *testing.T) {
 	if len(es) != 3 || es[0].Detail != string(casebook.Reached) || es[1].Action != casebook.AuditOverride || es[1].Seq+1 != es[0].Seq || es[2].Detail != string(casebook.NoAnswer) {
 		t.Fatalf("attempts audited: %+v", es)
 	}
-	if stored, _ := cb.Contact(c.ID); stored.Status != onestop.Done {
+	if stored, _ := cb.Contact(ctx, c.ID); stored.Status != onestop.Done {
 		t.Fatalf("stored as %s", stored.Status)
 	}
 	_, err = cb.RecordCallback(ctx, c.ID, "sara", casebook.Reached, "she asked for a late call")
@@ -195,7 +194,7 @@ func TestMoveReferral(t *testing.T) {
 	cb, db, _, now := serviceCase(t)
 	ctx := context.Background()
 	r := &onestop.Referral{Time: now, Status: onestop.Received, Worker: "+8801911000003", Need: "shelter"}
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
+	if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.PutReferral(tx, r) }); err != nil {
 		t.Fatal(err)
 	}
 	_, err := cb.MoveReferral(ctx, r.ID, onestop.Assigned, "", "asha", "")
@@ -217,7 +216,7 @@ func TestMoveReferral(t *testing.T) {
 	if err != nil || got.Status != onestop.Assigned || got.Centre != "bd-occ-dhaka" || got.Need != "shelter" {
 		t.Fatalf("assigned: %+v, %v", got, err)
 	}
-	stored, err := cb.ReferralByRef(r.Ref)
+	stored, err := cb.ReferralByRef(ctx, r.Ref)
 	if err != nil || stored.Status != onestop.Assigned || stored.Centre != "bd-occ-dhaka" || len(stored.History) != 1 || stored.History[0].Note != "the nearest centre" {
 		t.Fatalf("stored: %+v, %v", stored, err)
 	}
@@ -237,14 +236,14 @@ func TestMoveReferral(t *testing.T) {
 func TestAMarkedNumberIsNotCalledFromTheConsole(t *testing.T) {
 	cb, db, c, now := serviceCase(t)
 	ctx := context.Background()
-	if !cb.MayCall(c, now) {
+	if !cb.MayCall(ctx, c, now) {
 		t.Fatal("her window is open and nothing is marked, yet she may not be called")
 	}
-	err := db.Update(ctx, func(tx *bbolt.Tx) error { return cb.MarkDoNotContact(tx, c.Plan.Number, now.Add(time.Hour)) })
+	err := db.Update(ctx, func(tx onestop.Tx) error { return cb.MarkDoNotContact(tx, c.Plan.Number, now.Add(time.Hour)) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cb.MayCall(c, now) {
+	if cb.MayCall(ctx, c, now) {
 		t.Fatal("a marked number may be called")
 	}
 	_, err = cb.Reveal(ctx, c.ID, "asha", "to call her back", "")
@@ -262,6 +261,7 @@ func TestAMarkedNumberIsNotCalledFromTheConsole(t *testing.T) {
 // "Not safe", recorded by a counsellor on one callback, marks her numbers for every other
 // contact of hers too.
 func TestNotSafeOnACallbackMarksHerNumber(t *testing.T) {
+	ctx := context.Background()
 	cb, db, c, now := serviceCase(t)
 	other := &onestop.Contact{Time: now, Updated: now, Country: "BD", Urgency: onestop.NonUrgent, Status: onestop.Open,
 		Caller: c.Caller, Plan: &onestop.SafeContactPlan{MayCall: true, Number: c.Caller, Opens: now, Closes: now.Add(time.Hour)}}
@@ -269,10 +269,10 @@ func TestNotSafeOnACallbackMarksHerNumber(t *testing.T) {
 	if _, err := cb.RecordCallback(context.Background(), c.ID, "asha", casebook.NotSafe, ""); err != nil {
 		t.Fatal(err)
 	}
-	if cb.MayCall(other, now) {
+	if cb.MayCall(ctx, other, now) {
 		t.Fatal("her other contact may still be called after she said it is not safe")
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		for _, n := range []string{"+8801711000001", "+8801811000002"} {
 			if marked, _ := cb.DoNotContact(tx, n, now.Add(89*24*time.Hour)); !marked {
 				t.Errorf("%s is not marked for the period", n)

@@ -1,12 +1,11 @@
 package casebook
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
@@ -153,7 +152,7 @@ func (f *FollowUp) Acknowledged() bool { return !f.Acked.IsZero() }
 func RefID(ref string) (uint64, bool) { return refID(ref) }
 
 // FollowUp returns the follow-up of the contact with id from tx, or nil if it has none.
-func (cb *Casebook) FollowUp(tx *bbolt.Tx, id uint64) (*FollowUp, error) {
+func (cb *Casebook) FollowUp(tx onestop.Tx, id uint64) (*FollowUp, error) {
 	v := tx.Bucket(store.Urgent).Get(store.U64(id))
 	if v == nil {
 		return nil, nil
@@ -166,7 +165,7 @@ func (cb *Casebook) FollowUp(tx *bbolt.Tx, id uint64) (*FollowUp, error) {
 }
 
 // PutFollowUp writes f in tx.
-func (cb *Casebook) PutFollowUp(tx *bbolt.Tx, f *FollowUp) error {
+func (cb *Casebook) PutFollowUp(tx onestop.Tx, f *FollowUp) error {
 	if f.ContactID == 0 {
 		return onestop.Errorf(onestop.EINVALID, "a follow-up needs its contact")
 	}
@@ -180,7 +179,7 @@ func (cb *Casebook) PutFollowUp(tx *bbolt.Tx, f *FollowUp) error {
 // ForEachFollowUp calls fn with every follow-up in tx, oldest contact first, until fn returns an
 // error. A record that cannot be read is an error, not skipped: an urgent contact must not vanish
 // from view.
-func (cb *Casebook) ForEachFollowUp(tx *bbolt.Tx, fn func(*FollowUp) error) error {
+func (cb *Casebook) ForEachFollowUp(tx onestop.Tx, fn func(*FollowUp) error) error {
 	return tx.Bucket(store.Urgent).ForEach(func(k, v []byte) error {
 		var f FollowUp
 		if err := json.Unmarshal(v, &f); err != nil || len(k) != 8 {
@@ -197,9 +196,9 @@ func (cb *Casebook) ForEachFollowUp(tx *bbolt.Tx, fn func(*FollowUp) error) erro
 }
 
 // Unacknowledged returns the urgent contacts nobody has acknowledged yet, newest first.
-func (cb *Casebook) Unacknowledged() ([]*FollowUp, error) {
+func (cb *Casebook) Unacknowledged(ctx context.Context) ([]*FollowUp, error) {
 	var out []*FollowUp
-	err := cb.db.View(func(tx *bbolt.Tx) error {
+	err := cb.db.View(ctx, func(tx onestop.Tx) error {
 		return cb.ForEachFollowUp(tx, func(f *FollowUp) error {
 			if !f.Acknowledged() {
 				out = append(out, f)
@@ -216,7 +215,7 @@ func (cb *Casebook) Unacknowledged() ([]*FollowUp, error) {
 // Acknowledge records, in tx, that the console user by has taken on the urgent contact with id,
 // and audits it. Acknowledging again changes nothing and writes no second entry. Returns
 // ENOTFOUND for a contact that is not urgent or does not exist.
-func (cb *Casebook) Acknowledge(tx *bbolt.Tx, id uint64, by string, now time.Time) (*FollowUp, error) {
+func (cb *Casebook) Acknowledge(tx onestop.Tx, id uint64, by string, now time.Time) (*FollowUp, error) {
 	f, err := cb.FollowUp(tx, id)
 	if err != nil {
 		return nil, err

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/store"
@@ -17,6 +15,7 @@ import (
 // TestFollowUps: a follow-up keeps its problems once each, is acknowledged once with one audit
 // entry, leaves the unacknowledged list then, and goes with its contact when that is purged.
 func TestFollowUps(t *testing.T) {
+	ctx := context.Background()
 	cb, db := newCasebook(t)
 	now := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 	urgent := &onestop.Contact{Time: now, Updated: now.AddDate(0, 0, -100), Country: "BD", Urgency: onestop.Urgent, Status: onestop.Dropped}
@@ -30,14 +29,14 @@ func TestFollowUps(t *testing.T) {
 	if len(f.Problems) != 2 || f.Problems[0].String() != "alert, role duty: not queued: no text" {
 		t.Fatalf("problems %+v", f.Problems)
 	}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return cb.PutFollowUp(tx, f) }); err != nil {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return cb.PutFollowUp(tx, f) }); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := cb.Unacknowledged(); err != nil || len(l) != 1 || l[0].Ref != urgent.Ref || len(l[0].Problems) != 2 {
+	if l, err := cb.Unacknowledged(ctx); err != nil || len(l) != 1 || l[0].Ref != urgent.Ref || len(l[0].Problems) != 2 {
 		t.Fatalf("unacknowledged %+v, %v", l, err)
 	}
 	for range 2 {
-		err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		err := db.Update(context.Background(), func(tx onestop.Tx) error {
 			_, err := cb.Acknowledge(tx, urgent.ID, "cara", now.Add(time.Minute))
 			return err
 		})
@@ -45,13 +44,13 @@ func TestFollowUps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if es, _ := cb.AuditLog(casebook.AuditFilter{Actions: []string{casebook.AuditUrgentAck}, Limit: 10}); len(es) != 1 || es[0].Actor != "cara" {
+	if es, _ := cb.AuditLog(ctx, casebook.AuditFilter{Actions: []string{casebook.AuditUrgentAck}, Limit: 10}); len(es) != 1 || es[0].Actor != "cara" {
 		t.Fatalf("acknowledgements audited: %+v", es)
 	}
-	if l, _ := cb.Unacknowledged(); len(l) != 0 {
+	if l, _ := cb.Unacknowledged(ctx); len(l) != 0 {
 		t.Fatalf("still unacknowledged: %+v", l)
 	}
-	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		_, err := cb.Acknowledge(tx, other.ID, "cara", now)
 		return err
 	})
@@ -61,7 +60,7 @@ func TestFollowUps(t *testing.T) {
 	if _, err := cb.Purge(context.Background(), now.AddDate(0, 0, -90)); err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if g, _ := cb.FollowUp(tx, urgent.ID); g != nil {
 			t.Error("the follow-up outlived its purged contact")
 		}
@@ -91,7 +90,7 @@ func TestFollowUpProblemsStayBounded(t *testing.T) {
 func TestADamagedFollowUpStillShows(t *testing.T) {
 	cb, db := newCasebook(t)
 	ctx := context.Background()
-	err := db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := db.Update(ctx, func(tx onestop.Tx) error {
 		if err := cb.PutFollowUp(tx, &casebook.FollowUp{ContactID: 1, Ref: casebook.Ref(1), Since: time.Now()}); err != nil {
 			return err
 		}
@@ -100,7 +99,7 @@ func TestADamagedFollowUpStillShows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := cb.Unacknowledged()
+	list, err := cb.Unacknowledged(ctx)
 	if err != nil || len(list) != 2 {
 		t.Fatalf("unacknowledged: %d, %v", len(list), err)
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -54,12 +55,13 @@ func (cs *Console) centreName(id string, lang onestop.Lang) string {
 }
 
 func (cs *Console) referrals(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	status := onestop.ReferralStatus(c.Query("status"))
 	if status != "" && !slices.Contains(referralStatuses, status) {
 		return cs.fail(c, onestop.Errorf(onestop.EINVALID, "unknown status %q", status))
 	}
 	before, _ := strconv.ParseUint(c.Query("before"), 10, 64)
-	list, err := cs.cases.Referrals(casebook.ReferralFilter{Before: before, Limit: pageSize, Status: status})
+	list, err := cs.cases.Referrals(ctx, casebook.ReferralFilter{Before: before, Limit: pageSize, Status: status})
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -135,12 +137,13 @@ type directoryData struct {
 
 // inForce is the directory as stored: the operator's last import, else the embedded one. It is
 // what the gateway serves from its next start, and what an import is checked against.
-func (cs *Console) inForce() (*directory.Directory, error) {
-	return directory.Load(cs.db)
+func (cs *Console) inForce(ctx context.Context) (*directory.Directory, error) {
+	return directory.Load(ctx, cs.db)
 }
 
 func (cs *Console) directoryData(c *fiber.Ctx) (*directoryData, error) {
-	dir, err := cs.inForce()
+	ctx := c.UserContext()
+	dir, err := cs.inForce(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +169,12 @@ func (cs *Console) directoryPage(c *fiber.Ctx) error {
 // exportDirectory sends a table in force as CSV: an administrator edits it in a spreadsheet and
 // imports it back, with the same checks as the command line.
 func (cs *Console) exportDirectory(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	table := directory.Table(strings.TrimSuffix(c.Params("table"), ".csv"))
 	if table != directory.TableCentres && table != directory.TableAreas {
 		return cs.fail(c, onestop.Errorf(onestop.ENOTFOUND, "no table %s", table))
 	}
-	dir, err := cs.inForce()
+	dir, err := cs.inForce(ctx)
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -261,12 +265,13 @@ func isoWeek(t time.Time) string {
 // exportAggregate sends counts only: district, week, channel and urgency, as the GBVIMS
 // information-sharing protocol allows to share.
 func (cs *Console) exportAggregate(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	days, err := exportDays(c)
 	if err != nil {
 		return cs.fail(c, err)
 	}
 	now := cs.db.Now()
-	contacts, err := cs.contactsSince(now.AddDate(0, 0, -days))
+	contacts, err := cs.contactsSince(ctx, now.AddDate(0, 0, -days))
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -298,6 +303,7 @@ func (cs *Console) exportAggregate(c *fiber.Ctx) error {
 // exportIdentified sends every contact with its whole number: only for a role that allows it,
 // with a reason that goes to the audit log before a byte is sent.
 func (cs *Console) exportIdentified(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	days, err := exportDays(c)
 	if err != nil {
 		return cs.fail(c, err)
@@ -307,7 +313,7 @@ func (cs *Console) exportIdentified(c *fiber.Ctx) error {
 		return cs.fail(c, onestop.Errorf(onestop.EINVALID, "give a reason of at least %d characters", minReason))
 	}
 	now := cs.db.Now()
-	contacts, err := cs.contactsSince(now.AddDate(0, 0, -days))
+	contacts, err := cs.contactsSince(ctx, now.AddDate(0, 0, -days))
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -343,13 +349,14 @@ type auditData struct {
 }
 
 func (cs *Console) auditPage(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	before, _ := strconv.ParseUint(c.Query("before"), 10, 64)
-	entries, err := cs.cases.AuditLog(casebook.AuditFilter{Before: before, Limit: pageSize})
+	entries, err := cs.cases.AuditLog(ctx, casebook.AuditFilter{Before: before, Limit: pageSize})
 	if err != nil {
 		return cs.fail(c, err)
 	}
 	d := &auditData{Entries: entries}
-	d.Checked, err = cs.cases.VerifyAudit()
+	d.Checked, err = cs.cases.VerifyAudit(ctx)
 	var ce *casebook.ChainError
 	if errors.As(err, &ce) {
 		d.Broken = ce.Error()
@@ -374,7 +381,8 @@ type usersData struct {
 }
 
 func (cs *Console) usersPage(c *fiber.Ctx) error {
-	list, err := cs.Users.List()
+	ctx := c.UserContext()
+	list, err := cs.Users.List(ctx)
 	if err != nil {
 		return cs.fail(c, err)
 	}

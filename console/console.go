@@ -14,6 +14,7 @@
 package console
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"errors"
@@ -33,7 +34,6 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 //go:embed templates/*.html
@@ -50,7 +50,7 @@ type Config struct {
 	Secure bool
 	// OnDuty, when set, names (masked) the counsellors on duty at a moment, for the Today page:
 	// with nobody, it says so in red.
-	OnDuty func(at time.Time) ([]string, error)
+	OnDuty func(ctx context.Context, at time.Time) ([]string, error)
 	Log    *slog.Logger
 	// CentreCode, when set, gives the neutral code a centre goes by in texts to workers
 	// (flows.CentreCode), shown beside its name so staff know which centre a worker means.
@@ -59,7 +59,7 @@ type Config struct {
 
 // Console is the console's handlers and what they share.
 type Console struct {
-	db    *store.DB
+	db    onestop.Store
 	cases *casebook.Casebook
 	dir   *directory.Directory
 	// Users keeps console users and their sessions.
@@ -70,7 +70,7 @@ type Console struct {
 }
 
 // New returns the console on db, reading contacts through cases and centres from dir.
-func New(db *store.DB, cases *casebook.Casebook, dir *directory.Directory, cfg Config) (*Console, error) {
+func New(db onestop.Store, cases *casebook.Casebook, dir *directory.Directory, cfg Config) (*Console, error) {
 	if cfg.Idle <= 0 {
 		cfg.Idle = 30 * time.Minute
 	}

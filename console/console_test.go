@@ -18,15 +18,14 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 func init() {
@@ -51,7 +50,7 @@ var start = time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	t     *testing.T
-	db    *store.DB
+	db    *bolt.DB
 	cases *casebook.Casebook
 	cs    *Console
 	app   *fiber.App
@@ -66,13 +65,13 @@ const secret = "correct horse battery"
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{t: start}
-	db.Now = clk.Now
+	db.Clock = clk.Now
 	box, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +108,7 @@ func newFixture(t *testing.T) *fixture {
 		Urgency: onestop.Information, Status: onestop.Done, Masked: "+970 59** ***456"}
 	f.referral = &onestop.Referral{Time: start.Add(-72 * time.Hour), Updated: start.Add(-72 * time.Hour), Channel: onestop.SMS, Country: "BD",
 		Area: "BD-13", Place: "Mirpur", Status: onestop.Received, Verified: true, Lang: onestop.Bengali, Worker: "+8801811000009", Need: "needs shelter"}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, c := range []*onestop.Contact{f.info, f.later, f.due} {
 			if err := cases.Put(tx, c); err != nil {
 				return err
@@ -183,18 +182,18 @@ func (f *fixture) post(s session, path string, form url.Values) response {
 	return f.do(s, "POST", path, form)
 }
 
-func (f *fixture) auditCount() int {
+func (f *fixture) auditCount(ctx context.Context) int {
 	f.t.Helper()
-	n, err := f.cases.VerifyAudit()
+	n, err := f.cases.VerifyAudit(ctx)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return n
 }
 
-func (f *fixture) lastAudit() casebook.AuditEntry {
+func (f *fixture) lastAudit(ctx context.Context) casebook.AuditEntry {
 	f.t.Helper()
-	es, err := f.cases.AuditLog(casebook.AuditFilter{Limit: 1})
+	es, err := f.cases.AuditLog(ctx, casebook.AuditFilter{Limit: 1})
 	if err != nil || len(es) != 1 {
 		f.t.Fatalf("audit log: %v %v", es, err)
 	}
@@ -271,6 +270,7 @@ func TestNoSessionRedirectsOrRefuses(t *testing.T) {
 }
 
 func TestEveryFormNeedsItsCSRFToken(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	forms := []struct {
 		who, path string
@@ -292,7 +292,7 @@ func TestEveryFormNeedsItsCSRFToken(t *testing.T) {
 		for _, token := range []string{"", "wrong-token"} {
 			t.Run(tt.path+"/"+token, func(t *testing.T) {
 				s := f.login(tt.who)
-				before := f.auditCount()
+				before := f.auditCount(ctx)
 				form := url.Values{}
 				for k, v := range tt.form {
 					form[k] = v
@@ -304,7 +304,7 @@ func TestEveryFormNeedsItsCSRFToken(t *testing.T) {
 				if r.status != 403 || !strings.Contains(r.body, "form had expired") {
 					t.Fatalf("POST %s with csrf %q: %d\n%s", tt.path, token, r.status, r.body)
 				}
-				if f.auditCount() != before || strings.Contains(r.body, "+8801711000001") {
+				if f.auditCount(ctx) != before || strings.Contains(r.body, "+8801711000001") {
 					t.Fatal("a form without its token changed or showed something")
 				}
 			})
@@ -398,6 +398,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLockoutAfterRepeatedFailures(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	cookie, csrf := f.loginForm()
 	for i := 0; i < f.cs.Users.MaxFailures; i++ {
@@ -405,8 +406,8 @@ func TestLockoutAfterRepeatedFailures(t *testing.T) {
 			t.Fatalf("failure %d: %d", i, r.status)
 		}
 	}
-	if f.lastAudit().Action != casebook.AuditLockout {
-		t.Fatalf("lockout not audited: %+v", f.lastAudit())
+	if f.lastAudit(ctx).Action != casebook.AuditLockout {
+		t.Fatalf("lockout not audited: %+v", f.lastAudit(ctx))
 	}
 	// Locked: the right password is refused too, with the same answer.
 	if r := f.tryLogin("cara", secret, csrf, cookie); r.status != 401 {
@@ -501,13 +502,13 @@ func TestFirstAdminMustChangePassword(t *testing.T) {
 }
 
 func newEmptyConsole(t *testing.T) *fixture {
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{t: start}
-	db.Now = clk.Now
+	db.Clock = clk.Now
 	box, _ := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	dir, _ := directory.Embedded()
 	cases := casebook.New(db, box)
@@ -521,6 +522,7 @@ func newEmptyConsole(t *testing.T) *fixture {
 }
 
 func TestCaseViewAndRevealAreAudited(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	s := f.login("cara")
 	path := "/console/case/" + f.due.Ref
@@ -528,7 +530,7 @@ func TestCaseViewAndRevealAreAudited(t *testing.T) {
 	if r.status != 200 || strings.Contains(r.body, "+8801711000001") || !strings.Contains(r.body, "+880 17** ***001") {
 		t.Fatalf("case page: %d\n%s", r.status, r.body)
 	}
-	if e := f.lastAudit(); e.Action != casebook.AuditCaseView || e.Actor != "cara" || e.Subject != "contact:"+f.due.Ref {
+	if e := f.lastAudit(ctx); e.Action != casebook.AuditCaseView || e.Actor != "cara" || e.Subject != "contact:"+f.due.Ref {
 		t.Fatalf("view not audited: %+v", e)
 	}
 	tests := []struct {
@@ -541,18 +543,18 @@ func TestCaseViewAndRevealAreAudited(t *testing.T) {
 		{"calling her back in her window", 200, true},
 	}
 	for _, tt := range tests {
-		before := f.auditCount()
+		before := f.auditCount(ctx)
 		r := f.post(s, path+"/reveal", url.Values{"reason": {tt.reason}})
 		if r.status != tt.want || strings.Contains(r.body, "+8801711000001") != tt.revealed {
 			t.Fatalf("reveal with %q: %d\n%s", tt.reason, r.status, r.body)
 		}
 		if !tt.revealed {
-			if f.auditCount() != before {
+			if f.auditCount(ctx) != before {
 				t.Fatal("a refused reveal was audited as one")
 			}
 			continue
 		}
-		e := f.lastAudit()
+		e := f.lastAudit(ctx)
 		if e.Action != casebook.AuditCaseReveal || e.Note != tt.reason || e.Actor != "cara" {
 			t.Fatalf("reveal entry: %+v", e)
 		}
@@ -581,6 +583,7 @@ func TestCaseViewAndRevealAreAudited(t *testing.T) {
 }
 
 func TestCallbackQueue(t *testing.T) {
+	ctx := context.Background()
 	tests := []struct {
 		outcome    string
 		want       int
@@ -604,7 +607,7 @@ func TestCallbackQueue(t *testing.T) {
 			if r.status != tt.want {
 				t.Fatalf("record %s: %d\n%s", tt.outcome, r.status, r.body)
 			}
-			got, _ := f.cases.Contact(f.due.ID)
+			got, _ := f.cases.Contact(ctx, f.due.ID)
 			if got.Status != tt.wantStatus {
 				t.Fatalf("status after %s: %s", tt.outcome, got.Status)
 			}
@@ -613,7 +616,7 @@ func TestCallbackQueue(t *testing.T) {
 				t.Fatalf("queue after %s:\n%s", tt.outcome, r.body)
 			}
 			if tt.want == 303 {
-				if e := f.lastAudit(); e.Action != casebook.AuditCallback || e.Detail != tt.outcome {
+				if e := f.lastAudit(ctx); e.Action != casebook.AuditCallback || e.Detail != tt.outcome {
 					t.Fatalf("attempt entry: %+v", e)
 				}
 				if r := f.do(s, "GET", "/console/case/"+f.due.Ref, nil); !strings.Contains(r.body, "Callback attempt") {
@@ -630,6 +633,7 @@ func TestCallbackQueue(t *testing.T) {
 }
 
 func TestReferralUpdate(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	s := f.login("sara")
 	r := f.do(s, "GET", "/console/referrals", nil)
@@ -652,11 +656,11 @@ func TestReferralUpdate(t *testing.T) {
 	if r := f.post(s, "/console/referrals/99", url.Values{"status": {"closed"}}); r.status != 404 {
 		t.Fatalf("unknown referral: %d", r.status)
 	}
-	got, err := f.cases.ReferralByRef(f.referral.Ref)
+	got, err := f.cases.ReferralByRef(ctx, f.referral.Ref)
 	if err != nil || got.Status != onestop.Assigned || got.Centre != "bd-occ-dhaka" || len(got.History) != 1 || got.History[0].By != "sara" {
 		t.Fatalf("referral after update: %+v %v", got, err)
 	}
-	if e := f.lastAudit(); e.Action != casebook.AuditReferral || e.Subject != "referral:"+f.referral.Ref {
+	if e := f.lastAudit(ctx); e.Action != casebook.AuditReferral || e.Subject != "referral:"+f.referral.Ref {
 		t.Fatalf("referral entry: %+v", e)
 	}
 	if r := f.do(s, "GET", "/console/", nil); strings.Contains(r.body, f.referral.Ref) {
@@ -682,6 +686,7 @@ func upload(t *testing.T, f *fixture, s session, csv string, dryRun bool) respon
 }
 
 func TestDirectoryImportChecksLikeTheCommandLine(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	good, err := os.ReadFile("../directory/data/centres.csv")
 	if err != nil {
@@ -706,15 +711,15 @@ func TestDirectoryImportChecksLikeTheCommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := f.auditCount()
+			before := f.auditCount(ctx)
 			r := upload(t, f, f.login(tt.who), tt.csv, tt.dryRun)
 			if r.status != tt.want || !strings.Contains(r.body, tt.says) {
 				t.Fatalf("import: %d\n%s", r.status, r.body)
 			}
-			if (f.auditCount() > before) != tt.audited {
-				t.Fatalf("audited %v, want %v", f.auditCount() > before, tt.audited)
+			if (f.auditCount(ctx) > before) != tt.audited {
+				t.Fatalf("audited %v, want %v", f.auditCount(ctx) > before, tt.audited)
 			}
-			dir, err := directory.Load(f.db)
+			dir, err := directory.Load(ctx, f.db)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -724,7 +729,7 @@ func TestDirectoryImportChecksLikeTheCommandLine(t *testing.T) {
 			}
 		})
 	}
-	if e := f.lastAudit(); e.Action != casebook.AuditDirectory || !strings.Contains(e.Detail, "1 changed") {
+	if e := f.lastAudit(ctx); e.Action != casebook.AuditDirectory || !strings.Contains(e.Detail, "1 changed") {
 		t.Fatalf("import entry: %+v", e)
 	}
 	r := f.do(f.login("ada"), "GET", "/console/directory/centres.csv", nil)
@@ -740,6 +745,7 @@ func TestDirectoryImportChecksLikeTheCommandLine(t *testing.T) {
 }
 
 func TestExports(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	tests := []struct {
 		name, who, path string
@@ -756,26 +762,27 @@ func TestExports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := f.auditCount()
+			before := f.auditCount(ctx)
 			r := f.post(f.login(tt.who), tt.path, tt.form)
 			if r.status != tt.want || !strings.Contains(r.body, tt.has) || (tt.hasNot != "" && strings.Contains(r.body, tt.hasNot)) {
 				t.Fatalf("export: %d\n%s", r.status, r.body)
 			}
 			if tt.want == 200 {
-				if !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") || f.lastAudit().Action != casebook.AuditExport {
-					t.Fatalf("export not a CSV or not audited: %v %+v", r.header, f.lastAudit())
+				if !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") || f.lastAudit(ctx).Action != casebook.AuditExport {
+					t.Fatalf("export not a CSV or not audited: %v %+v", r.header, f.lastAudit(ctx))
 				}
-			} else if f.auditCount() != before {
+			} else if f.auditCount(ctx) != before {
 				t.Fatal("a refused export was audited as one")
 			}
 		})
 	}
-	if e := f.lastAudit(); e.Note != "court order number 17" || !strings.HasPrefix(e.Detail, "identified") {
+	if e := f.lastAudit(ctx); e.Note != "court order number 17" || !strings.HasPrefix(e.Detail, "identified") {
 		t.Fatalf("identified export entry: %+v", e)
 	}
 }
 
 func TestUsersAdministration(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	ada, cara := f.login("ada"), f.login("cara")
 	for _, tt := range []struct {
@@ -792,7 +799,7 @@ func TestUsersAdministration(t *testing.T) {
 			t.Fatalf("add %v: %d\n%s", tt.form, r.status, r.body)
 		}
 	}
-	if u, err := f.cs.Users.Get("nila"); err != nil || !u.MustChange || u.Role != Counsellor {
+	if u, err := f.cs.Users.Get(ctx, "nila"); err != nil || !u.MustChange || u.Role != Counsellor {
 		t.Fatalf("added user: %+v %v", u, err)
 	}
 	if r := f.post(ada, "/console/users/ada/disable", nil); r.status != 409 {
@@ -892,7 +899,7 @@ func TestAMarkedNumberLeavesTheCallbackQueue(t *testing.T) {
 	if r := f.do(s, "GET", "/console/callbacks", nil); !strings.Contains(r.body, f.due.Ref) {
 		t.Fatalf("the callback is not on the queue before the mark: %d", r.status)
 	}
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		return f.cases.MarkDoNotContact(tx, f.due.Plan.Number, f.clock.Now().Add(24*time.Hour))
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +28,11 @@ const minReason = 10
 const scanLimit = 20_000
 
 // contactsSince returns the contacts recorded at or after since, newest first.
-func (cs *Console) contactsSince(since time.Time) ([]*onestop.Contact, error) {
+func (cs *Console) contactsSince(ctx context.Context, since time.Time) ([]*onestop.Contact, error) {
 	var out []*onestop.Contact
 	var before uint64
 	for len(out) < scanLimit {
-		page, err := cs.cases.List(casebook.Filter{Before: before, Limit: 500})
+		page, err := cs.cases.List(ctx, casebook.Filter{Before: before, Limit: 500})
 		if err != nil {
 			return nil, err
 		}
@@ -51,14 +52,14 @@ func (cs *Console) contactsSince(since time.Time) ([]*onestop.Contact, error) {
 
 // dueNow returns the callbacks whose window is open at now: urgent first, then the window that
 // closes soonest. Windows open at most a day ahead, so three days of contacts hold them all.
-func (cs *Console) dueNow(now time.Time) ([]*onestop.Contact, error) {
-	recent, err := cs.contactsSince(now.Add(-72 * time.Hour))
+func (cs *Console) dueNow(ctx context.Context, now time.Time) ([]*onestop.Contact, error) {
+	recent, err := cs.contactsSince(ctx, now.Add(-72*time.Hour))
 	if err != nil {
 		return nil, err
 	}
 	var due []*onestop.Contact
 	for _, c := range recent {
-		if casebook.Due(c, now) && cs.cases.MayCall(c, now) {
+		if casebook.Due(c, now) && cs.cases.MayCall(ctx, c, now) {
 			due = append(due, c)
 		}
 	}
@@ -74,8 +75,8 @@ func (cs *Console) dueNow(now time.Time) ([]*onestop.Contact, error) {
 	return due, nil
 }
 
-func (cs *Console) overdueReferrals(now time.Time) ([]*onestop.Referral, error) {
-	all, err := cs.cases.Referrals(casebook.ReferralFilter{Limit: 1000})
+func (cs *Console) overdueReferrals(ctx context.Context, now time.Time) ([]*onestop.Referral, error) {
+	all, err := cs.cases.Referrals(ctx, casebook.ReferralFilter{Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
@@ -132,23 +133,24 @@ type todayData struct {
 }
 
 func (cs *Console) today(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	u := user(c)
 	if !u.can(seeCases) {
 		return seeOther(c, "/console/directory")
 	}
 	now := cs.db.Now()
-	month, err := cs.contactsSince(now.Add(-30 * 24 * time.Hour))
+	month, err := cs.contactsSince(ctx, now.Add(-30*24*time.Hour))
 	if err != nil {
 		return cs.fail(c, err)
 	}
 	d := &todayData{Districts: countDistricts(month)}
 	if cs.cfg.OnDuty != nil {
-		if d.Duty, err = cs.cfg.OnDuty(now); err != nil {
+		if d.Duty, err = cs.cfg.OnDuty(ctx, now); err != nil {
 			return cs.fail(c, err)
 		}
 		d.NobodyOnDuty = len(d.Duty) == 0
 	}
-	if d.FollowUps, err = cs.cases.Unacknowledged(); err != nil {
+	if d.FollowUps, err = cs.cases.Unacknowledged(ctx); err != nil {
 		return cs.fail(c, err)
 	}
 	for _, ct := range month {
@@ -161,10 +163,10 @@ func (cs *Console) today(c *fiber.Ctx) error {
 			d.Others = append(d.Others, ct)
 		}
 	}
-	if d.Due, err = cs.dueNow(now); err != nil {
+	if d.Due, err = cs.dueNow(ctx, now); err != nil {
 		return cs.fail(c, err)
 	}
-	if d.Overdue, err = cs.overdueReferrals(now); err != nil {
+	if d.Overdue, err = cs.overdueReferrals(ctx, now); err != nil {
 		return cs.fail(c, err)
 	}
 	v := cs.view(c, "today.title", d)
@@ -226,6 +228,7 @@ type logData struct {
 const pageSize = 50
 
 func (cs *Console) contactLog(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	f := &logFilter{From: c.Query("from"), To: c.Query("to"), Country: c.Query("country"), District: c.Query("district"),
 		Channel: c.Query("channel"), Lang: c.Query("lang"), Urgency: c.Query("urgency")}
 	f.Before, _ = strconv.ParseUint(c.Query("before"), 10, 64)
@@ -249,7 +252,7 @@ func (cs *Console) contactLog(c *fiber.Ctx) error {
 	}}
 	before, scanned := f.Before, 0
 	for scanned < scanLimit && len(d.Contacts) < pageSize {
-		page, err := cs.cases.List(casebook.Filter{Before: before, Limit: 200})
+		page, err := cs.cases.List(ctx, casebook.Filter{Before: before, Limit: 200})
 		if err != nil {
 			return cs.fail(c, err)
 		}
@@ -307,11 +310,12 @@ type caseData struct {
 // loadCase reads the case named by the route's reference: a contact reference as the caller
 // was told it.
 func (cs *Console) loadCase(c *fiber.Ctx) (*onestop.Contact, error) {
+	ctx := c.UserContext()
 	ref := c.Params("ref")
 	if !casebook.ValidRef(ref) {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no case %s", ref)
 	}
-	return cs.cases.ByRef(ref)
+	return cs.cases.ByRef(ctx, ref)
 }
 
 // audit appends one entry for the current user in its own write.
@@ -337,9 +341,10 @@ func (cs *Console) renderCase(c *fiber.Ctx, ct *onestop.Contact, revealed, probl
 
 // renderCaseStatus is renderCase answering with status when there is a problem.
 func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed, problem string, status int) error {
+	ctx := c.UserContext()
 	v := cs.view(c, "case.title", nil, ct.Ref)
 	now := cs.db.Now()
-	callable := cs.cases.MayCall(ct, now)
+	callable := cs.cases.MayCall(ctx, ct, now)
 	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now) && callable, ReasonMin: minReason,
 		InWindow: callable, CanOverride: user(c).can(overrideWindow),
 		CanAttempt: ct.Status == onestop.Open && ct.Plan != nil && ct.Plan.MayCall}
@@ -361,7 +366,7 @@ func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed,
 				event{Time: p.Closes, Text: v.L.T("ev.closes"), Country: ct.Country})
 		}
 	}
-	entries, err := cs.cases.AuditLog(casebook.AuditFilter{Subject: casebook.Subject(ct), Actions: []string{casebook.AuditCallback, casebook.AuditCaseNote, casebook.AuditCaseReveal, casebook.AuditOverride}, Limit: 1000})
+	entries, err := cs.cases.AuditLog(ctx, casebook.AuditFilter{Subject: casebook.Subject(ct), Actions: []string{casebook.AuditCallback, casebook.AuditCaseNote, casebook.AuditCaseReveal, casebook.AuditOverride}, Limit: 1000})
 	if err != nil {
 		return cs.fail(c, err)
 	}
@@ -417,7 +422,8 @@ func (cs *Console) reveal(c *fiber.Ctx) error {
 // nothing. Outside it, only a supervisor may act, and only with a reason of her own in the
 // form's override field: it returns that reason, or the problem to show and its status.
 func (cs *Console) outsideWindow(c *fiber.Ctx, ct *onestop.Contact, now time.Time) (override, problem string, status int) {
-	if cs.cases.MayCall(ct, now) {
+	ctx := c.UserContext()
+	if cs.cases.MayCall(ctx, ct, now) {
 		return "", "", 0
 	}
 	l := newLoc(langOf(c))
@@ -456,7 +462,8 @@ type queueRow struct {
 }
 
 func (cs *Console) callbackQueue(c *fiber.Ctx) error {
-	due, err := cs.dueNow(cs.db.Now())
+	ctx := c.UserContext()
+	due, err := cs.dueNow(ctx, cs.db.Now())
 	if err != nil {
 		return cs.fail(c, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -28,7 +26,7 @@ func TestPurgeLoginsRemovesSessionsUnusedSinceTheCutoff(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("PurgeLogins = %d, %v; want 1", n, err)
 	}
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		if tx.Bucket(store.Logins).Get(tokenHash(old)) != nil {
 			t.Error("a login unused for 40 days is still on file")
 		}

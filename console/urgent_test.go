@@ -7,15 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 )
 
 // putFollowUp gives the fixture's urgent contact a follow-up, as the alert hook does.
 func (f *fixture) putFollowUp(fu *casebook.FollowUp) {
 	f.t.Helper()
-	if err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error { return f.cases.PutFollowUp(tx, fu) }); err != nil {
+	if err := f.db.Update(context.Background(), func(tx onestop.Tx) error { return f.cases.PutFollowUp(tx, fu) }); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -26,7 +25,7 @@ func TestTodaySaysInRedWhenNobodyIsOnDuty(t *testing.T) {
 	f := newFixture(t)
 	s := f.login("cara")
 	on := []string{}
-	f.cs.cfg.OnDuty = func(time.Time) ([]string, error) { return on, nil }
+	f.cs.cfg.OnDuty = func(context.Context, time.Time) ([]string, error) { return on, nil }
 	r := f.do(s, "GET", "/console/", nil)
 	if r.status != 200 || !strings.Contains(r.body, `class="alarm" id="nobody-on-duty"`) || !strings.Contains(r.body, "Nobody is on duty now") {
 		t.Fatalf("nobody on duty: %d\n%s", r.status, r.body)
@@ -48,6 +47,7 @@ func TestTodaySaysInRedWhenNobodyIsOnDuty(t *testing.T) {
 // escalated ones marked with what went wrong; acknowledging needs the form's CSRF token, is
 // audited once, and takes it off the list.
 func TestUrgentContactIsAcknowledgedOnTodayAndAudited(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.putFollowUp(&casebook.FollowUp{ContactID: f.due.ID, Ref: f.due.Ref, Country: "BD", Area: "BD-13", Since: start.Add(-15 * time.Minute),
 		Escalated: start, EscalatedWhy: "not acknowledged within 10m0s", Failed: true, Problems: []casebook.Problem{{Code: casebook.NotQueued, What: "alert, role duty", Detail: "test"}}})
@@ -63,18 +63,18 @@ func TestUrgentContactIsAcknowledgedOnTodayAndAudited(t *testing.T) {
 	if r = f.do(s, "GET", "/console/case/"+f.due.Ref, nil); !strings.Contains(r.body, `id="follow-up"`) || !strings.Contains(r.body, "Nobody has acknowledged") {
 		t.Fatalf("case page:\n%s", r.body)
 	}
-	before := f.auditCount()
+	before := f.auditCount(ctx)
 	if r = f.do(s, "POST", "/console/case/"+f.due.Ref+"/ack", url.Values{"csrf": {"wrong"}}); r.status != 403 {
 		t.Fatalf("acknowledgement without the CSRF token: %d", r.status)
 	}
 	if r = f.post(s, "/console/case/"+f.due.Ref+"/ack", url.Values{"from": {"case"}}); r.status != 303 || r.header.Get("Location") != "/console/case/"+f.due.Ref {
 		t.Fatalf("acknowledge: %d %s", r.status, r.header.Get("Location"))
 	}
-	if e := f.lastAudit(); e.Action != casebook.AuditUrgentAck || e.Actor != "cara" || e.Subject != "contact:"+f.due.Ref {
+	if e := f.lastAudit(ctx); e.Action != casebook.AuditUrgentAck || e.Actor != "cara" || e.Subject != "contact:"+f.due.Ref {
 		t.Fatalf("audit entry %+v", e)
 	}
 	f.post(s, "/console/case/"+f.due.Ref+"/ack", nil) // twice: one entry
-	if n := f.auditCount(); n != before+1 {
+	if n := f.auditCount(ctx); n != before+1 {
 		t.Fatalf("%d audit entries after acknowledging twice, want %d", n, before+1)
 	}
 	r = f.do(s, "GET", "/console/", nil)

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/onestop-helpline/onestop"
@@ -74,7 +73,7 @@ var namePattern = regexp.MustCompile(`^[a-z][a-z0-9._-]{1,31}$`)
 
 // Users keeps console users and their login sessions in the store.
 type Users struct {
-	db    *store.DB
+	db    onestop.Store
 	cases *casebook.Casebook
 	// MaxFailures failed logins in a row lock a user out for LockFor.
 	MaxFailures int
@@ -82,11 +81,11 @@ type Users struct {
 }
 
 // NewUsers returns the users kept in db; changes to them are audited through cases.
-func NewUsers(db *store.DB, cases *casebook.Casebook) *Users {
+func NewUsers(db onestop.Store, cases *casebook.Casebook) *Users {
 	return &Users{db: db, cases: cases, MaxFailures: 5, LockFor: 15 * time.Minute}
 }
 
-func getUser(tx *bbolt.Tx, name string) (*User, error) {
+func getUser(tx onestop.Tx, name string) (*User, error) {
 	v := tx.Bucket(store.Users).Get([]byte(name))
 	if v == nil {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no user %s", name)
@@ -98,7 +97,7 @@ func getUser(tx *bbolt.Tx, name string) (*User, error) {
 	return &u, nil
 }
 
-func putUser(tx *bbolt.Tx, u *User) error {
+func putUser(tx onestop.Tx, u *User) error {
 	v, err := json.Marshal(u)
 	if err != nil {
 		return err
@@ -107,8 +106,8 @@ func putUser(tx *bbolt.Tx, u *User) error {
 }
 
 // Get returns the user called name. Returns ENOTFOUND if none.
-func (us *Users) Get(name string) (u *User, err error) {
-	err = us.db.View(func(tx *bbolt.Tx) error {
+func (us *Users) Get(ctx context.Context, name string) (u *User, err error) {
+	err = us.db.View(ctx, func(tx onestop.Tx) error {
 		u, err = getUser(tx, name)
 		return err
 	})
@@ -116,9 +115,9 @@ func (us *Users) Get(name string) (u *User, err error) {
 }
 
 // List returns every user, by name.
-func (us *Users) List() ([]User, error) {
+func (us *Users) List(ctx context.Context) ([]User, error) {
 	var out []User
-	err := us.db.View(func(tx *bbolt.Tx) error {
+	err := us.db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Users).ForEach(func(k, v []byte) error {
 			var u User
 			if err := json.Unmarshal(v, &u); err != nil {
@@ -145,7 +144,7 @@ func (us *Users) Add(ctx context.Context, by, name string, role Role, password s
 		return err
 	}
 	hash := hashPassword(password)
-	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		if tx.Bucket(store.Users).Get([]byte(name)) != nil {
 			return onestop.Errorf(onestop.ECONFLICT, "user %s exists", name)
 		}
@@ -159,7 +158,7 @@ func (us *Users) Add(ctx context.Context, by, name string, role Role, password s
 
 // Disable stops name from logging in and ends their sessions. Returns ENOTFOUND if no such user.
 func (us *Users) Disable(ctx context.Context, by, name string) error {
-	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
@@ -182,7 +181,7 @@ func (us *Users) SetPassword(ctx context.Context, name, password string) error {
 		return err
 	}
 	hash := hashPassword(password)
-	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
@@ -201,7 +200,7 @@ func (us *Users) SetLang(ctx context.Context, name string, lang onestop.Lang) er
 	if !lang.Valid() {
 		return onestop.Errorf(onestop.EINVALID, "unknown language %q", lang)
 	}
-	return us.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
@@ -223,14 +222,14 @@ var dummyHash = sync.OnceValue(func() string { return hashPassword("not a passwo
 // out for LockFor, during which even the right password is refused. Returns errBadLogin
 // (EFORBIDDEN) for every failure.
 func (us *Users) Authenticate(ctx context.Context, name, password string, now time.Time) (*User, error) {
-	u, err := us.Get(name)
+	u, err := us.Get(ctx, name)
 	if err != nil {
 		passwordMatches(dummyHash(), password)
 		return nil, errBadLogin
 	}
 	ok := passwordMatches(u.Hash, password)
 	var out *User
-	err = us.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err = us.db.Update(ctx, func(tx onestop.Tx) error {
 		out = nil
 		u, err := getUser(tx, name)
 		if err != nil {
@@ -272,8 +271,8 @@ func (us *Users) Authenticate(ctx context.Context, name, password string, now ti
 // file's path, or "" when users exist already.
 func (us *Users) Bootstrap(ctx context.Context, dir string) (string, error) {
 	var n int
-	if err := us.db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(store.Users).Stats().KeyN
+	if err := us.db.View(ctx, func(tx onestop.Tx) error {
+		n = tx.Bucket(store.Users).Len()
 		return nil
 	}); err != nil || n > 0 {
 		return "", err
@@ -308,7 +307,7 @@ func (us *Users) StartSession(ctx context.Context, name string) (token, csrf str
 	if err != nil {
 		return "", "", err
 	}
-	err = us.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Logins).Put(tokenHash(token), v) })
+	err = us.db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Logins).Put(tokenHash(token), v) })
 	return token, csrf, err
 }
 
@@ -321,7 +320,7 @@ func (us *Users) Session(ctx context.Context, token string, now time.Time, idle 
 	key := tokenHash(token)
 	var l Login
 	var u *User
-	err := us.db.View(func(tx *bbolt.Tx) error {
+	err := us.db.View(ctx, func(tx onestop.Tx) error {
 		v := tx.Bucket(store.Logins).Get(key)
 		if v == nil {
 			return onestop.Errorf(onestop.ENOTFOUND, "no session")
@@ -345,7 +344,7 @@ func (us *Users) Session(ctx context.Context, token string, now time.Time, idle 
 	if now.Sub(l.Seen) > time.Minute {
 		l.Seen = now
 		if v, err := json.Marshal(&l); err == nil {
-			us.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Logins).Put(key, v) })
+			us.db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Logins).Put(key, v) })
 		}
 	}
 	return &l, u, nil
@@ -354,10 +353,10 @@ func (us *Users) Session(ctx context.Context, token string, now time.Time, idle 
 // EndSession ends the session for token.
 func (us *Users) EndSession(ctx context.Context, token string) error {
 	key := tokenHash(token)
-	return us.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Logins).Delete(key) })
+	return us.db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Logins).Delete(key) })
 }
 
-func endSessionsOf(tx *bbolt.Tx, name string) error {
+func endSessionsOf(tx onestop.Tx, name string) error {
 	b := tx.Bucket(store.Logins)
 	var keys [][]byte
 	if err := b.ForEach(func(k, v []byte) error {
@@ -416,7 +415,7 @@ func passwordMatches(stored, p string) bool {
 // presents its cookie again; this removes those nobody will.
 func (us *Users) PurgeLogins(ctx context.Context, cutoff time.Time) (int, error) {
 	var keys [][]byte
-	if err := us.db.View(func(tx *bbolt.Tx) error {
+	if err := us.db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Logins).ForEach(func(k, v []byte) error {
 			var l Login
 			// An unreadable session can never be used: it goes too.
@@ -429,7 +428,7 @@ func (us *Users) PurgeLogins(ctx context.Context, cutoff time.Time) (int, error)
 		return 0, err
 	}
 	n := 0
-	err := us.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := us.db.Update(ctx, func(tx onestop.Tx) error {
 		n = 0
 		b := tx.Bucket(store.Logins)
 		for _, k := range keys {

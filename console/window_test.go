@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 )
@@ -17,6 +15,7 @@ import (
 // Outside her window, a counsellor can neither reveal her number nor record a call; a
 // supervisor can, with a reason of her own, and the reason is audited with the act.
 func TestOutsideHerWindowOnlyASupervisorMayActWithAReason(t *testing.T) {
+	ctx := context.Background()
 	const reason = "calling her back as she asked"
 	const override = "her sister called: she wants the call today"
 	tests := []struct {
@@ -41,20 +40,20 @@ func TestOutsideHerWindowOnlyASupervisorMayActWithAReason(t *testing.T) {
 			if tt.path == "attempt" {
 				path = "/console/callbacks/" + ct.Ref
 			}
-			before := f.auditCount()
+			before := f.auditCount(ctx)
 			r := f.post(f.login(tt.who), path, tt.form)
 			if r.status != tt.want || !strings.Contains(r.body, tt.says) {
 				t.Fatalf("POST %s: %d\n%s", path, r.status, r.body)
 			}
-			got, _ := f.cases.Contact(ct.ID)
+			got, _ := f.cases.Contact(ctx, ct.ID)
 			if !tt.acted {
-				if f.auditCount() != before || strings.Contains(r.body, "+919876543210") || got.Status != onestop.Open {
+				if f.auditCount(ctx) != before || strings.Contains(r.body, "+919876543210") || got.Status != onestop.Open {
 					t.Fatal("a refused act was done or audited")
 				}
 				return
 			}
-			es, err := f.cases.AuditLog(casebook.AuditFilter{Limit: 2})
-			if err != nil || len(es) != 2 || f.auditCount() != before+2 {
+			es, err := f.cases.AuditLog(ctx, casebook.AuditFilter{Limit: 2})
+			if err != nil || len(es) != 2 || f.auditCount(ctx) != before+2 {
 				t.Fatalf("audit %+v %v", es, err)
 			}
 			act, ov := es[0], es[1]
@@ -107,8 +106,9 @@ func TestCasePageOutsideHerWindow(t *testing.T) {
 // The referrals page shows the worker's number masked, masks any number in what was written,
 // and its view is audited before anything is sent.
 func TestReferralsPageMasksNumbersAndIsAudited(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		return f.cases.PutReferral(tx, &onestop.Referral{Time: start, Updated: start, Channel: onestop.SMS, Country: "BD", Status: onestop.Received,
 			Lang: onestop.Bengali, Worker: "+8801911000999", Place: "near 01711 555 444", Need: "call her sister on +880 1811-222333 or ০১৭১১৫৫৫৪৪৪, case R1234567"})
 	})
@@ -116,7 +116,7 @@ func TestReferralsPageMasksNumbersAndIsAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, who := range []string{"cara", "sara"} {
-		before := f.auditCount()
+		before := f.auditCount(ctx)
 		r := f.do(f.login(who), "GET", "/console/referrals", nil)
 		if r.status != 200 {
 			t.Fatalf("%s: %d", who, r.status)
@@ -131,7 +131,7 @@ func TestReferralsPageMasksNumbersAndIsAudited(t *testing.T) {
 				t.Fatalf("the page lacks %q:\n%s", masked, r.body)
 			}
 		}
-		if e := f.lastAudit(); f.auditCount() != before+1 || e.Action != casebook.AuditReferralView || e.Actor != who || e.Detail != "2 rows, status any" {
+		if e := f.lastAudit(ctx); f.auditCount(ctx) != before+1 || e.Action != casebook.AuditReferralView || e.Actor != who || e.Detail != "2 rows, status any" {
 			t.Fatalf("view not audited: %+v", e)
 		}
 	}
@@ -156,6 +156,7 @@ func TestMaskNumbers(t *testing.T) {
 // A referral's status moves only as casebook allows: a closed referral is never re-opened,
 // and a refused move changes nothing.
 func TestReferralMovesFollowTheirRules(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	s := f.login("sara")
 	id := "/console/referrals/1"
@@ -177,20 +178,20 @@ func TestReferralMovesFollowTheirRules(t *testing.T) {
 		{url.Values{"status": {"declined"}}, 409, onestop.Closed},
 	}
 	for _, st := range steps {
-		before := f.auditCount()
+		before := f.auditCount(ctx)
 		r := f.post(s, id, st.form)
 		if r.status != st.want {
 			t.Fatalf("%v: %d, want %d\n%s", st.form, r.status, st.want, r.body)
 		}
-		got, err := f.cases.ReferralByRef(f.referral.Ref)
+		got, err := f.cases.ReferralByRef(ctx, f.referral.Ref)
 		if err != nil || got.Status != st.status {
 			t.Fatalf("after %v: %+v %v", st.form, got, err)
 		}
-		if (f.auditCount() > before) != (st.want == 303) {
-			t.Fatalf("after %v: audited %v", st.form, f.auditCount() > before)
+		if (f.auditCount(ctx) > before) != (st.want == 303) {
+			t.Fatalf("after %v: audited %v", st.form, f.auditCount(ctx) > before)
 		}
 	}
-	got, _ := f.cases.ReferralByRef(f.referral.Ref)
+	got, _ := f.cases.ReferralByRef(ctx, f.referral.Ref)
 	if len(got.History) != 3 || got.History[1].Note != "met her" {
 		t.Fatalf("history %+v", got.History)
 	}

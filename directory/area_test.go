@@ -14,10 +14,10 @@ import (
 	"time"
 	"unicode"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -355,9 +355,9 @@ func TestParseAreasReportsEveryBadLine(t *testing.T) {
 	}
 }
 
-func openTestStore(t *testing.T) *store.DB {
+func openTestStore(t *testing.T) *bolt.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,10 +365,11 @@ func openTestStore(t *testing.T) *store.DB {
 	return db
 }
 
-func snapshot(t *testing.T, db *store.DB) string {
+func snapshot(t *testing.T, db *bolt.DB) string {
+	ctx := context.Background()
 	t.Helper()
 	var b strings.Builder
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Areas).ForEach(func(k, v []byte) error {
 			fmt.Fprintf(&b, "%s=%x\n", k, v)
 			return nil
@@ -380,7 +381,7 @@ func snapshot(t *testing.T, db *store.DB) string {
 func TestImportIsAtomicAndWinsOverTheEmbedded(t *testing.T) {
 	ctx := context.Background()
 	db := openTestStore(t)
-	d, err := Load(db)
+	d, err := Load(ctx, db)
 	if err != nil || d != mustEmbedded(t) {
 		t.Fatalf("Load of an empty store = %p, %v; want the embedded directory", d, err)
 	}
@@ -429,7 +430,7 @@ func TestImportIsAtomicAndWinsOverTheEmbedded(t *testing.T) {
 	if _, err := Import(ctx, db, file, false); err != nil {
 		t.Fatal(err)
 	}
-	d2, err := Load(db)
+	d2, err := Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +455,7 @@ func TestImportIsAtomicAndWinsOverTheEmbedded(t *testing.T) {
 	if err := Reset(ctx, db, TableCentres); err != nil {
 		t.Fatal(err)
 	}
-	if d3, _ := Load(db); d3 != mustEmbedded(t) {
+	if d3, _ := Load(ctx, db); d3 != mustEmbedded(t) {
 		t.Error("after Reset, Load is not the embedded directory")
 	}
 }

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -47,7 +45,7 @@ func DetectTable(data []byte) (Table, error) {
 
 // texts reads the tables in force from tx: the operator's import of each where there is one, else
 // the embedded file. The slices are copies, valid after tx.
-func texts(tx *bbolt.Tx) (centres, areas []byte) {
+func texts(tx onestop.Tx) (centres, areas []byte) {
 	centres, areas = centresCSV, areasCSV
 	if b := tx.Bucket(store.Areas); b != nil {
 		if v := b.Get(TableCentres.key()); v != nil {
@@ -72,9 +70,9 @@ func fromTexts(centres, areas []byte) (*Directory, error) {
 // Load returns the directory in force in db: the operator's imported tables where there are any,
 // the embedded ones otherwise. An import was validated when it was stored, so an error here means
 // the stored file was damaged or this binary validates more strictly than the one that imported.
-func Load(db *store.DB) (*Directory, error) {
+func Load(ctx context.Context, db onestop.Store) (*Directory, error) {
 	var centres, areas []byte
-	if err := db.View(func(tx *bbolt.Tx) error {
+	if err := db.View(ctx, func(tx onestop.Tx) error {
 		centres, areas = texts(tx)
 		return nil
 	}); err != nil {
@@ -104,13 +102,13 @@ func (c Change) Empty() bool { return len(c.Added)+len(c.Changed)+len(c.Removed)
 // and unless dryRun stores it in db so that it wins over the embedded table from the next Load.
 // It is all or nothing: on any problem it returns the *ParseError listing every bad line (an
 // EINVALID) and db is unchanged. The Change says what the import does, or would do.
-func Import(ctx context.Context, db *store.DB, data []byte, dryRun bool) (Change, error) {
+func Import(ctx context.Context, db onestop.Store, data []byte, dryRun bool) (Change, error) {
 	table, err := DetectTable(data)
 	if err != nil {
 		return Change{}, err
 	}
 	var centres, areas []byte
-	if err := db.View(func(tx *bbolt.Tx) error {
+	if err := db.View(ctx, func(tx onestop.Tx) error {
 		centres, areas = texts(tx)
 		return nil
 	}); err != nil {
@@ -134,7 +132,7 @@ func Import(ctx context.Context, db *store.DB, data []byte, dryRun bool) (Change
 		return change, nil
 	}
 	stored := slices.Clone(data)
-	err = db.Update(ctx, func(tx *bbolt.Tx) error {
+	err = db.Update(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Areas).Put(table.key(), stored)
 	})
 	return change, err
@@ -142,9 +140,9 @@ func Import(ctx context.Context, db *store.DB, data []byte, dryRun bool) (Change
 
 // Reset removes the operator's import of table, so the embedded one is in force again. It refuses
 // (EINVALID) when the other table in force would not validate against the embedded one.
-func Reset(ctx context.Context, db *store.DB, table Table) error {
+func Reset(ctx context.Context, db onestop.Store, table Table) error {
 	var centres, areas []byte
-	if err := db.View(func(tx *bbolt.Tx) error {
+	if err := db.View(ctx, func(tx onestop.Tx) error {
 		centres, areas = texts(tx)
 		return nil
 	}); err != nil {
@@ -158,7 +156,7 @@ func Reset(ctx context.Context, db *store.DB, table Table) error {
 	if _, err := fromTexts(centres, areas); err != nil {
 		return err
 	}
-	return db.Update(ctx, func(tx *bbolt.Tx) error {
+	return db.Update(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Areas).Delete(table.key())
 	})
 }

@@ -2,12 +2,11 @@ package flows_test
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/directory"
@@ -48,12 +47,12 @@ func (f *fixture) readAll(session, caller string, inputs []string, first reply) 
 
 // remembered returns what is kept under her number's keyed hash besides her language: nothing,
 // or the next person on her phone would inherit it.
-func (f *fixture) remembered(caller string) string {
+func (f *fixture) remembered(ctx context.Context, caller string) string {
 	f.t.Helper()
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	h := box.Hash(caller)
 	var kept string
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		c := tx.Bucket(store.Prefs).Cursor()
 		for k, v := c.Seek(h); k != nil && bytes.HasPrefix(k, h); k, v = c.Next() {
 			if len(k) > len(h) {
@@ -69,6 +68,7 @@ func (f *fixture) remembered(caller string) string {
 // in each language, and checks the answer: her area's centres, the helpline last, her area on
 // her contact and remembered for her.
 func TestFindHelpByMenusInEveryLanguage(t *testing.T) {
+	ctx := context.Background()
 	dir, _ := directory.Embedded()
 	tests := []struct {
 		caller, top, area string
@@ -123,11 +123,11 @@ func TestFindHelpByMenusInEveryLanguage(t *testing.T) {
 					}
 				}
 			}
-			cs := f.contacts()
+			cs := f.contacts(ctx)
 			if len(cs) != 1 || cs[0].Area != want || cs[0].Urgency != onestop.Information {
 				t.Errorf("%s %s: contact %+v", lang, want, cs)
 			}
-			if got := f.remembered(tt.caller); got != "" {
+			if got := f.remembered(ctx, tt.caller); got != "" {
 				t.Errorf("%s: kept under her number: %q", lang, got)
 			}
 			// 99 goes back to the first find-help screen.
@@ -145,6 +145,7 @@ func isNav(l string) bool {
 
 // TestTypedSearchInEveryScript types a place in each script and spelling, from each language.
 func TestTypedSearchInEveryScript(t *testing.T) {
+	ctx := context.Background()
 	dir, _ := directory.Embedded()
 	tests := []struct {
 		caller, typed, want string
@@ -186,7 +187,7 @@ func TestTypedSearchInEveryScript(t *testing.T) {
 				}
 				continue
 			}
-			if cs := f.contacts(); len(cs) != 1 || cs[0].Area != tt.want {
+			if cs := f.contacts(ctx); len(cs) != 1 || cs[0].Area != tt.want {
 				t.Errorf("%s typed %q: contact area %+v, want %s", lang, tt.typed, cs, tt.want)
 			}
 		}
@@ -194,6 +195,7 @@ func TestTypedSearchInEveryScript(t *testing.T) {
 }
 
 func TestTypedSearchWithManyOrNoMatches(t *testing.T) {
+	ctx := context.Background()
 	dir, _ := directory.Embedded()
 	for _, lang := range onestop.Langs {
 		f := newFixture(t)
@@ -208,7 +210,7 @@ func TestTypedSearchWithManyOrNoMatches(t *testing.T) {
 		if !strings.Contains(r.Text, found[1].Name(lang)) {
 			t.Errorf("%s: choosing 2 from the matches = %q, want %s", lang, r.Text, found[1].Code)
 		}
-		if c := f.contacts()[0]; c.Area != found[1].Code {
+		if c := f.contacts(ctx)[0]; c.Area != found[1].Code {
 			t.Errorf("%s: contact area %q, want %s", lang, c.Area, found[1].Code)
 		}
 
@@ -234,12 +236,13 @@ func TestTypedSearchWithManyOrNoMatches(t *testing.T) {
 // TestHerAreaIsNotShownOnHerPhone: someone else dialling from her phone must not see that she
 // asked before; the area is on her contact, for the people who call her back, and nowhere else.
 func TestHerAreaIsNotShownOnHerPhone(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	first := f.walk("a", bdCaller, "2", "Thakurgaon")
-	if got := f.remembered(bdCaller); got != "" {
+	if got := f.remembered(ctx, bdCaller); got != "" {
 		t.Fatalf("kept under her number: %q", got)
 	}
-	if c := f.contacts()[0]; c.Area != "BD-64" {
+	if c := f.contacts(ctx)[0]; c.Area != "BD-64" {
 		t.Fatalf("Thakurgaon not on her contact: %q", c.Area)
 	}
 	again := f.walk("b", bdCaller, "2")
@@ -282,10 +285,11 @@ func TestZeroAndBackFromEveryFindHelpScreen(t *testing.T) {
 // that session's contact only; the next session from the same phone starts with none, and a
 // district chosen earlier in the same session is on its urgent contact.
 func TestTheNextCallerOnASharedPhoneInheritsNoDistrict(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("earlier", bdCaller, "2", "Barisal")
 	f.walk("now", bdCaller, "1")
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != 2 || cs[0].Urgency != onestop.Urgent || cs[0].Area != "" {
 		t.Fatalf("urgent contact after someone chose Barisal on the phone before: %+v", cs[0])
 	}
@@ -293,11 +297,11 @@ func TestTheNextCallerOnASharedPhoneInheritsNoDistrict(t *testing.T) {
 		t.Fatalf("the earlier contact lost its district: %+v", cs[1])
 	}
 	f.walk("same", bdCaller, "2", "Barisal", "99", "99", "1")
-	if c := f.contacts()[0]; c.Urgency != onestop.Urgent || c.Area != "BD-06" {
+	if c := f.contacts(ctx)[0]; c.Urgency != onestop.Urgent || c.Area != "BD-06" {
 		t.Fatalf("urgent contact after choosing Barisal in the same session: %+v", c)
 	}
 	f.walk("other", "+8801811000002", "1")
-	if c := f.contacts()[0]; c.Area != "" {
+	if c := f.contacts(ctx)[0]; c.Area != "" {
 		t.Fatalf("another caller's contact took her area: %q", c.Area)
 	}
 }

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/session"
 )
@@ -75,7 +74,7 @@ func BenchmarkStepParallel(b *testing.B) {
 func expireSessions(tb testing.TB, f *fixture, n int) {
 	tb.Helper()
 	now := f.clock.Now()
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		stored, err := session.LoadIndex(tx)
 		if err != nil {
 			return err
@@ -96,8 +95,8 @@ func expireSessions(tb testing.TB, f *fixture, n int) {
 	f.engine = f.restart(flows.Config{})
 }
 
-func sessionCount(f *fixture) (n int) {
-	f.db.View(func(tx *bbolt.Tx) error { n = session.Count(tx); return nil })
+func sessionCount(ctx context.Context, f *fixture) (n int) {
+	f.db.View(ctx, func(tx onestop.Tx) error { n = session.Count(tx); return nil })
 	return n
 }
 
@@ -105,6 +104,7 @@ func sessionCount(f *fixture) (n int) {
 // two live sessions stay: one in the store (and in memory, as it goes on), one that has recorded
 // nothing yet, in memory only.
 func TestSweepDeletesEveryExpiredSessionInSteps(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	expireSessions(t, f, 5000)
 	f.walk("stored", bdCaller, "4")
@@ -113,7 +113,7 @@ func TestSweepDeletesEveryExpiredSessionInSteps(t *testing.T) {
 	if err != nil || n != 5000 {
 		t.Fatalf("swept %d, %v", n, err)
 	}
-	if stored, kept := sessionCount(f), f.engine.Live(); stored != 1 || kept != 2 {
+	if stored, kept := sessionCount(ctx, f), f.engine.Live(); stored != 1 || kept != 2 {
 		t.Fatalf("%d sessions left in the store and %d in memory, want the live ones", stored, kept)
 	}
 	if r := f.hop("stored", bdCaller, "4*1"); r.End {

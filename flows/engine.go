@@ -11,8 +11,6 @@ import (
 	"time"
 	_ "time/tzdata" // callers' local windows must not depend on the host's zone files
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
@@ -52,7 +50,7 @@ type Config struct {
 
 	// OnDuty reports whether someone is on duty at a time to call her back. Only then is she
 	// promised a call within the half hour; nil means nobody is known to be on duty.
-	OnDuty func(at time.Time) bool
+	OnDuty func(ctx context.Context, at time.Time) bool
 
 	// MaxLive bounds the sessions kept in memory between hops (0: DefaultMaxLive, below 0:
 	// none). Past it, a hop that records nothing writes her session to the store and waits for
@@ -64,7 +62,7 @@ type Config struct {
 	// the contact as it was before the hop (nil for a new one) and as it is now. Alerts and
 	// callback tasks are queued here, so they are on disk exactly when the contact is. It may
 	// run more than once for one hop (see store.DB.Update) and must only write to tx.
-	Recorded func(tx *bbolt.Tx, before, after *onestop.Contact) error
+	Recorded func(tx onestop.Tx, before, after *onestop.Contact) error
 }
 
 // EndedTTL is how long a session that has ended is kept, for a retry of its last hop.
@@ -79,7 +77,7 @@ const DefaultDoNotContactDays = 90
 // Engine runs conversations. It is safe for concurrent use: hops of one session are taken one
 // at a time, hops of different sessions in parallel.
 type Engine struct {
-	db    *store.DB
+	db    onestop.Store
 	cases *casebook.Casebook
 	box   *seal.Box
 	dir   *directory.Directory
@@ -134,7 +132,7 @@ const DefaultMaxLive = 100_000
 const numberCacheSize = 1 << 15
 
 // New returns an Engine recording into db through cases.
-func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg Config) (*Engine, error) {
+func New(ctx context.Context, db onestop.Store, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg Config) (*Engine, error) {
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
 	}
@@ -167,7 +165,7 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	e.cfg = cfg
 	// What earlier versions kept that must not stay: areas and picks remembered under callers'
 	// numbers, and sessions stored under the aggregator's own session ids.
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		if _, err := session.ForgetPlaces(tx); err != nil {
 			return err
 		}
@@ -176,7 +174,7 @@ func New(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.D
 	}); err != nil {
 		return nil, err
 	}
-	if err := db.View(func(tx *bbolt.Tx) error {
+	if err := db.View(ctx, func(tx onestop.Tx) error {
 		var err error
 		e.stored, err = session.LoadIndex(tx)
 		return err
@@ -293,7 +291,7 @@ func (e *Engine) Flush(ctx context.Context) (int, error) {
 	for len(all) > 0 {
 		chunk := all[:min(len(all), sweepChunk)]
 		all = all[len(chunk):]
-		if err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+		if err := e.db.Update(ctx, func(tx onestop.Tx) error {
 			for _, s := range chunk {
 				if err := e.stored.Put(tx, s); err != nil {
 					return err
@@ -373,7 +371,7 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	var remembered onestop.Lang
 	noCall := false
 	if !live {
-		if err := e.db.View(func(tx *bbolt.Tx) error {
+		if err := e.db.View(ctx, func(tx onestop.Tx) error {
 			var err error
 			if s, err = e.stored.Get(tx, key); s == nil && err == nil {
 				remembered = session.Lang(tx, hash)
@@ -524,7 +522,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		now := e.db.Now()
 		var keys []string
 		var next string
-		if err := e.db.View(func(tx *bbolt.Tx) error {
+		if err := e.db.View(ctx, func(tx onestop.Tx) error {
 			keys, next = session.ExpiredFrom(tx, from, now, sweepChunk, scan)
 			return nil
 		}); err != nil {
@@ -536,7 +534,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			// inside the write is enough, and no session lock is needed.
 			var deleted []string
 			var unrecorded uint64
-			err := e.db.Update(ctx, func(tx *bbolt.Tx) error {
+			err := e.db.Update(ctx, func(tx onestop.Tx) error {
 				deleted, unrecorded = deleted[:0], 0
 				for _, k := range keys {
 					s, err := e.stored.GetStored(tx, k)
@@ -579,7 +577,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 // as long as a full group of hops does. Smaller steps cost more commits, each with its fsyncs.
 const sweepChunk = 512
 
-func (e *Engine) markDropped(tx *bbolt.Tx, id uint64, now time.Time) error {
+func (e *Engine) markDropped(tx onestop.Tx, id uint64, now time.Time) error {
 	c, err := e.cases.Get(tx, id)
 	if err != nil {
 		return err
@@ -595,7 +593,7 @@ func (e *Engine) markDropped(tx *bbolt.Tx, id uint64, now time.Time) error {
 	return e.recorded(tx, &before, c)
 }
 
-func (e *Engine) recorded(tx *bbolt.Tx, before, after *onestop.Contact) error {
+func (e *Engine) recorded(tx onestop.Tx, before, after *onestop.Contact) error {
 	if e.cfg.Recorded == nil {
 		return nil
 	}

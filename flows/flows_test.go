@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -42,7 +41,7 @@ func (c *clock) Add(d time.Duration) {
 
 type fixture struct {
 	t      testing.TB
-	db     *store.DB
+	db     *bolt.DB
 	cases  *casebook.Casebook
 	engine *flows.Engine
 	clock  *clock
@@ -57,18 +56,18 @@ func newFixture(t testing.TB) *fixture {
 }
 
 // onDuty is a rota with someone always on duty.
-func onDuty(time.Time) bool { return true }
+func onDuty(context.Context, time.Time) bool { return true }
 
 // newFixtureWith is newFixture with an engine configured by cfg.
 func newFixtureWith(t testing.TB, cfg flows.Config) *fixture {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{t: start}
-	db.Now = clk.Now
+	db.Clock = clk.Now
 	box, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +80,11 @@ func newFixtureWith(t testing.TB, cfg flows.Config) *fixture {
 	return &fixture{t: t, db: db, cases: cases, clock: clk, engine: newEngine(t, db, cases, box, dir, cfg)}
 }
 
-func newEngine(tb testing.TB, db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg flows.Config) *flows.Engine {
+func newEngine(tb testing.TB, db *bolt.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg flows.Config) *flows.Engine {
+	ctx := context.Background()
 	tb.Helper()
 	cfg.Pager = ussd.Pages
-	e, err := flows.New(db, cases, box, dir, cfg)
+	e, err := flows.New(ctx, db, cases, box, dir, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -134,9 +134,9 @@ func (f *fixture) walk(session, caller string, inputs ...string) []reply {
 	return replies
 }
 
-func (f *fixture) contacts() []*onestop.Contact {
+func (f *fixture) contacts(ctx context.Context) []*onestop.Contact {
 	f.t.Helper()
-	cs, err := f.cases.List(casebook.Filter{Limit: 1000})
+	cs, err := f.cases.List(ctx, casebook.Filter{Limit: 1000})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -146,6 +146,7 @@ func (f *fixture) contacts() []*onestop.Contact {
 func last(rs []reply) reply { return rs[len(rs)-1] }
 
 func TestPressingOneEverywhereRecordsOneUrgentContactWithACallbackNow(t *testing.T) {
+	ctx := context.Background()
 	f := newFixtureWith(t, flows.Config{OnDuty: onDuty})
 	rs := f.walk("s1", bdCaller, "1", "1", "1", "1", "2") // the last: skip the district
 	for _, r := range rs[:len(rs)-1] {
@@ -154,7 +155,7 @@ func TestPressingOneEverywhereRecordsOneUrgentContactWithACallbackNow(t *testing
 		}
 	}
 	end := last(rs)
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != 1 {
 		t.Fatalf("%d contacts, want 1", len(cs))
 	}
@@ -179,18 +180,20 @@ func TestPressingOneEverywhereRecordsOneUrgentContactWithACallbackNow(t *testing
 }
 
 func TestUrgentIsRecordedTheMomentSheChoosesIt(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("s1", bdCaller, "1")
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != 1 || cs[0].Urgency != onestop.Urgent || cs[0].Plan != nil || cs[0].Caller != "" {
 		t.Fatalf("after choosing urgent: %+v", cs)
 	}
 }
 
 func TestARetriedHopGetsTheSameReplyAndRecordsNothing(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	rs := f.walk("s1", bdCaller, "1")
-	before := f.snapshot()
+	before := f.snapshot(ctx)
 	again := f.hop("s1", bdCaller, "1")
 	if again != last(rs) {
 		t.Fatalf("retry = %+v, first = %+v", again, last(rs))
@@ -198,18 +201,18 @@ func TestARetriedHopGetsTheSameReplyAndRecordsNothing(t *testing.T) {
 	if first := f.hop("s1", bdCaller, ""); first.Text == again.Text {
 		t.Fatal("a late retry of the first hop must get the first screen back, not the latest")
 	}
-	if after := f.snapshot(); after != before {
+	if after := f.snapshot(ctx); after != before {
 		t.Fatal("a retried hop changed the database")
 	}
-	if n := len(f.contacts()); n != 1 {
+	if n := len(f.contacts(ctx)); n != 1 {
 		t.Fatalf("%d contacts after a retry, want 1", n)
 	}
 }
 
 // snapshot returns the contacts and sessions buckets as text, to compare before and after.
-func (f *fixture) snapshot() string {
+func (f *fixture) snapshot(ctx context.Context) string {
 	var b strings.Builder
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		for _, name := range [][]byte{store.Contacts, store.Sessions, store.Prefs} {
 			tx.Bucket(name).ForEach(func(k, v []byte) error {
 				fmt.Fprintf(&b, "%s %x %x\n", name, k, v)
@@ -222,9 +225,10 @@ func (f *fixture) snapshot() string {
 }
 
 func TestHopsThatCannotContinueEndKindlyAndChangeNothing(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("s1", bdCaller, "1")
-	before := f.snapshot()
+	before := f.snapshot(ctx)
 	over := locales.Text(onestop.Bengali, locales.SessionOver, "109")
 	for _, tc := range []struct{ name, session, caller, text string }{
 		{"unknown session", "nobody", bdCaller, "1*1"},
@@ -236,12 +240,13 @@ func TestHopsThatCannotContinueEndKindlyAndChangeNothing(t *testing.T) {
 			t.Errorf("%s: %+v, want END %q", tc.name, r, over)
 		}
 	}
-	if f.snapshot() != before {
+	if f.snapshot(ctx) != before {
 		t.Fatal("a hop that could not continue changed the database")
 	}
 }
 
 func TestZeroExitsAtOnceWithANeutralGoodbyeFromEveryScreen(t *testing.T) {
+	ctx := context.Background()
 	paths := map[string][]string{
 		"menu": {}, "may call": {"1"}, "number": {"1", "2"}, "when": {"1", "1"}, "cover": {"1", "1", "1"},
 		"help": {"2"}, "help page 2": {"2", "98"}, "info": {"4"}, "topic": {"4", "1"}, "language": {"5"},
@@ -255,7 +260,7 @@ func TestZeroExitsAtOnceWithANeutralGoodbyeFromEveryScreen(t *testing.T) {
 			if !r.End || r.Text != locales.Text(lang, locales.Goodbye) {
 				t.Errorf("%s, %s: 0 gave %+v", name, lang, r)
 			}
-			for _, c := range f.contacts() {
+			for _, c := range f.contacts(ctx) {
 				if c.Plan != nil || c.Status == onestop.Open {
 					t.Errorf("%s: after exit the contact is %s with plan %+v; nothing may follow from it", name, c.Status, c.Plan)
 				}
@@ -336,10 +341,11 @@ func TestLanguageByCountryAndRememberedChoice(t *testing.T) {
 }
 
 func TestDigitsInEveryScriptAreKeys(t *testing.T) {
+	ctx := context.Background()
 	for _, one := range []string{"1", "১", "१", "١", "۱", " 1 "} {
 		f := newFixture(t)
 		f.walk("s", bdCaller, one, one, one, one)
-		cs := f.contacts()
+		cs := f.contacts(ctx)
 		if len(cs) != 1 || cs[0].Plan == nil || !cs[0].Plan.MayCall {
 			t.Errorf("%q as 1: contacts %+v", one, cs)
 		}
@@ -347,12 +353,13 @@ func TestDigitsInEveryScriptAreKeys(t *testing.T) {
 }
 
 func TestAnotherNumberIsKeptOnlyInThePlan(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	rs := f.walk("s", bdCaller, "3", "2", "123", "01811000002", "3", "1")
 	if !strings.HasPrefix(rs[3].Text, locales.Text(onestop.Bengali, locales.BadNumber)) {
 		t.Fatalf("a bad number: %q", rs[3].Text)
 	}
-	c := f.contacts()[0]
+	c := f.contacts(ctx)[0]
 	if c.Urgency != onestop.NonUrgent || c.Caller != "" || c.Plan == nil || c.Plan.Number != "+8801811000002" || !c.Plan.OtherNumber || c.Plan.Window != onestop.Afternoon {
 		t.Fatalf("contact %+v plan %+v", c, c.Plan)
 	}
@@ -363,9 +370,10 @@ func TestAnotherNumberIsKeptOnlyInThePlan(t *testing.T) {
 }
 
 func TestDoNotCallIsRecordedAndSaysSo(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	r := last(f.walk("s", inCaller, "3", "3"))
-	c := f.contacts()[0]
+	c := f.contacts(ctx)[0]
 	if c.Status != onestop.DoNotContact || c.Plan == nil || c.Plan.MayCall || c.Caller != "" {
 		t.Fatalf("contact %+v plan %+v", c, c.Plan)
 	}
@@ -375,14 +383,15 @@ func TestDoNotCallIsRecordedAndSaysSo(t *testing.T) {
 }
 
 func TestInformationContactsAreClassifiedAndUrgencyOnlyRises(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("s", psCaller, "4", "2", "99", "99", "1")
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != 1 || cs[0].Urgency != onestop.Urgent {
 		t.Fatalf("info then urgent: %+v", cs)
 	}
 	f.walk("s2", psCaller, "2")
-	if c := f.contacts()[0]; c.Urgency != onestop.Information || c.Status != onestop.Done {
+	if c := f.contacts(ctx)[0]; c.Urgency != onestop.Information || c.Status != onestop.Done {
 		t.Fatalf("find help: %+v", c)
 	}
 }
@@ -418,6 +427,7 @@ func TestHelpListsTheHelplineFirstAndPages(t *testing.T) {
 }
 
 func TestExpiredSessionsEndKindlyAndUnfinishedUrgentIsMarkedDropped(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("s", bdCaller, "1", "1")
 	f.walk("done", bdCaller, "1", "1", "1", "1")
@@ -429,14 +439,14 @@ func TestExpiredSessionsEndKindlyAndUnfinishedUrgentIsMarkedDropped(t *testing.T
 	if err != nil || n != 2 {
 		t.Fatalf("Sweep = %d, %v; want 2", n, err)
 	}
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if cs[0].Status != onestop.Open || cs[0].Plan == nil {
 		t.Fatalf("finished contact changed by the sweep: %+v", cs[0])
 	}
 	if cs[1].Status != onestop.Dropped || cs[1].Urgency != onestop.Urgent || cs[1].Plan != nil {
 		t.Fatalf("dropped contact: %+v", cs[1])
 	}
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		if n := session.Count(tx); n != 0 {
 			t.Errorf("%d sessions left after the sweep", n)
 		}
@@ -445,6 +455,7 @@ func TestExpiredSessionsEndKindlyAndUnfinishedUrgentIsMarkedDropped(t *testing.T
 }
 
 func TestBadTurnsAreRefused(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	for _, tc := range []flows.Turn{
 		{Provider: "africastalking", Caller: bdCaller},
@@ -458,7 +469,7 @@ func TestBadTurnsAreRefused(t *testing.T) {
 			t.Errorf("%+v: err = %v, want EINVALID", tc, err)
 		}
 	}
-	if f.snapshot() != "" {
+	if f.snapshot(ctx) != "" {
 		t.Fatal("a refused turn wrote something")
 	}
 }
@@ -486,6 +497,7 @@ func TestTheDatabaseFileHoldsNoNumberInAnyForm(t *testing.T) {
 }
 
 func TestManyCallersAtOnceEachGetTheirOwnScreens(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	const n = 40
 	var wg sync.WaitGroup
@@ -501,7 +513,7 @@ func TestManyCallersAtOnceEachGetTheirOwnScreens(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != n {
 		t.Fatalf("%d contacts, want %d", len(cs), n)
 	}
@@ -529,6 +541,7 @@ func BenchmarkStep(b *testing.B) {
 }
 
 func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	type call struct {
 		before, after onestop.Contact
@@ -538,7 +551,7 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 	fail := false
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	dir, _ := directory.Embedded()
-	f.engine = newEngine(t, f.db, f.cases, box, dir, flows.Config{Recorded: func(tx *bbolt.Tx, before, after *onestop.Contact) error {
+	f.engine = newEngine(t, f.db, f.cases, box, dir, flows.Config{Recorded: func(tx onestop.Tx, before, after *onestop.Contact) error {
 		if fail {
 			return fmt.Errorf("refused")
 		}
@@ -556,7 +569,7 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 	}
 	// A hook that fails fails the hop: nothing of it is recorded, and she is told nothing was.
 	fail = true
-	before := f.snapshot()
+	before := f.snapshot(ctx)
 	r, err := shown(f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: ""}))
 	if err != nil {
 		t.Fatal(err) // the first screen records no contact, so no hook runs
@@ -565,7 +578,7 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 	if err == nil || !r.End || r.Text != locales.Text(onestop.Bengali, locales.SessionOver, "109") {
 		t.Fatalf("failing hook: %+v, %v", r, err)
 	}
-	if after := f.snapshot(); strings.Count(after, "contacts ") != strings.Count(before, "contacts ") {
+	if after := f.snapshot(ctx); strings.Count(after, "contacts ") != strings.Count(before, "contacts ") {
 		t.Fatal("a contact was recorded although its hook failed")
 	}
 }
@@ -592,9 +605,10 @@ func TestEndedSessionsAreKeptOnlyForARetryOfTheirLastHop(t *testing.T) {
 // and each hop sees the one before it; choosing urgent, which records her contact, is answered
 // only once the writer has committed it, with everything before it.
 func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	held, release := make(chan struct{}), make(chan struct{})
-	go f.db.Update(context.Background(), func(*bbolt.Tx) error {
+	go f.db.Update(context.Background(), func(onestop.Tx) error {
 		close(held)
 		<-release
 		return nil
@@ -645,7 +659,7 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	if r := <-urgent; r.End || !released.Load() {
 		t.Fatalf("urgent: %+v", r)
 	}
-	if cs := f.contacts(); len(cs) != 1 || cs[0].Urgency != onestop.Urgent {
+	if cs := f.contacts(ctx); len(cs) != 1 || cs[0].Urgency != onestop.Urgent {
 		t.Fatalf("contacts after urgent: %+v", cs)
 	}
 	// Urgent wrote her session as it stood: a new engine on the same store, as after a restart,
@@ -660,14 +674,15 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 // contact, so it writes nothing and waits for nothing; the goodbye is still given again to a
 // retry, in this process and after a crash, and sweeping the session later leaves the contact be.
 func TestLeavingAfterInformationWritesNothing(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("s", bdCaller, "4", "1")
-	before := f.snapshot()
+	before := f.snapshot(ctx)
 	bye := f.hop("s", bdCaller, "4*1*0")
 	if !bye.End {
 		t.Fatalf("0 after information: %+v", bye)
 	}
-	if f.snapshot() != before {
+	if f.snapshot(ctx) != before {
 		t.Fatal("leaving after information wrote to the store")
 	}
 	if r := f.hop("s", bdCaller, "4*1*0"); r != bye {
@@ -680,10 +695,10 @@ func TestLeavingAfterInformationWritesNothing(t *testing.T) {
 	if _, err := f.engine.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if f.snapshot() == before {
+	if f.snapshot(ctx) == before {
 		t.Fatal("the expired session was not swept")
 	}
-	if cs := f.contacts(); len(cs) != 1 || cs[0].Status != onestop.Done || !cs[0].Updated.Equal(start) {
+	if cs := f.contacts(ctx); len(cs) != 1 || cs[0].Status != onestop.Done || !cs[0].Updated.Equal(start) {
 		t.Fatalf("contacts: %+v, want the information contact as it was", cs)
 	}
 }
@@ -706,6 +721,7 @@ func turn(session, text string) flows.Turn {
 // gets the screen she expects; and a graceful stop writes them to the store, so even a hint
 // screen, which cannot be played again, carries on.
 func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	want := f.walk("reference", bdCaller, "5", "99", "4")
 	live := f.engine.Live()
@@ -740,7 +756,7 @@ func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
 	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("n", "1*1"))); !r.End {
 		t.Fatalf("unknown session with a recording key: %+v", r)
 	}
-	if n := len(f.contacts()); n != 3 {
+	if n := len(f.contacts(ctx)); n != 3 {
 		t.Fatalf("%d contacts, want the three information choices", n)
 	}
 }
@@ -748,6 +764,7 @@ func TestSessionsInMemoryCarryOnAfterARestart(t *testing.T) {
 // TestMemoryIsBoundedAndThenHopsWriteThrough: with no room in memory, a hop that records nothing
 // writes her session to the store like any other, and the conversation goes on the same.
 func TestMemoryIsBoundedAndThenHopsWriteThrough(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	want := f.walk("reference", bdCaller, "5", "99", "4")
 	full := f.restart(flows.Config{MaxLive: 1})
@@ -771,7 +788,7 @@ func TestMemoryIsBoundedAndThenHopsWriteThrough(t *testing.T) {
 			t.Fatalf("hop %d with memory full: %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if n := sessionCount(f); n < 2 {
+	if n := sessionCount(ctx, f); n < 2 {
 		t.Fatalf("%d sessions in the store, want the one that found memory full too", n)
 	}
 }
@@ -782,6 +799,7 @@ func TestMemoryIsBoundedAndThenHopsWriteThrough(t *testing.T) {
 // expects; a key that would have recorded something is never played again, since its hop would
 // have been on disk.
 func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	want := f.walk("reference", bdCaller, "1", "1", "1", "1")
 	f.walk("s", bdCaller, "1")           // urgent, on disk; her next hop, "1*1", is lost
@@ -791,7 +809,7 @@ func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 	}
 	f.hop("s", bdCaller, "1*1*1*1")
 	end := f.hop("s", bdCaller, "1*1*1*1*2")
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != 2 || cs[0].Plan == nil || cs[0].Urgency != onestop.Urgent || !end.End || !strings.Contains(end.Text, cs[0].Ref) {
 		t.Fatalf("plan after a lost hop: %+v, contacts %+v", end, cs)
 	}
@@ -805,7 +823,7 @@ func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 	if r := f.hop("m", bdCaller, "7*5"); r.End || !strings.HasPrefix(r.Text, hint) {
 		t.Fatalf("keys whose first is invalid: %+v, want the hint", r)
 	}
-	if n := len(f.contacts()); n != 2 {
+	if n := len(f.contacts(ctx)); n != 2 {
 		t.Fatalf("%d contacts, want 2: a key played again recorded something", n)
 	}
 }
@@ -814,6 +832,7 @@ func TestKeysOfHopsLostInACrashArePlayedAgain(t *testing.T) {
 // at most 512, as the sweep deletes: pages one write frees are reused only by a later write, and
 // 30,000 sessions written at once grew a load test's file from 145 to 200 MiB.
 func TestFlushWritesInSteps(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	const n = 1500
 	for i := range n {
@@ -826,7 +845,7 @@ func TestFlushWritesInSteps(t *testing.T) {
 	if writes := f.db.Stats().Writes - before.Writes; writes < 3 {
 		t.Errorf("%d sessions written in %d writes, want steps of at most 512", n, writes)
 	}
-	if stored, kept := sessionCount(f), f.engine.Live(); stored != n || kept != 0 {
+	if stored, kept := sessionCount(ctx, f), f.engine.Live(); stored != n || kept != 0 {
 		t.Fatalf("%d sessions in the store and %d in memory after Flush", stored, kept)
 	}
 }
@@ -835,10 +854,11 @@ func TestFlushWritesInSteps(t *testing.T) {
 // older state from memory over a hop that is recording at that moment, and no hop may start after
 // it.
 func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	e := f.restart(flows.Config{Recorded: func(*bbolt.Tx, *onestop.Contact, *onestop.Contact) error {
+	e := f.restart(flows.Config{Recorded: func(onestop.Tx, *onestop.Contact, *onestop.Contact) error {
 		once.Do(func() { close(entered) })
 		<-release
 		return nil
@@ -872,7 +892,7 @@ func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
 	if r, _ := shown(f.restart(flows.Config{}).Step(context.Background(), turn("s", "1*1"))); r != want[2] {
 		t.Fatalf("after the restart: %+v, want %+v", r, want[2])
 	}
-	if n := len(f.contacts()); n != 2 {
+	if n := len(f.contacts(ctx)); n != 2 {
 		t.Fatalf("%d contacts, want hers and the reference's", n)
 	}
 }
@@ -881,19 +901,20 @@ func TestFlushWaitsForHopsInProgressAndThenRefusesHops(t *testing.T) {
 // no session can have been lost from a process before it, so an unknown session's keys end
 // kindly and record nothing, as an expired and swept session's do.
 func TestUnknownSessionsArePlayedAgainOnlySoonAfterARestart(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	e := f.restart(flows.Config{})
 	if r, _ := shown(e.Step(context.Background(), turn("soon", "5"))); r.End {
 		t.Fatalf("soon after the start: %+v, want the language menu", r)
 	}
 	f.clock.Add(flows.DefaultTTL + time.Second)
-	before := f.snapshot()
+	before := f.snapshot(ctx)
 	for _, text := range []string{"5", "4", "1"} {
 		if r, _ := shown(e.Step(context.Background(), turn("late", text))); !r.End {
 			t.Fatalf("unknown session %q past the window: %+v", text, r)
 		}
 	}
-	if f.snapshot() != before {
+	if f.snapshot(ctx) != before {
 		t.Fatal("an unknown session past the window changed the store")
 	}
 }
@@ -901,16 +922,17 @@ func TestUnknownSessionsArePlayedAgainOnlySoonAfterARestart(t *testing.T) {
 // TestAGoingSessionIsKeptAfterItsWrite: after a hop that records something and goes on, her next
 // hop finds the session in memory, as written (with its contact); an ended one is not kept.
 func TestAGoingSessionIsKeptAfterItsWrite(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("s", bdCaller, "1") // urgent: recorded, and the plan's first question
-	if n, stored := f.engine.Live(), sessionCount(f); n != 1 || stored != 1 {
+	if n, stored := f.engine.Live(), sessionCount(ctx, f); n != 1 || stored != 1 {
 		t.Fatalf("after urgent: %d in memory, %d stored; want it in both", n, stored)
 	}
 	f.hop("s", bdCaller, "1*1")
 	f.hop("s", bdCaller, "1*1*1")
 	f.hop("s", bdCaller, "1*1*1*1")
 	end := f.hop("s", bdCaller, "1*1*1*1*2")
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if !end.End || len(cs) != 1 || cs[0].Plan == nil || !strings.Contains(end.Text, cs[0].Ref) {
 		t.Fatalf("plan confirmed from memory: %+v, contacts %+v", end, cs)
 	}

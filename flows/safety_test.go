@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -47,6 +46,7 @@ var serviceCodes = map[string]string{"*109#": "BD", "*181#": "IN", "*121#": "PS"
 // emergency number, language and time zone of the service she dialled; her number's country
 // decides only for a code not configured, and only when it is a country served.
 func TestTheServiceDialledDecidesHerCountry(t *testing.T) {
+	ctx := context.Background()
 	const ilCaller = "+972501234567"
 	for _, tc := range []struct {
 		name, code, caller, country, zone, help, sos string
@@ -61,7 +61,7 @@ func TestTheServiceDialledDecidesHerCountry(t *testing.T) {
 		f := newFixtureWith(t, flows.Config{ServiceCodes: serviceCodes})
 		// Talk now, this number, now, understood; then skip the district.
 		end := last(f.dial(tc.code, "s", tc.caller, "1", "1", "1", "1", "2"))
-		c := f.contacts()[0]
+		c := f.contacts(ctx)[0]
 		want := locales.Text(tc.lang, locales.DoneNowNobody, c.Ref, tc.help, tc.sos)
 		if !end.End || end.Text != want {
 			t.Errorf("%s: closing screen %q, want %q", tc.name, end.Text, want)
@@ -71,20 +71,20 @@ func TestTheServiceDialledDecidesHerCountry(t *testing.T) {
 		}
 		// An evening window is her evening in the service's zone.
 		last(f.dial(tc.code, "later", tc.caller, "3", "1", "4", "1"))
-		c = f.contacts()[0]
+		c = f.contacts(ctx)[0]
 		loc, _ := time.LoadLocation(tc.zone)
 		if h := c.Plan.Opens.In(loc).Hour(); h != 17 {
 			t.Errorf("%s: evening opens at %d:00 in %s", tc.name, h, tc.zone)
 		}
 	}
-	db, err := store.Open(t.TempDir()+"/x.db", time.Second)
+	db, err := bolt.Open(t.TempDir()+"/x.db", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	dir, _ := directory.Embedded()
-	if _, err := flows.New(db, casebook.New(db, box), box, dir, flows.Config{ServiceCodes: map[string]string{"*1#": "XX"}, Pager: ussd.Pages}); onestop.ErrorCode(err) != onestop.EINVALID {
+	if _, err := flows.New(ctx, db, casebook.New(db, box), box, dir, flows.Config{ServiceCodes: map[string]string{"*1#": "XX"}, Pager: ussd.Pages}); onestop.ErrorCode(err) != onestop.EINVALID {
 		t.Fatalf("a service code of a country with no helpline: %v", err)
 	}
 }
@@ -92,6 +92,7 @@ func TestTheServiceDialledDecidesHerCountry(t *testing.T) {
 // TestAWindowClosingSoonIsTomorrowsAndSaysSo: a window that would close within half an hour of
 // being chosen is the next day's, and the closing screen says tomorrow, in every language.
 func TestAWindowClosingSoonIsTomorrowsAndSaysSo(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		caller string
 		lang   onestop.Lang
@@ -108,7 +109,7 @@ func TestAWindowClosingSoonIsTomorrowsAndSaysSo(t *testing.T) {
 			f := newFixture(t)
 			f.clock.t = time.Date(2026, 11, 23, at.h, at.m, 0, 0, loc).UTC()
 			end := last(f.walk("s", tc.caller, "3", "1", "2", "1")) // a call back, this number, morning
-			c := f.contacts()[0]
+			c := f.contacts(ctx)[0]
 			day := time.Date(2026, 11, 23, 8, 0, 0, 0, loc)
 			key := locales.LaterMorning
 			if at.tomorrow {
@@ -132,18 +133,19 @@ func (f *fixture) emergencyOf(country string) string {
 // TestThirtyMinutesIsPromisedOnlyWithSomeoneOnDuty: the half-hour promise needs someone on duty;
 // with nobody (or no rota at all) the closing screen gives the helpline to call instead.
 func TestThirtyMinutesIsPromisedOnlyWithSomeoneOnDuty(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
-		onDuty func(time.Time) bool
+		onDuty func(context.Context, time.Time) bool
 		want   locales.Key
 	}{
 		{"on duty", onDuty, locales.DoneNow},
-		{"nobody on duty", func(time.Time) bool { return false }, locales.DoneNowNobody},
+		{"nobody on duty", func(context.Context, time.Time) bool { return false }, locales.DoneNowNobody},
 		{"no rota", nil, locales.DoneNowNobody},
 	} {
 		f := newFixtureWith(t, flows.Config{OnDuty: tc.onDuty})
 		end := last(f.walk("s", bdCaller, "1", "1", "1", "1", "2"))
-		c := f.contacts()[0]
+		c := f.contacts(ctx)[0]
 		want := locales.Text(onestop.Bengali, tc.want, c.Ref, "109", "999")
 		if tc.want == locales.DoneNow {
 			want = locales.Text(onestop.Bengali, tc.want, c.Ref, "999")
@@ -160,11 +162,12 @@ func TestThirtyMinutesIsPromisedOnlyWithSomeoneOnDuty(t *testing.T) {
 // TestDoNotCallMarksHerNumberForEveryLaterContact: "do not call" marks her number for the stated
 // period; while it is marked, no plan offers or records her number for a callback.
 func TestDoNotCallMarksHerNumberForEveryLaterContact(t *testing.T) {
+	ctx := context.Background()
 	f := newFixtureWith(t, flows.Config{DoNotContactDays: 30})
 	f.walk("first", bdCaller, "3", "3")
 	marked := func(n string, at time.Time) (got bool) {
 		t.Helper()
-		f.db.View(func(tx *bbolt.Tx) error {
+		f.db.View(ctx, func(tx onestop.Tx) error {
 			var err error
 			if got, err = f.cases.DoNotContact(tx, n, at); err != nil {
 				t.Fatal(err)
@@ -195,7 +198,7 @@ func TestDoNotCallMarksHerNumberForEveryLaterContact(t *testing.T) {
 		t.Fatalf("her own marked number typed as another: %+v", r)
 	}
 	end := last(f.walk("other", bdCaller, "1", "1", "01811000002", "1", "1", "2"))
-	c := f.contacts()[0]
+	c := f.contacts(ctx)[0]
 	if !end.End || c.Plan == nil || c.Plan.Number != "+8801811000002" || !c.Plan.OtherNumber || c.Caller != "" {
 		t.Fatalf("plan from a marked number: %+v, %q", c.Plan, c.Caller)
 	}
@@ -223,8 +226,9 @@ func hasOption(screen, label string) bool {
 }
 
 func marked2(t *testing.T, f *fixture, at time.Time) (got bool) {
+	ctx := context.Background()
 	t.Helper()
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		got, _ = f.cases.DoNotContact(tx, bdCaller, at)
 		return nil
 	})
@@ -235,6 +239,7 @@ func marked2(t *testing.T, f *fixture, at time.Time) (got bool) {
 // for her district once: typed in any script or picked, it is on her contact; skipped, 0 or
 // dropped, what was recorded stays as it was.
 func TestHerDistrictIsAskedOnceAfterAnUrgentPlan(t *testing.T) {
+	ctx := context.Background()
 	plan := []string{"1", "1", "1", "1"}
 	where := func(f *fixture) string { return locales.Text(onestop.Bengali, locales.AskDistrict) }
 	for name, tc := range map[string]struct {
@@ -256,7 +261,7 @@ func TestHerDistrictIsAskedOnceAfterAnUrgentPlan(t *testing.T) {
 		if r := last(rs); r.End || !strings.Contains(r.Text, where(f)) {
 			t.Fatalf("%s: after the plan: %+v", name, r)
 		}
-		before := f.contacts()[0]
+		before := f.contacts(ctx)[0]
 		rs = f.walk("s", bdCaller, append(plan, tc.inputs...)...)
 		end := last(rs)
 		if end.End != tc.ends {
@@ -268,7 +273,7 @@ func TestHerDistrictIsAskedOnceAfterAnUrgentPlan(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		after := f.contacts()
+		after := f.contacts(ctx)
 		if len(after) != 1 {
 			t.Fatalf("%s: %d contacts", name, len(after))
 		}
@@ -290,7 +295,7 @@ func TestHerDistrictIsAskedOnceAfterAnUrgentPlan(t *testing.T) {
 	div := key(t, dir.Top("BD"), "BD-F")
 	dist := key(t, dir.Children("BD-F"), "BD-64")
 	end := last(f.walk("p", bdCaller, append(plan, "1", div, dist)...))
-	if c := f.contacts()[0]; !end.End || c.Area != "BD-64" || !strings.Contains(end.Text, c.Ref) {
+	if c := f.contacts(ctx)[0]; !end.End || c.Area != "BD-64" || !strings.Contains(end.Text, c.Ref) {
 		t.Fatalf("picked: %+v, area %q", end, c.Area)
 	}
 
@@ -310,11 +315,12 @@ func TestHerDistrictIsAskedOnceAfterAnUrgentPlan(t *testing.T) {
 // keys there, or a language chosen and nothing else, leave no contact; every contact recorded has
 // an urgency.
 func TestASessionInWhichSheChoseNothingIsOnlyCounted(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("a", bdCaller, "0")
 	f.walk("b", bdCaller, "7", "8", "9")
 	f.walk("c", bdCaller, "5", "1", "0")
-	if cs := f.contacts(); len(cs) != 0 {
+	if cs := f.contacts(ctx); len(cs) != 0 {
 		t.Fatalf("contacts of sessions in which she chose nothing: %+v", cs[0])
 	}
 	if n := f.engine.Unrecorded(); n != 3 {
@@ -326,7 +332,7 @@ func TestASessionInWhichSheChoseNothingIsOnlyCounted(t *testing.T) {
 	} {
 		f.walk(strings.Join(inputs, "-"), bdCaller, inputs...)
 	}
-	cs := f.contacts()
+	cs := f.contacts(ctx)
 	if len(cs) != 8 {
 		t.Fatalf("%d contacts, want 8", len(cs))
 	}
@@ -353,7 +359,7 @@ func TestASessionInWhichSheChoseNothingIsOnlyCounted(t *testing.T) {
 	if n := f.engine.Unrecorded(); n != 6 {
 		t.Fatalf("Unrecorded = %d after three sessions left before choosing, want 6", n)
 	}
-	if n := len(f.contacts()); n != 9 {
+	if n := len(f.contacts(ctx)); n != 9 {
 		t.Fatalf("%d contacts, want 9", n)
 	}
 }
@@ -362,11 +368,12 @@ func TestASessionInWhichSheChoseNothingIsOnlyCounted(t *testing.T) {
 // caller's number are deleted when the engine starts and never reach a new contact; her
 // language is still remembered.
 func TestPlacesRememberedBeforeAreForgotten(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	f.walk("lang", bdCaller, "5", "4") // English, remembered
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	h := box.Hash(bdCaller)
-	if err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Prefs)
 		if err := b.Put(append(append([]byte{}, h...), "/area"...), []byte("BD-06")); err != nil {
 			return err
@@ -376,11 +383,11 @@ func TestPlacesRememberedBeforeAreForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.engine = f.restart(flows.Config{})
-	if got := f.remembered(bdCaller); got != "" {
+	if got := f.remembered(ctx, bdCaller); got != "" {
 		t.Fatalf("still kept under her number: %q", got)
 	}
 	rs := f.walk("now", bdCaller, "1")
-	if c := f.contacts()[0]; c.Area != "" || c.Lang != onestop.English {
+	if c := f.contacts(ctx)[0]; c.Area != "" || c.Lang != onestop.English {
 		t.Fatalf("new contact: area %q, language %s", c.Area, c.Lang)
 	}
 	if !strings.Contains(rs[0].Text, locales.Text(onestop.English, locales.MenuTalk)) {
@@ -392,14 +399,15 @@ func TestPlacesRememberedBeforeAreForgotten(t *testing.T) {
 // bucket holds the provider's session id; a session stored under it by an earlier version is
 // moved under its hash and carries on.
 func TestTheAggregatorsSessionIDIsKeptOnlyAsAKeyedHash(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	const id = "ATUid_7d3f9c1e5b2a"
 	f.walk(id, bdCaller, "1", "1")
-	c := f.contacts()[0]
+	c := f.contacts(ctx)[0]
 	if c.SessionID == "" || strings.Contains(c.SessionID, id) || c.SessionID != f.cases.SessionHash(id) {
 		t.Fatalf("contact's session id %q", c.SessionID)
 	}
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Sessions).ForEach(func(k, v []byte) error {
 			if bytes.Contains(k, []byte(id)) || bytes.Contains(v, []byte(id)) {
 				t.Errorf("session id in the sessions bucket: %q", k)
@@ -414,7 +422,7 @@ func TestTheAggregatorsSessionIDIsKeptOnlyAsAKeyedHash(t *testing.T) {
 	old := &session.Session{Key: "africastalking:old-session", CallerHash: box.Hash(inCaller), Country: "IN",
 		Lang: onestop.Hindi, Provider: "africastalking", State: "menu", TypedHash: box.Hash(""),
 		Reply: "x", Created: now, Updated: now, Expires: now.Add(time.Minute)}
-	if err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		ix, err := session.LoadIndex(tx)
 		if err != nil {
 			return err
@@ -424,7 +432,7 @@ func TestTheAggregatorsSessionIDIsKeptOnlyAsAKeyedHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.engine = f.restart(flows.Config{})
-	f.db.View(func(tx *bbolt.Tx) error {
+	f.db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Sessions).ForEach(func(k, _ []byte) error {
 			if bytes.Contains(k, []byte("old-session")) {
 				t.Errorf("raw session id still a key: %q", k)
@@ -446,6 +454,7 @@ func TestTheAggregatorsSessionIDIsKeptOnlyAsAKeyedHash(t *testing.T) {
 
 // A contact is recorded on the channel its turn came by, not always as USSD.
 func TestAContactIsRecordedOnItsTurnsChannel(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t)
 	for i, text := range []string{"", "1"} {
 		if _, err := f.engine.Step(context.Background(), flows.Turn{Channel: onestop.Voice, Provider: "twilio", SessionID: "CA0123456789",
@@ -455,7 +464,7 @@ func TestAContactIsRecordedOnItsTurnsChannel(t *testing.T) {
 	}
 	f.walk("ATUid_channel", inCaller, "1")
 	got := map[onestop.Channel]int{}
-	for _, c := range f.contacts() {
+	for _, c := range f.contacts(ctx) {
 		got[c.Channel]++
 	}
 	if got[onestop.Voice] != 1 || got[onestop.USSD] != 1 {

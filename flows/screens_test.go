@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,18 +10,19 @@ import (
 	"unicode"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/session"
-	"github.com/onestop-helpline/onestop/store"
 	"github.com/onestop-helpline/onestop/ussd"
 )
 
 func testEngine(t *testing.T, cfg Config) *Engine {
+	ctx := context.Background()
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 		t.Fatal(err)
 	}
 	cfg.Pager = ussd.Pages
-	e, err := New(db, casebook.New(db, box), box, dir, cfg)
+	e, err := New(ctx, db, casebook.New(db, box), box, dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/text/cases"
 
 	"github.com/onestop-helpline/onestop"
@@ -90,7 +89,7 @@ type SMSConfig struct {
 
 // SMS runs the community workers' SMS conversation.
 type SMS struct {
-	db    *store.DB
+	db    onestop.Store
 	cases *casebook.Casebook
 	box   *seal.Box
 	dir   *directory.Directory
@@ -99,7 +98,7 @@ type SMS struct {
 }
 
 // NewSMS returns the SMS conversation, recording through cases and replying through out.
-func NewSMS(db *store.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, out *outbox.Outbox, cfg SMSConfig) *SMS {
+func NewSMS(db onestop.Store, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, out *outbox.Outbox, cfg SMSConfig) *SMS {
 	if cfg.Places == nil {
 		cfg.Places = DirectoryPlaces{Dir: dir}
 	}
@@ -220,7 +219,7 @@ func (s *SMS) Receive(ctx context.Context, in InboundSMS) (SMSReply, error) {
 	cmd := parseCommand(in.Text)
 
 	var reply SMSReply
-	err = s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err = s.db.Update(ctx, func(tx onestop.Tx) error {
 		reply = SMSReply{}
 		if v := tx.Bucket(store.Inbound).Get(key); v != nil {
 			return s.previous(v, &reply)
@@ -279,7 +278,7 @@ func (s *SMS) previous(v []byte, reply *SMSReply) error {
 
 // unverified keeps a text from an unregistered number as an unverified referral, whatever it
 // says, and answers with a thank-you that names nothing.
-func (s *SMS) unverified(tx *bbolt.Tx, in InboundSMS, num phone.Number, cmd command, now time.Time, reply *SMSReply) error {
+func (s *SMS) unverified(tx onestop.Tx, in InboundSMS, num phone.Number, cmd command, now time.Time, reply *SMSReply) error {
 	// Her script says her language; a Latin text says nothing, so her number's country does.
 	lang := scriptLang(cmd.whole)
 	if lang == "" {
@@ -305,7 +304,7 @@ func (s *SMS) country(region string) string {
 }
 
 // fromWorker answers a registered worker's keyword message.
-func (s *SMS) fromWorker(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, cmd command, now time.Time, reply *SMSReply) error {
+func (s *SMS) fromWorker(tx onestop.Tx, w *casebook.Worker, num phone.Number, cmd command, now time.Time, reply *SMSReply) error {
 	lang := w.Lang
 	usage := func() error { reply.Text = smsText(lang, smsUsage); return nil }
 	switch cmd.verb {
@@ -342,7 +341,7 @@ func (s *SMS) fromWorker(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, cmd
 
 // refer opens a referral: the place is the longest run of up to three leading words that the
 // finder knows, else the first word; the rest is the need.
-func (s *SMS) refer(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, args []string, now time.Time, reply *SMSReply) error {
+func (s *SMS) refer(tx onestop.Tx, w *casebook.Worker, num phone.Number, args []string, now time.Time, reply *SMSReply) error {
 	country := s.country(num.Region)
 	place, need := args[0], strings.Join(args[1:], " ")
 	var found Place
@@ -383,7 +382,7 @@ func (s *SMS) refer(tx *bbolt.Tx, w *casebook.Worker, num phone.Number, args []s
 }
 
 // notifyCentre queues a neutral note to the centre's first phone, if it has one.
-func (s *SMS) notifyCentre(tx *bbolt.Tx, r *onestop.Referral, c directory.Centre, key smsKey, idem string, cause outbox.Cause) error {
+func (s *SMS) notifyCentre(tx onestop.Tx, r *onestop.Referral, c directory.Centre, key smsKey, idem string, cause outbox.Cause) error {
 	if len(c.Phones) == 0 {
 		return nil
 	}
@@ -465,7 +464,7 @@ func (s *SMS) statusText(lang onestop.Lang, r *onestop.Referral) string {
 // Advance moves the referral with ref to status, by whom and why (see casebook.Advance).
 // Returns ENOTFOUND or ECONFLICT.
 func (s *SMS) Advance(ctx context.Context, ref string, status onestop.ReferralStatus, by, note string) error {
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		r, err := s.cases.ReferralByRefTx(tx, ref)
 		if err != nil {
 			return err
@@ -482,7 +481,7 @@ func (s *SMS) Advance(ctx context.Context, ref string, status onestop.ReferralSt
 // many referrals were reminded about.
 func (s *SMS) Remind(ctx context.Context) (int, error) {
 	n := 0
-	err := s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.Update(ctx, func(tx onestop.Tx) error {
 		n = 0
 		now := s.db.Now()
 		var due []*onestop.Referral

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
@@ -71,6 +70,7 @@ func betrays(text string, words []string) string {
 // Every text a worker or a centre may be sent, in every language, with every centre's label,
 // names no centre and nothing that says what the service is.
 func TestSMSTextsNameNoCentreNorTheService(t *testing.T) {
+	ctx := context.Background()
 	embedded, err := directory.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func TestSMSTextsNameNoCentreNorTheService(t *testing.T) {
 	if _, err := f.sms.Remind(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := f.out.List(outbox.Filter{Limit: 1000})
+	msgs, err := f.out.List(ctx, outbox.Filter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestSMSLogsCarryNothingTyped(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The outbox refuses every centre's number, so that the conversation has a warning to log.
-	f.out = outbox.New(f.db, boxOf(t), f.cases, outbox.Config{Log: logger, Known: func(_ *bbolt.Tx, a outbox.Audience, _ string) bool {
+	f.out = outbox.New(f.db, boxOf(t), f.cases, outbox.Config{Log: logger, Known: func(_ onestop.Tx, a outbox.Audience, _ string) bool {
 		return a != outbox.Centre
 	}})
 	f.sms = flows.NewSMS(f.db, f.cases, boxOf(t), f.dir, f.out, flows.SMSConfig{Log: logger})
@@ -187,6 +187,7 @@ func boxOf(t *testing.T) *seal.Box {
 // any form: the place, the need, her name (kept on the referral and its history), her number.
 // (A matched place is not looked for: the centre's directory id, which names its town, is kept.)
 func TestSMSReferralLeavesNothingTypedInTheFile(t *testing.T) {
+	ctx := context.Background()
 	f := newSMSFixture(t)
 	w := smsWorkers[3]
 	a := f.text(w.Number, "REF Kamrangirchar Nusrat needs a lawyer 01711555444")
@@ -195,7 +196,7 @@ func TestSMSReferralLeavesNothingTypedInTheFile(t *testing.T) {
 	if err := f.sms.Advance(context.Background(), b.Referral, onestop.Contacted, "sara", "Met Shirin at the ward"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.cases.ReferralByRef(b.Referral)
+	got, err := f.cases.ReferralByRef(ctx, b.Referral)
 	if err != nil || got.Place != "Rajshahi" || got.Need != "Shirin needs medicine" || got.History[2].Note != "Met Shirin at the ward" {
 		t.Fatalf("referral read back %+v %v", got, err)
 	}

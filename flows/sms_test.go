@@ -14,15 +14,14 @@ import (
 	"time"
 
 	"github.com/warthog618/sms"
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // smsDirectory is a small directory of its own, so that these tests do not move when the
@@ -51,7 +50,7 @@ func (c *smsClock) Add(d time.Duration) {
 
 type smsFixture struct {
 	t     testing.TB
-	db    *store.DB
+	db    *bolt.DB
 	cases *casebook.Casebook
 	out   *outbox.Outbox
 	sms   *flows.SMS
@@ -73,13 +72,13 @@ var smsStart = time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
 func newSMSFixture(t testing.TB) *smsFixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "onestop.db")
-	db, err := store.Open(path, time.Second)
+	db, err := bolt.Open(path, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &smsClock{t: smsStart}
-	db.Now = clk.Now
+	db.Clock = clk.Now
 	box, err := seal.New(bytes.Repeat([]byte{9}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +92,7 @@ func newSMSFixture(t testing.TB) *smsFixture {
 	out := outbox.New(db, box, cases, outbox.Config{Log: quiet})
 	f := &smsFixture{t: t, db: db, cases: cases, out: out, clock: clk, dir: dir, path: path,
 		sms: flows.NewSMS(db, cases, box, dir, out, flows.SMSConfig{RemindAfter: 3 * 24 * time.Hour, Log: quiet})}
-	err = db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err = db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, w := range smsWorkers {
 			w.Added = smsStart
 			if err := cases.PutWorker(tx, &w); err != nil {
@@ -135,6 +134,7 @@ func checkSegments(t testing.TB, text string) {
 }
 
 func TestSMSReferralInEachLanguage(t *testing.T) {
+	ctx := context.Background()
 	tests := []struct {
 		name     string
 		worker   int
@@ -186,7 +186,7 @@ func TestSMSReferralInEachLanguage(t *testing.T) {
 				t.Fatalf("REF reply %q (%s), want %q", r.Text, r.Lang, fmt.Sprintf(tc.want, r.Referral, label))
 			}
 			checkSegments(t, r.Text)
-			ref, err := f.cases.ReferralByRef(r.Referral)
+			ref, err := f.cases.ReferralByRef(ctx, r.Referral)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +196,7 @@ func TestSMSReferralInEachLanguage(t *testing.T) {
 				t.Fatalf("referral %+v", ref)
 			}
 			// The reply is in the outbox, addressed to the worker.
-			m, err := f.out.Message(r.OutboxID)
+			m, err := f.out.Message(ctx, r.OutboxID)
 			if err != nil || m.To != w.Number || m.Audience != outbox.Worker || m.Text != r.Text || m.Segments > 2 {
 				t.Fatalf("outbox %+v %v", m, err)
 			}
@@ -220,6 +220,7 @@ func toScript(digits string, zero rune) string {
 }
 
 func TestSMSUsageAndMalformed(t *testing.T) {
+	ctx := context.Background()
 	f := newSMSFixture(t)
 	usage := map[onestop.Lang]string{}
 	for _, w := range smsWorkers {
@@ -261,25 +262,27 @@ func TestSMSUsageAndMalformed(t *testing.T) {
 			}
 		})
 	}
-	list, _ := f.cases.Referrals(casebook.ReferralFilter{})
+	list, _ := f.cases.Referrals(ctx, casebook.ReferralFilter{})
 	if len(list) != 1 {
 		t.Fatalf("%d referrals from malformed messages", len(list)-1)
 	}
 }
 
 func TestSMSUnassignedPlaceKeepsTheReferral(t *testing.T) {
+	ctx := context.Background()
 	f := newSMSFixture(t)
 	r := f.text(smsWorkers[3].Number, "REF Atlantis she needs shelter")
 	if r.Text != fmt.Sprintf("Case %[1]s received. A supervisor will choose where it goes. For news send: STATUS %[1]s", r.Referral) {
 		t.Fatalf("reply %q", r.Text)
 	}
-	ref, _ := f.cases.ReferralByRef(r.Referral)
+	ref, _ := f.cases.ReferralByRef(ctx, r.Referral)
 	if ref.Status != onestop.Received || ref.Centre != "" || ref.Place != "Atlantis" || ref.Area != "BD-54" || ref.Need != "she needs shelter" {
 		t.Fatalf("referral %+v", ref)
 	}
 }
 
 func TestSMSUnregisteredSender(t *testing.T) {
+	ctx := context.Background()
 	f := newSMSFixture(t)
 	const stranger = "+8801911000999"
 	for _, tc := range []struct {
@@ -295,12 +298,12 @@ func TestSMSUnregisteredSender(t *testing.T) {
 		if r.Text != tc.want || r.Lang != tc.lang {
 			t.Fatalf("%q: reply %q (%s)", tc.body, r.Text, r.Lang)
 		}
-		m, _ := f.out.Message(r.OutboxID)
+		m, _ := f.out.Message(ctx, r.OutboxID)
 		if m.Audience != outbox.Unregistered || m.InReplyTo == "" {
 			t.Fatalf("reply queued as %+v", m)
 		}
 	}
-	list, _ := f.cases.Referrals(casebook.ReferralFilter{})
+	list, _ := f.cases.Referrals(ctx, casebook.ReferralFilter{})
 	if len(list) != 4 {
 		t.Fatalf("%d unverified referrals kept, want 4", len(list))
 	}
@@ -321,6 +324,7 @@ func TestSMSUnregisteredSender(t *testing.T) {
 }
 
 func TestSMSRetriedWebhookRecordsNothingNew(t *testing.T) {
+	ctx := context.Background()
 	f := newSMSFixture(t)
 	in := flows.InboundSMS{Provider: "twilio", ID: "SM0001", From: smsWorkers[0].Number, Text: "রেফার ঢাকা চিকিৎসা দরকার"}
 	first, err := f.sms.Receive(context.Background(), in)
@@ -333,8 +337,8 @@ func TestSMSRetriedWebhookRecordsNothingNew(t *testing.T) {
 			t.Fatalf("retry answered %+v, %v", again, err)
 		}
 	}
-	refs, _ := f.cases.Referrals(casebook.ReferralFilter{})
-	msgs, _ := f.out.List(outbox.Filter{})
+	refs, _ := f.cases.Referrals(ctx, casebook.ReferralFilter{})
+	msgs, _ := f.out.List(ctx, outbox.Filter{})
 	// One reply to the worker, one notice to the centre.
 	if len(refs) != 1 || len(msgs) != 2 {
 		t.Fatalf("%d referrals and %d messages after a retried webhook", len(refs), len(msgs))
@@ -375,7 +379,7 @@ func TestReferralLifecycleAndReminders(t *testing.T) {
 		if err != nil || n != want {
 			t.Fatalf("Remind at %s = %d, %v; want %d", f.clock.Now().Format(time.RFC3339), n, err, want)
 		}
-		l, _ := f.out.List(outbox.Filter{})
+		l, _ := f.out.List(ctx, outbox.Filter{})
 		var out []*outbox.Message
 		for _, m := range l {
 			if m.Cause == outbox.CauseReminder {
@@ -433,7 +437,7 @@ func TestReferralLifecycleAndReminders(t *testing.T) {
 	if err := f.sms.Advance(ctx, ref, onestop.Declined, "supervisor.nasrin", ""); onestop.ErrorCode(err) != onestop.ECONFLICT {
 		t.Fatalf("closed → declined: %v", err)
 	}
-	r, _ := f.cases.ReferralByRef(ref)
+	r, _ := f.cases.ReferralByRef(ctx, ref)
 	var trail []string
 	for _, e := range r.History {
 		trail = append(trail, fmt.Sprintf("%s by %s at %s", e.Status, e.By, e.Time.Format("01-02T15")))

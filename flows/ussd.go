@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/looplab/fsm"
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -92,8 +91,8 @@ var callbacks = fsm.Callbacks{
 	},
 	"after_window":      func(_ context.Context, e *fsm.Event) { on(e).s.Window = e.Args[1].(onestop.Window) },
 	"after_never":       func(_ context.Context, e *fsm.Event) { on(e).refuse() },
-	"after_confirm":     func(_ context.Context, e *fsm.Event) { on(e).confirm(false) },
-	"after_confirm_ask": func(_ context.Context, e *fsm.Event) { on(e).confirm(true) },
+	"after_confirm":     func(ctx context.Context, e *fsm.Event) { on(e).confirm(ctx, false) },
+	"after_confirm_ask": func(ctx context.Context, e *fsm.Event) { on(e).confirm(ctx, true) },
 	"after_skip":        func(_ context.Context, e *fsm.Event) { st := on(e); st.end = st.s.Closing },
 	"after_district": func(_ context.Context, e *fsm.Event) {
 		st := on(e)
@@ -359,7 +358,7 @@ func (st *step) refuse() {
 // confirm turns the plan she built into the contact's Safe Contact Plan. With ask, the session
 // goes on to ask for her district, and ends after it with the screen confirm would have ended it
 // with.
-func (st *step) confirm(ask bool) {
+func (st *step) confirm(ctx context.Context, ask bool) {
 	s, now := st.s, st.now
 	if s.NoCall && s.OtherNumber == nil {
 		// Never reached (the plan offers no way to choose her own number then), and never
@@ -393,7 +392,7 @@ func (st *step) confirm(ask bool) {
 		}
 		c.Status = onestop.Open
 	})
-	closing := st.closing(casebook.Ref(s.ContactID), opens, tz)
+	closing := st.closing(ctx, casebook.Ref(s.ContactID), opens, tz)
 	if ask {
 		s.Asking, s.Closing = true, closing
 		return
@@ -404,10 +403,10 @@ func (st *step) confirm(ask bool) {
 // closing is the screen that ends a confirmed plan. It promises a call within the half hour only
 // when someone is on duty to make it; otherwise it gives her the helpline to call. A window that
 // opens on another day than today says so.
-func (st *step) closing(ref string, opens time.Time, tz *time.Location) string {
+func (st *step) closing(ctx context.Context, ref string, opens time.Time, tz *time.Location) string {
 	s := st.s
 	if s.Window == onestop.Now {
-		if st.e.cfg.OnDuty != nil && st.e.cfg.OnDuty(st.now) {
+		if st.e.cfg.OnDuty != nil && st.e.cfg.OnDuty(ctx, st.now) {
 			return locales.Text(s.Lang, locales.DoneNow, ref, st.e.emergency(s.Country))
 		}
 		return locales.Text(s.Lang, locales.DoneNowNobody, ref, st.e.helpline(s.Country), st.e.emergency(s.Country))
@@ -456,7 +455,7 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 
 	// A change that leaves her contact as it is (leaving after reading information, say)
 	// records nothing.
-	if st.contact != nil && !st.planned && s.ContactID != 0 && st.unchanged() {
+	if st.contact != nil && !st.planned && s.ContactID != 0 && st.unchanged(ctx) {
 		st.contact = nil
 	}
 	// Nothing is recorded of a session in which she chose nothing: no contact, so no trace of
@@ -477,7 +476,7 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	saved := *s // each run of the write starts again from here
 	base := st.baseContact()
 	var ns session.Session // as written
-	err := st.e.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := st.e.db.Update(ctx, func(tx onestop.Tx) error {
 		ns = saved
 		if st.contact != nil {
 			c, err := st.loadContact(tx, ns.ContactID, base)
@@ -526,9 +525,9 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 }
 
 // unchanged reports whether this hop's change to her contact would leave it as it is.
-func (st *step) unchanged() bool {
+func (st *step) unchanged(ctx context.Context) bool {
 	same := false
-	st.e.db.View(func(tx *bbolt.Tx) error {
+	st.e.db.View(ctx, func(tx onestop.Tx) error {
 		c, err := st.e.cases.Get(tx, st.s.ContactID)
 		if err != nil {
 			return nil // the write will say what is wrong
@@ -547,7 +546,7 @@ func (st *step) unchanged() bool {
 }
 
 // loadContact returns the session's contact from tx, or a new one when it has none yet.
-func (st *step) loadContact(tx *bbolt.Tx, id uint64, base onestop.Contact) (*onestop.Contact, error) {
+func (st *step) loadContact(tx onestop.Tx, id uint64, base onestop.Contact) (*onestop.Contact, error) {
 	if id == 0 {
 		// Her district only if she chose it in this session: one remembered from before would
 		// be the district of whoever used the phone before.

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/outbox"
@@ -22,7 +20,7 @@ type marks struct {
 }
 
 func (d *marks) mark(n string) { d.mu.Lock(); d.set[n] = true; d.mu.Unlock() }
-func (d *marks) doNotContact(_ *bbolt.Tx, number string, _ time.Time) bool {
+func (d *marks) doNotContact(_ onestop.Tx, number string, _ time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.set[number]
@@ -37,6 +35,7 @@ func callbackNote(contact uint64) *outbox.Message {
 // down is sent when it comes back only if the callback is still owed; otherwise it is cancelled,
 // with the reason, and is neither sent nor dead.
 func TestCallbackNoteRecheckedAfterAnOutage(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
 		change func(f *fixture, id uint64, d *marks)
@@ -55,7 +54,7 @@ func TestCallbackNoteRecheckedAfterAnOutage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := &marks{set: map[string]bool{}}
 			deaths := 0
-			f := newFixture(t, outbox.Config{DoNotContact: d.doNotContact, OnDead: func(*bbolt.Tx, *outbox.Message) error { deaths++; return nil }})
+			f := newFixture(t, outbox.Config{DoNotContact: d.doNotContact, OnDead: func(onestop.Tx, *outbox.Message) error { deaths++; return nil }})
 			id := f.contact(onestop.Open, callable())
 			f.clock.Set(start.Add(time.Hour))
 			m := callbackNote(id)
@@ -76,7 +75,7 @@ func TestCallbackNoteRecheckedAfterAnOutage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := f.ob.Message(m.ID)
+			got, _ := f.ob.Message(ctx, m.ID)
 			if tc.want == "" {
 				if n != 1 || got.State != outbox.Sent {
 					t.Fatalf("inside her window: sent %d, %s %q", n, got.State, got.Error)
@@ -96,7 +95,7 @@ func TestCallbackNoteRecheckedAfterAnOutage(t *testing.T) {
 // edit changes contact id.
 func (f *fixture) edit(id uint64, fn func(*onestop.Contact)) {
 	f.t.Helper()
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		c, err := f.cases.Get(tx, id)
 		if err != nil {
 			return err
@@ -126,7 +125,7 @@ func TestDoNotContact(t *testing.T) {
 	if n, _ := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: rec}); n != 0 || rec.count() != 0 {
 		t.Fatal("called a number marked do not contact")
 	}
-	if got, _ := f.ob.Message(call.ID); got.State != outbox.Dead || !strings.Contains(got.Error, "do not contact") {
+	if got, _ := f.ob.Message(ctx, call.ID); got.State != outbox.Dead || !strings.Contains(got.Error, "do not contact") {
 		t.Fatalf("call: %s %q", got.State, got.Error)
 	}
 	for _, m := range []*outbox.Message{
@@ -202,6 +201,7 @@ func TestEveryAudienceTextIsChecked(t *testing.T) {
 // TestRoleCallbackNoteCancelled: a callback note addressed to the duty role, whose window
 // closed while it waited, is cancelled, not held as if nobody were on duty.
 func TestRoleCallbackNoteCancelled(t *testing.T) {
+	ctx := context.Background()
 	f, r := roleFixture(t, outbox.Config{})
 	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
 	id := f.contact(onestop.Open, callable())
@@ -216,7 +216,7 @@ func TestRoleCallbackNoteCancelled(t *testing.T) {
 	if n, _ := f.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: rec}); n != 0 {
 		t.Fatal("sent a callback note after her window closed")
 	}
-	if got, _ := f.ob.Message(m.ID); got.State != outbox.Cancelled || !strings.Contains(got.Error, "window has closed") {
+	if got, _ := f.ob.Message(ctx, m.ID); got.State != outbox.Cancelled || !strings.Contains(got.Error, "window has closed") {
 		t.Fatalf("%s %q", got.State, got.Error)
 	}
 }

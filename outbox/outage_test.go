@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/store"
@@ -29,7 +27,7 @@ func (r refusing) Send(context.Context, *outbox.Message) (outbox.Receipt, error)
 // above all, is still sent in the same pass: one message never holds up the queue.
 func TestOneMessageNeverHoldsUpTheQueue(t *testing.T) {
 	var deaths []string
-	f, r := roleFixture(t, outbox.Config{OnDead: func(_ *bbolt.Tx, m *outbox.Message) error {
+	f, r := roleFixture(t, outbox.Config{OnDead: func(_ onestop.Tx, m *outbox.Message) error {
 		deaths = append(deaths, m.Key)
 		return nil
 	}})
@@ -43,7 +41,7 @@ func TestOneMessageNeverHoldsUpTheQueue(t *testing.T) {
 	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: down}); err != nil {
 		t.Fatal(err)
 	}
-	err := f.db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Outbox).Delete(store.U64(first.ID)) })
+	err := f.db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Outbox).Delete(store.U64(first.ID)) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +83,7 @@ func TestPurgeKeepsARoleMessageWhileItsCopyWaits(t *testing.T) {
 	if _, err := f.ob.Purge(ctx, f.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := f.ob.Message(m.ID); err != nil || p.State != outbox.Expanded {
+	if p, err := f.ob.Message(ctx, m.ID); err != nil || p.State != outbox.Expanded {
 		t.Fatalf("the role message, its copy still waiting: %+v, %v", p, err)
 	}
 }
@@ -93,7 +91,7 @@ func TestPurgeKeepsARoleMessageWhileItsCopyWaits(t *testing.T) {
 // A provider's answer is kept unsealed and shown to staff: no run of digits long enough to be a
 // number survives in it.
 func TestAProvidersAnswerKeepsNoNumber(t *testing.T) {
-	f := newFixture(t, outbox.Config{Known: func(*bbolt.Tx, outbox.Audience, string) bool { return true }})
+	f := newFixture(t, outbox.Config{Known: func(onestop.Tx, outbox.Audience, string) bool { return true }})
 	ctx := context.Background()
 	m := &outbox.Message{Key: "note:30", Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder, To: staffNumber, Text: "Please look at the console."}
 	if _, err := f.ob.Queue(ctx, m); err != nil {
@@ -103,7 +101,7 @@ func TestAProvidersAnswerKeepsNoNumber(t *testing.T) {
 	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: bad}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := f.ob.Message(m.ID)
+	got, _ := f.ob.Message(ctx, m.ID)
 	if strings.Contains(got.Error, "1911000003") || !strings.Contains(got.Error, "not a valid phone number") {
 		t.Fatalf("stored error %q", got.Error)
 	}
@@ -131,7 +129,7 @@ func TestAnAlertWaitsNoHourForAProvider(t *testing.T) {
 // A callback note retried by hand before her window opens waits for it: "callback due" is said
 // when it is.
 func TestACallbackNoteWaitsForHerWindow(t *testing.T) {
-	f := newFixture(t, outbox.Config{Known: func(*bbolt.Tx, outbox.Audience, string) bool { return true }})
+	f := newFixture(t, outbox.Config{Known: func(onestop.Tx, outbox.Audience, string) bool { return true }})
 	id := f.contact(onestop.Open, callable()) // opens an hour after start
 	ctx := context.Background()
 	m := &outbox.Message{Key: "callback:31", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseCallback,
@@ -143,7 +141,7 @@ func TestACallbackNoteWaitsForHerWindow(t *testing.T) {
 	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: rec}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := f.ob.Message(m.ID)
+	got, _ := f.ob.Message(ctx, m.ID)
 	if rec.count() != 0 || got.State != outbox.Queued || !got.NextAttempt.Equal(start.Add(time.Hour)) {
 		t.Fatalf("before her window: sent %d, %s until %v", rec.count(), got.State, got.NextAttempt)
 	}
@@ -156,7 +154,7 @@ func TestACallbackNoteWaitsForHerWindow(t *testing.T) {
 // A callback note is not given up on in an outage while her window is open: it is tried every
 // few minutes past the attempts an ordinary text gets, and cancelled once her window closes.
 func TestACallbackNoteOutlastsAnOutageInsideHerWindow(t *testing.T) {
-	f := newFixture(t, outbox.Config{MaxAttempts: 2, Known: func(*bbolt.Tx, outbox.Audience, string) bool { return true }})
+	f := newFixture(t, outbox.Config{MaxAttempts: 2, Known: func(onestop.Tx, outbox.Audience, string) bool { return true }})
 	id := f.contact(onestop.Open, callable()) // open from start+1h to start+3h
 	f.clock.Set(start.Add(time.Hour))
 	ctx := context.Background()
@@ -170,7 +168,7 @@ func TestACallbackNoteOutlastsAnOutageInsideHerWindow(t *testing.T) {
 		if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: down}); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := f.ob.Message(m.ID)
+		got, _ := f.ob.Message(ctx, m.ID)
 		if got.State != outbox.Failed || got.NextAttempt.After(f.clock.Now().Add(5*time.Minute)) {
 			t.Fatalf("try %d: %s until %v", i, got.State, got.NextAttempt)
 		}
@@ -180,7 +178,7 @@ func TestACallbackNoteOutlastsAnOutageInsideHerWindow(t *testing.T) {
 	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{outbox.LogName: down}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := f.ob.Message(m.ID); got.State != outbox.Cancelled {
+	if got, _ := f.ob.Message(ctx, m.ID); got.State != outbox.Cancelled {
 		t.Fatalf("after her window closed: %s %q", got.State, got.Error)
 	}
 }

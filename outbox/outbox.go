@@ -30,7 +30,6 @@ import (
 	"sync"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/text/cases"
 
 	"github.com/onestop-helpline/onestop"
@@ -235,7 +234,7 @@ type Config struct {
 	// Known, when set, must confirm that a staff audience's number is registered for it (a
 	// worker, an official, the counsellor on duty, a centre): a message to anyone else is refused,
 	// so a survivor's number cannot be passed off as staff.
-	Known func(tx *bbolt.Tx, a Audience, number string) bool
+	Known func(tx onestop.Tx, a Audience, number string) bool
 	// Backoff is the first retry's base wait; each failure doubles it, up to MaxBackoff, with
 	// jitter.
 	Backoff, MaxBackoff time.Duration
@@ -253,7 +252,7 @@ type Config struct {
 
 	// Resolve says who holds role at the moment at (in tx): the people a role-addressed message
 	// goes to. Required to queue a message with Role set.
-	Resolve func(tx *bbolt.Tx, role string, at time.Time) ([]Recipient, error)
+	Resolve func(tx onestop.Tx, role string, at time.Time) ([]Recipient, error)
 	// Render writes template with args in lang: a role-addressed message's text for one
 	// recipient. Required to queue a message with Role set.
 	Render func(template string, lang onestop.Lang, args []string) string
@@ -262,28 +261,28 @@ type Config struct {
 	// escalate an alert that reached nobody (by queuing another message in tx). An error from
 	// it undoes that transaction; in the sending loop the message is then settled without it,
 	// and the error logged, so that nothing stays in flight.
-	OnDead func(tx *bbolt.Tx, m *Message) error
+	OnDead func(tx onestop.Tx, m *Message) error
 	// OnRetry, when set, is called inside the transaction that records a failed send of an
 	// urgent message (an alert, an escalation) that will be tried again, so the caller can show
 	// on the contact, not only in a log, that her alert has not gone yet. It fails as OnDead does.
-	OnRetry func(tx *bbolt.Tx, m *Message) error
+	OnRetry func(tx onestop.Tx, m *Message) error
 	// OnSent, when set, is called inside the transaction that records an urgent message as
 	// handed to its provider, so the caller can show on the contact whom her alert reached. It
 	// fails as OnDead does.
-	OnSent func(tx *bbolt.Tx, m *Message) error
+	OnSent func(tx onestop.Tx, m *Message) error
 	// OnReassigned, when set, is called inside the transaction that cancels a role message's
 	// copy for someone who no longer holds the role (her shift ended, she was removed), the
 	// role then being written out again to whoever holds it. It fails as OnDead does.
-	OnReassigned func(tx *bbolt.Tx, m *Message) error
+	OnReassigned func(tx onestop.Tx, m *Message) error
 	// DoNotContact, when set, reports whether a survivor's number is marked do not contact at
 	// at: nothing is sent to such a number, and a callback note for a contact whose number is
 	// marked is cancelled.
-	DoNotContact func(tx *bbolt.Tx, number string, at time.Time) bool
+	DoNotContact func(tx onestop.Tx, number string, at time.Time) bool
 }
 
 // Outbox is the queue. It is safe for concurrent use.
 type Outbox struct {
-	db    *store.DB
+	db    onestop.Store
 	box   *seal.Box
 	cases *casebook.Casebook
 	cfg   Config
@@ -294,7 +293,7 @@ type Outbox struct {
 }
 
 // New returns the outbox on db.
-func New(db *store.DB, box *seal.Box, cases *casebook.Casebook, cfg Config) *Outbox {
+func New(db onestop.Store, box *seal.Box, cases *casebook.Casebook, cfg Config) *Outbox {
 	if cfg.Default == "" {
 		cfg.Default = LogName
 	}
@@ -349,7 +348,7 @@ var (
 //
 // A message with Role set has no To and no Text: it is for whoever holds the role when it falls
 // due, and it is written then, for each of them, from Template and Args (see Config.Resolve).
-func (o *Outbox) Enqueue(tx *bbolt.Tx, m *Message) (fresh bool, err error) {
+func (o *Outbox) Enqueue(tx onestop.Tx, m *Message) (fresh bool, err error) {
 	if m.Role != "" {
 		err = o.validateRole(m)
 	} else {
@@ -395,7 +394,7 @@ func (o *Outbox) Enqueue(tx *bbolt.Tx, m *Message) (fresh bool, err error) {
 
 // Queue is Enqueue in a write of its own, which wakes the sending loop once committed.
 func (o *Outbox) Queue(ctx context.Context, m *Message) (fresh bool, err error) {
-	err = o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err = o.db.Update(ctx, func(tx onestop.Tx) error {
 		c := *m
 		f, err := o.Enqueue(tx, &c)
 		fresh = f
@@ -490,7 +489,7 @@ func (o *Outbox) validateRole(m *Message) error {
 // It runs when a message is queued and again just before each send, since her window can close
 // and her plan can change while a message waits. Returns EFORBIDDEN with the reason (a *refusal
 // says whether the message is only cancelled, or its number no longer registered).
-func (o *Outbox) check(tx *bbolt.Tx, m *Message, now time.Time) error {
+func (o *Outbox) check(tx onestop.Tx, m *Message, now time.Time) error {
 	if m.Cause == CauseSessionEnded || m.Cause == CauseMissedCall {
 		return onestop.Errorf(onestop.EFORBIDDEN, "nothing is sent because a session ended or a call was missed")
 	}
@@ -545,13 +544,13 @@ type refusal struct {
 func (r *refusal) Error() string { return r.err.Error() }
 func (r *refusal) Unwrap() error { return r.err }
 
-func (o *Outbox) doNotContact(tx *bbolt.Tx, number string, now time.Time) bool {
+func (o *Outbox) doNotContact(tx onestop.Tx, number string, now time.Time) bool {
 	return number != "" && o.cfg.DoNotContact != nil && o.cfg.DoNotContact(tx, number, now)
 }
 
 // callbackOwed reports, as a cancelling refusal, why the callback a note announces is no longer
 // owed. A note retried after an outage must not send a counsellor to call her outside her window.
-func (o *Outbox) callbackOwed(tx *bbolt.Tx, m *Message, now time.Time) error {
+func (o *Outbox) callbackOwed(tx onestop.Tx, m *Message, now time.Time) error {
 	if o.cases == nil {
 		return nil
 	}
@@ -580,7 +579,7 @@ func (o *Outbox) callbackOwed(tx *bbolt.Tx, m *Message, now time.Time) error {
 
 // windowOpens is when the window of the callback a note announces opens; zero for any other
 // message, or when the contact cannot be read (callbackOwed has decided on it already).
-func (o *Outbox) windowOpens(tx *bbolt.Tx, m *Message) time.Time {
+func (o *Outbox) windowOpens(tx onestop.Tx, m *Message) time.Time {
 	if m.Cause != CauseCallback || m.ContactID == 0 || o.cases == nil {
 		return time.Time{}
 	}
@@ -591,7 +590,7 @@ func (o *Outbox) windowOpens(tx *bbolt.Tx, m *Message) time.Time {
 	return c.Plan.Opens
 }
 
-func (o *Outbox) allowedBySurvivor(tx *bbolt.Tx, m *Message, now time.Time) error {
+func (o *Outbox) allowedBySurvivor(tx onestop.Tx, m *Message, now time.Time) error {
 	if m.ContactID == 0 {
 		return onestop.Errorf(onestop.EFORBIDDEN, "a message to a survivor needs the contact whose plan allows it")
 	}
@@ -648,7 +647,7 @@ func (o *Outbox) betraying(text string) string {
 }
 
 // put writes m, and moves its entry in the due index in the same transaction.
-func (o *Outbox) put(tx *bbolt.Tx, m *Message) error {
+func (o *Outbox) put(tx onestop.Tx, m *Message) error {
 	r := record{Message: *m, ToSealed: o.box.SealString(m.To), TextSealed: o.box.SealString(m.Text)}
 	v, err := json.Marshal(&r)
 	if err != nil {
@@ -725,7 +724,7 @@ func dueKey(c Cause, at time.Time, id uint64) []byte {
 
 // dueBucket returns the due index, building it from the messages when the file was written
 // before there was one.
-func (o *Outbox) dueBucket(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+func (o *Outbox) dueBucket(tx onestop.Tx) (onestop.Bucket, error) {
 	b := tx.Bucket(store.Outbox)
 	if idx := b.Bucket(dueIndex); idx != nil {
 		return idx, nil
@@ -747,13 +746,13 @@ func (o *Outbox) dueBucket(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 // ensureIndex builds the due index if the file has none yet.
 func (o *Outbox) ensureIndex(ctx context.Context) error {
 	missing := false
-	if err := o.db.View(func(tx *bbolt.Tx) error {
+	if err := o.db.View(ctx, func(tx onestop.Tx) error {
 		missing = tx.Bucket(store.Outbox).Bucket(dueIndex) == nil
 		return nil
 	}); err != nil || !missing {
 		return err
 	}
-	return o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return o.db.Update(ctx, func(tx onestop.Tx) error {
 		_, err := o.dueBucket(tx)
 		return err
 	})
@@ -766,7 +765,7 @@ func (e *hookError) Error() string { return "outbox: OnDead: " + e.err.Error() }
 func (e *hookError) Unwrap() error { return e.err }
 
 // dead makes m dead for reason and, with hooks, tells OnDead in the same transaction.
-func (o *Outbox) dead(tx *bbolt.Tx, m *Message, now time.Time, reason string, hooks bool) error {
+func (o *Outbox) dead(tx onestop.Tx, m *Message, now time.Time, reason string, hooks bool) error {
 	m.State, m.NextAttempt, m.Updated, m.Error = Dead, time.Time{}, now, reason
 	if err := o.put(tx, m); err != nil {
 		return err
@@ -774,7 +773,7 @@ func (o *Outbox) dead(tx *bbolt.Tx, m *Message, now time.Time, reason string, ho
 	return o.hook(tx, m, hooks)
 }
 
-func (o *Outbox) hook(tx *bbolt.Tx, m *Message, hooks bool) error {
+func (o *Outbox) hook(tx onestop.Tx, m *Message, hooks bool) error {
 	if !hooks || o.cfg.OnDead == nil {
 		return nil
 	}
@@ -786,12 +785,12 @@ func (o *Outbox) hook(tx *bbolt.Tx, m *Message, hooks bool) error {
 
 // write runs fn in a write transaction with the hooks; if a hook fails, fn runs again without
 // them, so that a message is always settled, and the failure is logged.
-func (o *Outbox) write(ctx context.Context, fn func(tx *bbolt.Tx, hooks bool) error) error {
-	err := o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, true) })
+func (o *Outbox) write(ctx context.Context, fn func(tx onestop.Tx, hooks bool) error) error {
+	err := o.db.Update(ctx, func(tx onestop.Tx) error { return fn(tx, true) })
 	var he *hookError
 	if errors.As(err, &he) {
 		o.log.Error("outbox: a hook on a message's outcome failed; settled without it", "err", he.err)
-		return o.db.Update(ctx, func(tx *bbolt.Tx) error { return fn(tx, false) })
+		return o.db.Update(ctx, func(tx onestop.Tx) error { return fn(tx, false) })
 	}
 	return err
 }
@@ -813,7 +812,7 @@ func (o *Outbox) decode(v []byte) (*Message, error) {
 }
 
 // Get returns message id from tx. Returns ENOTFOUND if none.
-func (o *Outbox) Get(tx *bbolt.Tx, id uint64) (*Message, error) {
+func (o *Outbox) Get(tx onestop.Tx, id uint64) (*Message, error) {
 	v := tx.Bucket(store.Outbox).Get(store.U64(id))
 	if v == nil {
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no message %d", id)
@@ -822,8 +821,8 @@ func (o *Outbox) Get(tx *bbolt.Tx, id uint64) (*Message, error) {
 }
 
 // Message returns message id. Returns ENOTFOUND if none.
-func (o *Outbox) Message(id uint64) (m *Message, err error) {
-	err = o.db.View(func(tx *bbolt.Tx) error {
+func (o *Outbox) Message(ctx context.Context, id uint64) (m *Message, err error) {
+	err = o.db.View(ctx, func(tx onestop.Tx) error {
 		m, err = o.Get(tx, id)
 		return err
 	})
@@ -837,12 +836,12 @@ type Filter struct {
 }
 
 // List returns messages newest first.
-func (o *Outbox) List(f Filter) ([]*Message, error) {
+func (o *Outbox) List(ctx context.Context, f Filter) ([]*Message, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var out []*Message
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.db.View(ctx, func(tx onestop.Tx) error {
 		c := tx.Bucket(store.Outbox).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < f.Limit; k, v = c.Prev() {
 			if v == nil || len(k) != 8 {
@@ -864,7 +863,7 @@ func (o *Outbox) List(f Filter) ([]*Message, error) {
 // Retry queues a failed or dead message again, from its first attempt; the safety rules are
 // applied again when it is sent. Returns ENOTFOUND, or ECONFLICT for a message in another state.
 func (o *Outbox) Retry(ctx context.Context, id uint64) error {
-	err := o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	err := o.db.Update(ctx, func(tx onestop.Tx) error {
 		m, err := o.Get(tx, id)
 		if err != nil {
 			return err
@@ -885,7 +884,7 @@ func (o *Outbox) Retry(ctx context.Context, id uint64) error {
 // Drop gives up on a message that is not yet sent: it becomes dead and is never sent. Returns
 // ENOTFOUND, or ECONFLICT for one already sent or being sent.
 func (o *Outbox) Drop(ctx context.Context, id uint64) error {
-	return o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return o.db.Update(ctx, func(tx onestop.Tx) error {
 		m, err := o.Get(tx, id)
 		if err != nil {
 			return err
@@ -907,7 +906,7 @@ func (o *Outbox) Report(ctx context.Context, provider, providerID string, st Sta
 	if st != Sent && st != Delivered && st != Failed {
 		return onestop.Errorf(onestop.EINVALID, "a report is sent, delivered or failed")
 	}
-	return o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return o.db.Update(ctx, func(tx onestop.Tx) error {
 		idx := tx.Bucket(store.Outbox).Bucket(providerIndex)
 		var v []byte
 		if idx != nil {
@@ -977,7 +976,7 @@ func (o *Outbox) Run(ctx context.Context, senders ...Sender) error {
 
 // closed reports whether err says the store is closed.
 func closed(err error) bool {
-	return errors.Is(err, store.ErrClosed) || errors.Is(err, bbolt.ErrDatabaseNotOpen)
+	return errors.Is(err, onestop.ErrStoreClosed)
 }
 
 // Reconcile settles messages a stopped process left in the sending state. Whether the provider
@@ -986,7 +985,7 @@ func closed(err error) bool {
 // unregistered sender is not sent again blindly, since a second text on her phone can cost more
 // than a missing one: it is marked failed for the operator to check and retry.
 func (o *Outbox) Reconcile(ctx context.Context, senders map[string]Sender) error {
-	return o.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return o.db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Outbox)
 		var stuck []*Message
 		err := b.ForEach(func(k, v []byte) error {
@@ -1094,7 +1093,7 @@ func (o *Outbox) peek(ctx context.Context, senders map[string]Sender, skip map[u
 	if err := o.ensureIndex(ctx); err != nil {
 		return 0, "", false, err
 	}
-	err = o.db.View(func(tx *bbolt.Tx) error {
+	err = o.db.View(ctx, func(tx onestop.Tx) error {
 		idx := tx.Bucket(store.Outbox).Bucket(dueIndex)
 		if idx == nil {
 			return nil
@@ -1124,7 +1123,7 @@ func (o *Outbox) peek(ctx context.Context, senders map[string]Sender, skip map[u
 // note no longer owed is cancelled. A role message is expanded instead (see expand). again
 // names role messages to resolve again in this pass.
 func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again []uint64, err error) {
-	err = o.write(ctx, func(tx *bbolt.Tx, hooks bool) error {
+	err = o.write(ctx, func(tx onestop.Tx, hooks bool) error {
 		claimed, again = nil, nil
 		now := o.db.Now()
 		m, err := o.Get(tx, id)
@@ -1186,7 +1185,7 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 // reassign cancels child m of a role message, whose recipient no longer holds the role, and
 // queues its parent to be written out again at once, to whoever holds the role now. It returns
 // the parent's ID, to be resolved again in this pass.
-func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time, hooks bool) ([]uint64, error) {
+func (o *Outbox) reassign(tx onestop.Tx, m *Message, now time.Time, hooks bool) ([]uint64, error) {
 	p, err := o.Get(tx, m.Parent)
 	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
 		// Its role message is gone (purged): nobody is left to write it out to, which is a
@@ -1217,7 +1216,7 @@ func (o *Outbox) reassign(tx *bbolt.Tx, m *Message, now time.Time, hooks bool) (
 // now, as expand would resolve it: the duty role, or the fallback role while nobody is on duty.
 // When the role cannot be resolved, or resolves to nobody at all, m stays with its recipient:
 // an alert is never taken from someone to be given to no one.
-func (o *Outbox) stillHolds(tx *bbolt.Tx, m *Message, now time.Time) (bool, error) {
+func (o *Outbox) stillHolds(tx onestop.Tx, m *Message, now time.Time) (bool, error) {
 	p, err := o.Get(tx, m.Parent)
 	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
 		return true, nil
@@ -1267,7 +1266,7 @@ const nobodyWait = time.Minute
 // urgent ones come first, so they go out in the same pass. With nobody on duty it goes to the
 // fallback role; with nobody there either it stays queued and is tried again every minute:
 // a message to a role never dies because nobody held it at one moment.
-func (o *Outbox) expand(tx *bbolt.Tx, p *Message, now time.Time) error {
+func (o *Outbox) expand(tx onestop.Tx, p *Message, now time.Time) error {
 	roles := []string{p.Role}
 	if p.Role == RoleDuty {
 		roles = append(roles, RoleFallback)
@@ -1376,7 +1375,7 @@ const urgentMaxBackoff = time.Minute
 func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) error {
 	// The outcome is written even when ctx is ending: a message must not stay "sending".
 	ctx := context.Background()
-	return o.write(ctx, func(tx *bbolt.Tx, hooks bool) error {
+	return o.write(ctx, func(tx onestop.Tx, hooks bool) error {
 		cur, err := o.Get(tx, m.ID)
 		if err != nil {
 			return err

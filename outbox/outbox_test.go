@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 type clock struct {
@@ -39,7 +37,7 @@ var start = time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 type fixture struct {
 	t     testing.TB
 	path  string
-	db    *store.DB
+	db    *bolt.DB
 	box   *seal.Box
 	cases *casebook.Casebook
 	clock *clock
@@ -67,11 +65,11 @@ func newFixture(t testing.TB, cfg outbox.Config) *fixture {
 // open opens (or reopens, after a restart) the bbolt file and builds the outbox on it.
 func (f *fixture) open() {
 	f.t.Helper()
-	db, err := store.Open(f.path, time.Second)
+	db, err := bolt.Open(f.path, time.Second)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	db.Now = f.clock.Now
+	db.Clock = f.clock.Now
 	f.db, f.cases = db, casebook.New(db, f.box)
 	f.ob = outbox.New(db, f.box, f.cases, f.cfg)
 }
@@ -86,7 +84,7 @@ const (
 func (f *fixture) contact(status onestop.ContactStatus, plan *onestop.SafeContactPlan) uint64 {
 	f.t.Helper()
 	var id uint64
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		c := &onestop.Contact{Time: start, Channel: onestop.USSD, Country: "BD", Lang: onestop.Bengali,
 			Urgency: onestop.Urgent, Status: status, Caller: herNumber, Plan: plan}
 		err := f.cases.Put(tx, c)
@@ -106,7 +104,8 @@ func callable() *onestop.SafeContactPlan {
 }
 
 func TestSafetyRefusals(t *testing.T) {
-	known := func(tx *bbolt.Tx, a outbox.Audience, number string) bool { return number == staffNumber }
+	ctx := context.Background()
+	known := func(tx onestop.Tx, a outbox.Audience, number string) bool { return number == staffNumber }
 	f := newFixture(t, outbox.Config{Known: known})
 	planned := f.contact(onestop.Open, callable())
 	dropped := f.contact(onestop.Dropped, nil)
@@ -176,7 +175,7 @@ func TestSafetyRefusals(t *testing.T) {
 			if onestop.ErrorCode(err) != onestop.EFORBIDDEN || !strings.Contains(onestop.ErrorMessage(err), tc.want) {
 				t.Fatalf("got %v, want a refusal saying %q", err, tc.want)
 			}
-			if got, _ := ob.List(outbox.Filter{}); len(got) > 0 && got[0].Key == m.Key {
+			if got, _ := ob.List(ctx, outbox.Filter{}); len(got) > 0 && got[0].Key == m.Key {
 				t.Fatal("a refused message was written")
 			}
 		})
@@ -203,6 +202,7 @@ func (r *recorder) count() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.
 // TestSafetyIsCheckedAgainAtSendTime: a call queued inside her window is never placed once the
 // window has closed, nor after her plan changed to do-not-contact.
 func TestSafetyIsCheckedAgainAtSendTime(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t, outbox.Config{})
 	id := f.contact(onestop.Open, callable())
 	f.clock.Set(start.Add(2 * time.Hour))
@@ -223,7 +223,7 @@ func TestSafetyIsCheckedAgainAtSendTime(t *testing.T) {
 	if n, err := f.ob.Flush(context.Background(), senders); err != nil || n != 0 || rec.count() != 0 {
 		t.Fatalf("flush after the window: sent %d (%d), %v", n, rec.count(), err)
 	}
-	m, _ := f.ob.Message(late.ID)
+	m, _ := f.ob.Message(ctx, late.ID)
 	if m.State != outbox.Dead || !strings.Contains(m.Error, "outside the window") {
 		t.Fatalf("late call: %s %q", m.State, m.Error)
 	}
@@ -233,7 +233,7 @@ func TestSafetyIsCheckedAgainAtSendTime(t *testing.T) {
 	if err := f.ob.Retry(context.Background(), changed.ID); err != nil {
 		t.Fatal(err)
 	}
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		c, err := f.cases.Get(tx, id)
 		if err != nil {
 			return err
@@ -247,12 +247,13 @@ func TestSafetyIsCheckedAgainAtSendTime(t *testing.T) {
 	if n, _ := f.ob.Flush(context.Background(), senders); n != 0 || rec.count() != 0 {
 		t.Fatalf("sent %d after she said do not contact", rec.count())
 	}
-	if m, _ := f.ob.Message(changed.ID); m.State != outbox.Dead {
+	if m, _ := f.ob.Message(ctx, changed.ID); m.State != outbox.Dead {
 		t.Fatalf("call after do-not-contact is %s", m.State)
 	}
 }
 
 func TestQueueIsIdempotentAndSealed(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t, outbox.Config{})
 	m := outbox.Message{Key: "alert:42:duty", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseAlert, To: staffNumber, Text: "Case 1234567, Dhaka: urgent."}
 	for i := range 3 {
@@ -262,7 +263,7 @@ func TestQueueIsIdempotentAndSealed(t *testing.T) {
 			t.Fatalf("queue %d: fresh=%v id=%d err=%v", i, fresh, c.ID, err)
 		}
 	}
-	list, _ := f.ob.List(outbox.Filter{})
+	list, _ := f.ob.List(ctx, outbox.Filter{})
 	if len(list) != 1 || list[0].To != staffNumber || list[0].Masked != "+880 19** ***003" || list[0].Segments != 1 || list[0].Encoding != outbox.GSM7 {
 		t.Fatalf("listed %+v", list)
 	}
@@ -335,9 +336,9 @@ func TestReportsRetryAndDrop(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m0, _ := f.ob.Message(ids[0])
-	m1, _ := f.ob.Message(ids[1])
-	m2, _ := f.ob.Message(ids[2])
+	m0, _ := f.ob.Message(ctx, ids[0])
+	m1, _ := f.ob.Message(ctx, ids[1])
+	m2, _ := f.ob.Message(ctx, ids[2])
 	if m0.State != outbox.Delivered || m1.State != outbox.Failed || !strings.Contains(m1.Error, "DeliveryFailure") || m2.State != outbox.Dead {
 		t.Fatalf("states %s %s(%s) %s", m0.State, m1.State, m1.Error, m2.State)
 	}
@@ -377,6 +378,7 @@ func (b *blocker) Send(ctx context.Context, m *outbox.Message) (outbox.Receipt, 
 // state, as a process killed mid-send would, then restarts: the alert is sent again (better
 // twice than lost), the call to her is not sent again without the operator.
 func TestReconcileAfterACrash(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		name     string
 		survivor bool
@@ -409,7 +411,7 @@ func TestReconcileAfterACrash(t *testing.T) {
 			<-done
 
 			f.open()
-			if got, _ := f.ob.Message(m.ID); got.State != outbox.Sending {
+			if got, _ := f.ob.Message(ctx, m.ID); got.State != outbox.Sending {
 				t.Fatalf("after the crash the message is %s", got.State)
 			}
 			rec := &recorder{name: "p"}
@@ -418,7 +420,7 @@ func TestReconcileAfterACrash(t *testing.T) {
 			go func() { f.ob.Run(ctx, rec); close(ran) }()
 			deadline := time.Now().Add(2 * time.Second)
 			for {
-				got, _ := f.ob.Message(m.ID)
+				got, _ := f.ob.Message(ctx, m.ID)
 				if got.State == tc.want || time.Now().After(deadline) {
 					break
 				}
@@ -426,7 +428,7 @@ func TestReconcileAfterACrash(t *testing.T) {
 			}
 			cancel()
 			<-ran
-			got, _ := f.ob.Message(m.ID)
+			got, _ := f.ob.Message(ctx, m.ID)
 			if got.State != tc.want || (rec.count() == 1) != tc.resent {
 				t.Fatalf("after restart: %s, sent again %d times", got.State, rec.count())
 			}

@@ -7,8 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -28,7 +27,7 @@ func (o *Outbox) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	// A role message is kept while any message written out from it still waits: if its
 	// recipient leaves the role, it is written out again from there.
 	waiting := map[uint64]bool{}
-	if err := o.db.View(func(tx *bbolt.Tx) error {
+	if err := o.db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Outbox).ForEach(func(k, v []byte) error {
 			if len(k) == 8 && v != nil {
 				m, ok := due(v)
@@ -53,7 +52,7 @@ func (o *Outbox) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 		chunk := ids[:min(len(ids), 500)]
 		ids = ids[len(chunk):]
 		done := 0
-		err := o.db.Update(ctx, func(tx *bbolt.Tx) error {
+		err := o.db.Update(ctx, func(tx onestop.Tx) error {
 			done = 0
 			b := tx.Bucket(store.Outbox)
 			for _, id := range chunk {

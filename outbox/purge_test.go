@@ -32,7 +32,7 @@ func TestPurgeDeletesOnlyFinishedMessagesPastRetention(t *testing.T) {
 		t.Fatalf("Purge = %d, %v; want 2", n, err)
 	}
 	for id, gone := range map[uint64]bool{sent: true, dropped: true, waiting: false} {
-		_, err := f.ob.Message(id)
+		_, err := f.ob.Message(ctx, id)
 		if gone != (onestop.ErrorCode(err) == onestop.ENOTFOUND) {
 			t.Errorf("message %d: err %v, want gone=%v", id, err, gone)
 		}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/store"
@@ -38,13 +36,13 @@ func (r *roster) set(role string, people ...outbox.Recipient) {
 	r.people[role] = people
 }
 
-func (r *roster) resolve(_ *bbolt.Tx, role string, _ time.Time) ([]outbox.Recipient, error) {
+func (r *roster) resolve(_ onestop.Tx, role string, _ time.Time) ([]outbox.Recipient, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]outbox.Recipient(nil), r.people[role]...), nil
 }
 
-func (r *roster) known(_ *bbolt.Tx, a outbox.Audience, number string) bool {
+func (r *roster) known(_ onestop.Tx, a outbox.Audience, number string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, people := range r.people {
@@ -90,8 +88,9 @@ func dutyAlert(key string) *outbox.Message {
 }
 
 func children(t *testing.T, f *fixture, parent uint64) []*outbox.Message {
+	ctx := context.Background()
 	t.Helper()
-	all, err := f.ob.List(outbox.Filter{Limit: 10000})
+	all, err := f.ob.List(ctx, outbox.Filter{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +104,9 @@ func children(t *testing.T, f *fixture, parent uint64) []*outbox.Message {
 }
 
 func noneDead(t *testing.T, f *fixture) {
+	ctx := context.Background()
 	t.Helper()
-	if dead, _ := f.ob.List(outbox.Filter{State: outbox.Dead}); len(dead) > 0 {
+	if dead, _ := f.ob.List(ctx, outbox.Filter{State: outbox.Dead}); len(dead) > 0 {
 		t.Fatalf("dead: %+v", dead[0])
 	}
 }
@@ -115,6 +115,7 @@ func noneDead(t *testing.T, f *fixture) {
 // who took over before it was sent, in B's language, with the words from the template, and A is
 // sent nothing.
 func TestRoleIsResolvedWhenSent(t *testing.T) {
+	ctx := context.Background()
 	f, r := roleFixture(t, outbox.Config{})
 	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA, Lang: onestop.English})
 	m := dutyAlert("alert:1:duty")
@@ -136,11 +137,11 @@ func TestRoleIsResolvedWhenSent(t *testing.T) {
 	if strings.Contains(got.Key, "1911000012") || !strings.HasPrefix(got.Key, m.Key+":") {
 		t.Fatalf("child key %q", got.Key)
 	}
-	p, _ := f.ob.Message(m.ID)
+	p, _ := f.ob.Message(ctx, m.ID)
 	if p.State != outbox.Expanded {
 		t.Fatalf("parent is %s", p.State)
 	}
-	if list, _ := f.ob.List(outbox.Filter{State: outbox.Expanded}); len(list) != 1 || list[0].ID != m.ID {
+	if list, _ := f.ob.List(ctx, outbox.Filter{State: outbox.Expanded}); len(list) != 1 || list[0].ID != m.ID {
 		t.Fatalf("expanded list %+v", list)
 	}
 }
@@ -184,8 +185,9 @@ func (s *failing) Send(ctx context.Context, m *outbox.Message) (outbox.Receipt, 
 // holds the role), and the alert is not dead: it is resolved again and goes to B in the same
 // pass. OnDead is never called.
 func TestShiftChangeDuringAnOutage(t *testing.T) {
+	ctx := context.Background()
 	deaths := 0
-	f, r := roleFixture(t, outbox.Config{MaxAttempts: 2, OnDead: func(*bbolt.Tx, *outbox.Message) error { deaths++; return nil }})
+	f, r := roleFixture(t, outbox.Config{MaxAttempts: 2, OnDead: func(onestop.Tx, *outbox.Message) error { deaths++; return nil }})
 	r.set(outbox.RoleDuty, outbox.Recipient{Number: dutyA})
 	m := dutyAlert("alert:3:duty")
 	if _, err := f.ob.Queue(context.Background(), m); err != nil {
@@ -225,7 +227,7 @@ func TestShiftChangeDuringAnOutage(t *testing.T) {
 			t.Fatalf("A's message: %s %q", c.State, c.Error)
 		}
 	}
-	if p, _ := f.ob.Message(m.ID); p.State != outbox.Expanded {
+	if p, _ := f.ob.Message(ctx, m.ID); p.State != outbox.Expanded {
 		t.Fatalf("parent %s %q", p.State, p.Error)
 	}
 }
@@ -245,11 +247,11 @@ func TestNobodyOnDuty(t *testing.T) {
 	if n, err := f.ob.Flush(ctx, senders); n != 0 || err != nil {
 		t.Fatalf("sent %d, %v", n, err)
 	}
-	p, _ := f.ob.Message(m.ID)
+	p, _ := f.ob.Message(ctx, m.ID)
 	if p.State != outbox.Queued || !strings.Contains(p.Error, "nobody to receive it") || !p.NextAttempt.Equal(f.clock.Now().Add(time.Minute)) {
 		t.Fatalf("with nobody: %s %q %v", p.State, p.Error, p.NextAttempt)
 	}
-	if q, _ := f.ob.List(outbox.Filter{State: outbox.Queued}); len(q) != 1 || q[0].ID != m.ID {
+	if q, _ := f.ob.List(ctx, outbox.Filter{State: outbox.Queued}); len(q) != 1 || q[0].ID != m.ID {
 		t.Fatalf("queued list %+v", q)
 	}
 	noneDead(t, f)
@@ -265,12 +267,13 @@ func TestNobodyOnDuty(t *testing.T) {
 	if rec.got[0].To != superF || rec.got[0].Audience != outbox.Official {
 		t.Fatalf("sent %+v", rec.got[0])
 	}
-	if p, _ := f.ob.Message(m.ID); p.State != outbox.Expanded || !strings.Contains(p.Error, "fallback") {
+	if p, _ := f.ob.Message(ctx, m.ID); p.State != outbox.Expanded || !strings.Contains(p.Error, "fallback") {
 		t.Fatalf("parent %s %q", p.State, p.Error)
 	}
 }
 
 func TestInvalidRoleMessages(t *testing.T) {
+	ctx := context.Background()
 	f, _ := roleFixture(t, outbox.Config{})
 	bare := newFixture(t, outbox.Config{})
 	for _, tc := range []struct {
@@ -295,7 +298,7 @@ func TestInvalidRoleMessages(t *testing.T) {
 			t.Errorf("%+v: %v, want %s", m, err, tc.code)
 		}
 	}
-	if l, _ := f.ob.List(outbox.Filter{}); len(l) != 0 {
+	if l, _ := f.ob.List(ctx, outbox.Filter{}); len(l) != 0 {
 		t.Fatalf("written: %+v", l)
 	}
 }
@@ -322,7 +325,7 @@ func (s *stopAfter) Send(ctx context.Context, m *outbox.Message) (outbox.Receipt
 
 func flood(t testing.TB, f *fixture, n int, provider string) {
 	t.Helper()
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error {
 		for i := range n {
 			m := &outbox.Message{Key: fmt.Sprint("flood-", i), Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder,
 				To: staffNumber, Text: "Case 1234567 has had no news for 7 days.", Provider: provider}
@@ -401,7 +404,7 @@ func TestDueIndexIsBuiltForAnOlderFile(t *testing.T) {
 	if _, err := f.ob.Queue(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
-	err := f.db.Update(context.Background(), func(tx *bbolt.Tx) error { return tx.Bucket(store.Outbox).DeleteBucket([]byte("due")) })
+	err := f.db.Update(context.Background(), func(tx onestop.Tx) error { return tx.Bucket(store.Outbox).DeleteBucket([]byte("due")) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +453,7 @@ func TestOnDead(t *testing.T) {
 	var seen []string
 	fail := false
 	var ob **outbox.Outbox
-	onDead := func(tx *bbolt.Tx, m *outbox.Message) error {
+	onDead := func(tx onestop.Tx, m *outbox.Message) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if fail {
@@ -477,7 +480,7 @@ func TestOnDead(t *testing.T) {
 	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{"p": perm}); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := f.ob.Message(refused); m.State != outbox.Dead {
+	if m, _ := f.ob.Message(ctx, refused); m.State != outbox.Dead {
 		t.Fatalf("permanently refused alert is %s", m.State)
 	}
 	dropped := queue("dropped")
@@ -497,7 +500,7 @@ func TestOnDead(t *testing.T) {
 		t.Fatalf("OnDead saw %v, want %v", seen, want)
 	}
 	for _, id := range []uint64{refused, dropped, undelivered} {
-		list, _ := f.ob.List(outbox.Filter{})
+		list, _ := f.ob.List(ctx, outbox.Filter{})
 		found := false
 		for _, m := range list {
 			found = found || m.Key == fmt.Sprint("escalate-", id)
@@ -514,7 +517,7 @@ func TestOnDead(t *testing.T) {
 	if _, err := f.ob.Flush(ctx, map[string]outbox.Sender{"p": perm}); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := f.ob.Message(again); m.State != outbox.Dead {
+	if m, _ := f.ob.Message(ctx, again); m.State != outbox.Dead {
 		t.Fatalf("with the hook failing the message is %s", m.State)
 	}
 }
@@ -529,6 +532,7 @@ func (permanent) Send(context.Context, *outbox.Message) (outbox.Receipt, error) 
 
 // TestOrdinaryMessagesStillDie: the exemption from MaxAttempts is for urgent alerts only.
 func TestOrdinaryMessagesStillDie(t *testing.T) {
+	ctx := context.Background()
 	f := newFixture(t, outbox.Config{MaxAttempts: 2})
 	m := &outbox.Message{Key: "w", Kind: outbox.SMS, Audience: outbox.Worker, Cause: outbox.CauseReminder, To: staffNumber, Text: "Case 1234567: no news."}
 	if _, err := f.ob.Queue(context.Background(), m); err != nil {
@@ -539,7 +543,7 @@ func TestOrdinaryMessagesStillDie(t *testing.T) {
 		f.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: down})
 		f.clock.Set(f.clock.Now().Add(2 * time.Hour))
 	}
-	if got, _ := f.ob.Message(m.ID); got.State != outbox.Dead {
+	if got, _ := f.ob.Message(ctx, m.ID); got.State != outbox.Dead {
 		t.Fatalf("after the attempts: %s", got.State)
 	}
 }
@@ -551,7 +555,7 @@ func TestOrdinaryMessagesStillDie(t *testing.T) {
 func TestRemovedBetweenExpansionAndSend(t *testing.T) {
 	r := newRoster()
 	asked := 0
-	known := func(tx *bbolt.Tx, a outbox.Audience, number string) bool {
+	known := func(tx onestop.Tx, a outbox.Audience, number string) bool {
 		if number == dutyA {
 			asked++
 			return asked == 1
@@ -575,7 +579,8 @@ func TestRemovedBetweenExpansionAndSend(t *testing.T) {
 // TestRoleResolveFails: when the role cannot be resolved (Resolve errs, or the outbox has no
 // Resolve), the alert waits and the rest of the queue is still sent.
 func TestRoleResolveFails(t *testing.T) {
-	f := newFixture(t, outbox.Config{Resolve: func(*bbolt.Tx, string, time.Time) ([]outbox.Recipient, error) {
+	ctx := context.Background()
+	f := newFixture(t, outbox.Config{Resolve: func(onestop.Tx, string, time.Time) ([]outbox.Recipient, error) {
 		return nil, errors.New("rota unreadable")
 	}, Render: render})
 	m := dutyAlert("alert:7:duty")
@@ -590,7 +595,7 @@ func TestRoleResolveFails(t *testing.T) {
 	if n, err := f.ob.Flush(context.Background(), map[string]outbox.Sender{outbox.LogName: rec}); n != 1 || err != nil {
 		t.Fatalf("sent %d, %v", n, err)
 	}
-	if p, _ := f.ob.Message(m.ID); p.State != outbox.Queued || !strings.Contains(p.Error, "rota unreadable") {
+	if p, _ := f.ob.Message(ctx, m.ID); p.State != outbox.Queued || !strings.Contains(p.Error, "rota unreadable") {
 		t.Fatalf("alert %s %q", p.State, p.Error)
 	}
 	// A command's outbox, built without Resolve, leaves it as it is.
@@ -627,10 +632,10 @@ func TestPurgeSettledRoleMessages(t *testing.T) {
 	if n, err := f.ob.Purge(ctx, f.clock.Now().AddDate(0, 0, -90)); n != 2 || err != nil {
 		t.Fatalf("purged %d, %v", n, err)
 	}
-	if _, err := f.ob.Message(waiting.ID); err != nil {
+	if _, err := f.ob.Message(ctx, waiting.ID); err != nil {
 		t.Fatalf("the alert still owed was purged: %v", err)
 	}
-	if _, err := f.ob.Message(expanded.ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := f.ob.Message(ctx, expanded.ID); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("expanded: %v", err)
 	}
 }
@@ -677,7 +682,7 @@ func TestOnDutyAfterAnOutageGetsTheAlert(t *testing.T) {
 // inside the same write, so the contact can show it; an ordinary text's failure is not.
 func TestOnRetry(t *testing.T) {
 	var told []outbox.Cause
-	f, r := roleFixture(t, outbox.Config{OnRetry: func(_ *bbolt.Tx, m *outbox.Message) error {
+	f, r := roleFixture(t, outbox.Config{OnRetry: func(_ onestop.Tx, m *outbox.Message) error {
 		if m.State != outbox.Failed || m.NextAttempt.IsZero() {
 			t.Errorf("told of %s, next %v", m.State, m.NextAttempt)
 		}

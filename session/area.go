@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -21,7 +20,7 @@ const (
 // ForgetPlaces deletes every area and list of places an earlier version remembered under a
 // caller's number, leaving only remembered languages, and returns how many it deleted. The
 // engine runs it when it starts; nothing reads them any more.
-func ForgetPlaces(tx *bbolt.Tx) (int, error) {
+func ForgetPlaces(tx onestop.Tx) (int, error) {
 	b := tx.Bucket(store.Prefs)
 	var doomed [][]byte
 	c := b.Cursor()
@@ -47,7 +46,7 @@ const HashedKeyPrefix = "\x00"
 // for it (which must begin with HashedKeyPrefix), keeping when it was first stored, so the file
 // no longer holds the aggregator's session ids and those sessions carry on. Run it before
 // LoadIndex. Returns how many sessions it moved.
-func RekeyRaw(tx *bbolt.Tx, hash func(raw string) string) (int, error) {
+func RekeyRaw(tx onestop.Tx, hash func(raw string) string) (int, error) {
 	b := tx.Bucket(store.Sessions)
 	type move struct{ from, to, v []byte }
 	var moves []move

@@ -5,8 +5,6 @@ import (
 	"context"
 	"testing"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/store"
@@ -15,9 +13,10 @@ import (
 // TestForgetPlacesLeavesOnlyLanguages: areas and picks remembered under callers' numbers by an
 // earlier version are deleted; remembered languages stay.
 func TestForgetPlacesLeavesOnlyLanguages(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	a, b := bytes.Repeat([]byte{1}, 16), bytes.Repeat([]byte{2}, 16)
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		p := tx.Bucket(store.Prefs)
 		for k, v := range map[string]string{
 			string(a): "en", string(a) + "/area": "BD-06", string(a) + "/picks": `{"s":"k","c":["BD-06"]}`,
@@ -35,8 +34,8 @@ func TestForgetPlacesLeavesOnlyLanguages(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
-		if n := tx.Bucket(store.Prefs).Stats().KeyN; n != 2 {
+	db.View(ctx, func(tx onestop.Tx) error {
+		if n := tx.Bucket(store.Prefs).Len(); n != 2 {
 			t.Errorf("%d prefs left, want the 2 languages", n)
 		}
 		if session.Lang(tx, a) != onestop.English || session.Lang(tx, b) != onestop.Hindi {
@@ -49,12 +48,13 @@ func TestForgetPlacesLeavesOnlyLanguages(t *testing.T) {
 // TestRekeyRawMovesSessionsOffTheAggregatorsID: a session stored under provider:sessionId is
 // moved under its hashed key, in the same place in time order, and reads back the same.
 func TestRekeyRawMovesSessionsOffTheAggregatorsID(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	old := typical("africastalking:ATUid_raw1")
 	put(t, db, old)
 	hashed := session.HashedKeyPrefix + "h-of-raw1"
 	put(t, db, typical(hashed)) // already hashed: left alone
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		n, err := session.RekeyRaw(tx, func(raw string) string {
 			if raw != "africastalking:ATUid_raw1" {
 				t.Errorf("asked to hash %q", raw)
@@ -68,7 +68,7 @@ func TestRekeyRawMovesSessionsOffTheAggregatorsID(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Sessions).ForEach(func(k, _ []byte) error {
 			if bytes.Contains(k, []byte("ATUid_raw1")) {
 				t.Errorf("the raw id is still a key: %q", k)
@@ -83,7 +83,7 @@ func TestRekeyRawMovesSessionsOffTheAggregatorsID(t *testing.T) {
 	if got.Reply != old.Reply || got.ContactID != old.ContactID || !got.Created.Equal(old.Created) {
 		t.Fatalf("moved session changed: %+v", got)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if tx.Bucket(store.Sessions).Get(rawKey(uint64(old.Created.UnixNano()), hashed+"-2")) == nil {
 			t.Error("the moved session is not where it was in time order")
 		}

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -17,7 +15,7 @@ import (
 // long. Values written before that are the bare language.
 
 // PutLangAt remembers the language a caller chose at t.
-func PutLangAt(tx *bbolt.Tx, callerHash []byte, lang onestop.Lang, t time.Time) error {
+func PutLangAt(tx onestop.Tx, callerHash []byte, lang onestop.Lang, t time.Time) error {
 	return tx.Bucket(store.Prefs).Put(callerHash, langValue(lang, t))
 }
 
@@ -48,10 +46,10 @@ func isLangKey(k []byte) bool {
 // PurgeLangs forgets the languages last chosen before cutoff and returns how many. A language
 // remembered before its time was kept is given now as its time, the first time a purge meets it,
 // and so is forgotten a retention period later.
-func PurgeLangs(ctx context.Context, db *store.DB, cutoff time.Time) (int, error) {
+func PurgeLangs(ctx context.Context, db onestop.Store, cutoff time.Time) (int, error) {
 	now := db.Now()
 	var due, unstamped [][]byte
-	if err := db.View(func(tx *bbolt.Tx) error {
+	if err := db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Prefs).ForEach(func(k, v []byte) error {
 			if !isLangKey(k) {
 				return nil
@@ -71,7 +69,7 @@ func PurgeLangs(ctx context.Context, db *store.DB, cutoff time.Time) (int, error
 		d, u := due[:min(len(due), 500)], unstamped[:min(len(unstamped), 500)]
 		due, unstamped = due[len(d):], unstamped[len(u):]
 		done := 0
-		err := db.Update(ctx, func(tx *bbolt.Tx) error {
+		err := db.Update(ctx, func(tx onestop.Tx) error {
 			done = 0
 			b := tx.Bucket(store.Prefs)
 			for _, k := range d {

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/store"
@@ -16,9 +14,9 @@ func TestPurgeLangsForgetsCallersGoneLongerThanRetention(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db.Clock = func() time.Time { return now }
 	old, recent, before := []byte("old-caller-hash!"), []byte("recent-caller-ha"), []byte("from-before-stmp")
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error {
+	if err := db.Update(ctx, func(tx onestop.Tx) error {
 		if err := session.PutLangAt(tx, old, onestop.Bengali, now.AddDate(0, 0, -400)); err != nil {
 			return err
 		}
@@ -34,7 +32,7 @@ func TestPurgeLangsForgetsCallersGoneLongerThanRetention(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("PurgeLangs = %d, %v; want 1", n, err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if l := session.Lang(tx, old); l != "" {
 			t.Errorf("a language last chosen 400 days ago is still remembered: %q", l)
 		}

@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -105,7 +103,7 @@ type Index struct {
 type hashed [2]uint64
 
 // LoadIndex reads where every stored session is.
-func LoadIndex(tx *bbolt.Tx) (*Index, error) {
+func LoadIndex(tx onestop.Tx) (*Index, error) {
 	ix := &Index{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, at: map[hashed]uint64{}}
 	c := tx.Bucket(store.Sessions).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -140,7 +138,7 @@ func storeKey(at uint64, key string) []byte {
 }
 
 // Get returns the session at key, or nil if there is none.
-func (ix *Index) Get(tx *bbolt.Tx, key string) (*Session, error) {
+func (ix *Index) Get(tx onestop.Tx, key string) (*Session, error) {
 	at, ok := ix.find(ix.hash(key))
 	if !ok {
 		return nil, nil
@@ -156,7 +154,7 @@ func (ix *Index) Get(tx *bbolt.Tx, key string) (*Session, error) {
 // was created, and the index learns of it once tx commits. It is told even of a session it
 // holds: commit handlers run in the order they were added, so a session deleted and written
 // again in one transaction (the sweep and her hop in one group) stays in it.
-func (ix *Index) Put(tx *bbolt.Tx, s *Session) error {
+func (ix *Index) Put(tx onestop.Tx, s *Session) error {
 	h := ix.hash(s.Key)
 	at, ok := ix.find(h)
 	if !ok {
@@ -167,18 +165,11 @@ func (ix *Index) Put(tx *bbolt.Tx, s *Session) error {
 		ix.at[h] = at
 		ix.mu.Unlock()
 	})
-	b := tx.Bucket(store.Sessions)
-	b.FillPercent = fillPercent
-	return b.Put(storeKey(at, s.Key), Encode(s))
+	return tx.Bucket(store.Sessions).Put(storeKey(at, s.Key), Encode(s))
 }
 
-// fillPercent is how full a page of sessions is left when it splits. New sessions go after the
-// last, so a page once split is never added to again: bbolt's default of half would leave every
-// page half empty.
-const fillPercent = 0.9
-
 // GetStored returns the session stored under stored, a key ExpiredFrom returned, or nil.
-func (ix *Index) GetStored(tx *bbolt.Tx, stored string) (*Session, error) {
+func (ix *Index) GetStored(tx onestop.Tx, stored string) (*Session, error) {
 	v := tx.Bucket(store.Sessions).Get([]byte(stored))
 	if v == nil || len(stored) < 8 {
 		return nil, nil
@@ -188,7 +179,7 @@ func (ix *Index) GetStored(tx *bbolt.Tx, stored string) (*Session, error) {
 
 // DeleteStored removes the session stored under stored, and the index forgets it once tx
 // commits.
-func (ix *Index) DeleteStored(tx *bbolt.Tx, stored string) error {
+func (ix *Index) DeleteStored(tx onestop.Tx, stored string) error {
 	if len(stored) < 8 {
 		return fmt.Errorf("session: stored key %q is too short", stored)
 	}
@@ -321,7 +312,7 @@ func (s *Session) unmarshal(b []byte, version byte) error {
 
 // Expired returns up to max stored keys of sessions that expired before now, reading only each
 // record's expiry. The caller deletes them in its own write (Index.DeleteStored).
-func Expired(tx *bbolt.Tx, now time.Time, max int) []string {
+func Expired(tx onestop.Tx, now time.Time, max int) []string {
 	keys, _ := ExpiredFrom(tx, "", now, max, -1)
 	return keys
 }
@@ -331,7 +322,7 @@ func Expired(tx *bbolt.Tx, now time.Time, max int) []string {
 // where the next step starts, "" once the end of the bucket was reached. Each step is
 // one short read, so a sweep through many sessions never holds a long transaction, and never
 // reads the same records twice.
-func ExpiredFrom(tx *bbolt.Tx, from string, now time.Time, max, scan int) (keys []string, next string) {
+func ExpiredFrom(tx onestop.Tx, from string, now time.Time, max, scan int) (keys []string, next string) {
 	limit := uint64(now.UnixNano())
 	c := tx.Bucket(store.Sessions).Cursor()
 	var k, v []byte
@@ -353,10 +344,10 @@ func ExpiredFrom(tx *bbolt.Tx, from string, now time.Time, max, scan int) (keys 
 }
 
 // Count returns the number of stored sessions.
-func Count(tx *bbolt.Tx) int { return tx.Bucket(store.Sessions).Stats().KeyN }
+func Count(tx onestop.Tx) int { return tx.Bucket(store.Sessions).Len() }
 
 // Lang returns the language a caller chose before, by the keyed hash of her number, or "".
-func Lang(tx *bbolt.Tx, callerHash []byte) onestop.Lang {
+func Lang(tx onestop.Tx, callerHash []byte) onestop.Lang {
 	if v := tx.Bucket(store.Prefs).Get(callerHash); v != nil {
 		if l, _ := readLang(v); l.Valid() {
 			return l
@@ -366,6 +357,6 @@ func Lang(tx *bbolt.Tx, callerHash []byte) onestop.Lang {
 }
 
 // PutLang remembers the language a caller chose, as chosen now.
-func PutLang(tx *bbolt.Tx, callerHash []byte, lang onestop.Lang) error {
+func PutLang(tx onestop.Tx, callerHash []byte, lang onestop.Lang) error {
 	return PutLangAt(tx, callerHash, lang, time.Now())
 }

@@ -11,16 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/store"
 )
 
-func openDB(tb testing.TB) *store.DB {
+func openDB(tb testing.TB) *bolt.DB {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(tb.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -41,9 +40,9 @@ func typical(key string) *session.Session {
 
 // put writes s as the engine does, with an index read from the store as the engine reads it at
 // start, so every test also checks what LoadIndex finds.
-func put(t *testing.T, db *store.DB, s *session.Session) {
+func put(t *testing.T, db *bolt.DB, s *session.Session) {
 	t.Helper()
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		ix, err := session.LoadIndex(tx)
 		if err != nil {
 			return err
@@ -54,9 +53,10 @@ func put(t *testing.T, db *store.DB, s *session.Session) {
 	}
 }
 
-func get(t *testing.T, db *store.DB, key string) (s *session.Session, err error) {
+func get(t *testing.T, db *bolt.DB, key string) (s *session.Session, err error) {
+	ctx := context.Background()
 	t.Helper()
-	if verr := db.View(func(tx *bbolt.Tx) error {
+	if verr := db.View(ctx, func(tx onestop.Tx) error {
 		ix, lerr := session.LoadIndex(tx)
 		if lerr != nil {
 			return lerr
@@ -70,9 +70,10 @@ func get(t *testing.T, db *store.DB, key string) (s *session.Session, err error)
 }
 
 // loadIndex reads the index as an engine does when it starts.
-func loadIndex(t *testing.T, db *store.DB) (ix *session.Index) {
+func loadIndex(t *testing.T, db *bolt.DB) (ix *session.Index) {
+	ctx := context.Background()
 	t.Helper()
-	if err := db.View(func(tx *bbolt.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
+	if err := db.View(ctx, func(tx onestop.Tx) (err error) { ix, err = session.LoadIndex(tx); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return ix
@@ -167,6 +168,7 @@ func TestEveryFieldSurvives(t *testing.T) {
 // TestJSONRecordsAreStillRead reads sessions written before the binary format, as they were
 // written: the expiry, then the session as JSON.
 func TestJSONRecordsAreStillRead(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	old := typical("africastalking:old")
 	old.OtherNumber, old.Window = []byte("sealed"), onestop.Morning
@@ -175,7 +177,7 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(old.Expires.UnixNano()))
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		return tx.Bucket(store.Sessions).Put(rawKey(0, old.Key), append(v, body...)) // as the upgrade left it
 	}); err != nil {
 		t.Fatal(err)
@@ -197,7 +199,7 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(again, old) {
 		t.Fatalf("rewritten: %+v, %v", again, err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if rec := tx.Bucket(store.Sessions).Get(rawKey(0, old.Key)); rec == nil || rec[8] != 2 {
 			t.Errorf("rewritten record starts %q, where it was", rec[min(8, len(rec)):min(9, len(rec))])
 		}
@@ -209,11 +211,12 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 }
 
 func TestBrokenRecordsAreErrorsNotPanics(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	good := typical("k")
 	var whole []byte
 	put(t, db, good)
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		whole = bytes.Clone(tx.Bucket(store.Sessions).Get(rawKey(uint64(good.Created.UnixNano()), "k")))
 		return nil
 	})
@@ -228,7 +231,7 @@ func TestBrokenRecordsAreErrorsNotPanics(t *testing.T) {
 	}
 	for name, rec := range tests {
 		t.Run(name, func(t *testing.T) {
-			if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 				return tx.Bucket(store.Sessions).Put(rawKey(0, "bad"), rec)
 			}); err != nil {
 				t.Fatal(err)
@@ -241,6 +244,7 @@ func TestBrokenRecordsAreErrorsNotPanics(t *testing.T) {
 }
 
 func TestExpiredReadsOnlyTheExpiry(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	now := time.Unix(0, 1_795_000_000_000_000_000)
 	for i, d := range []time.Duration{-time.Minute, -time.Second, time.Second, time.Hour} {
@@ -248,7 +252,7 @@ func TestExpiredReadsOnlyTheExpiry(t *testing.T) {
 		s.Expires = now.Add(d)
 		put(t, db, s)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		got := session.Expired(tx, now, 10)
 		for i := range got {
 			got[i] = got[i][8:] // after the time it was first stored
@@ -268,6 +272,7 @@ func TestExpiredReadsOnlyTheExpiry(t *testing.T) {
 
 // TestExpiredFromWalksInSteps sweeps in steps of every size and finds each expired session once.
 func TestExpiredFromWalksInSteps(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	now := time.Unix(0, 1_795_000_000_000_000_000)
 	want := map[string]bool{}
@@ -285,7 +290,7 @@ func TestExpiredFromWalksInSteps(t *testing.T) {
 		t.Run(fmt.Sprintf("max %d scan %d", tt.max, tt.scan), func(t *testing.T) {
 			got := map[string]bool{}
 			from, steps := "", 0
-			db.View(func(tx *bbolt.Tx) error {
+			db.View(ctx, func(tx onestop.Tx) error {
 				for {
 					keys, next := session.ExpiredFrom(tx, from, now, tt.max, tt.scan)
 					if len(keys) > tt.max {
@@ -315,11 +320,12 @@ func TestExpiredFromWalksInSteps(t *testing.T) {
 // the order their sessions began, so a wave's writes share pages; a session written again stays
 // where it is, and a deleted one is gone from the store and the index alike.
 func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	start := time.Unix(0, 1_795_000_000_000_000_000)
 	ids := []string{"africastalking:ATUid_f3", "africastalking:ATUid_07", "africastalking:ATUid_c1", "africastalking:ATUid_5a"}
 	ix := loadIndex(t, db)
-	write := func(fn func(tx *bbolt.Tx) error) {
+	write := func(fn func(tx onestop.Tx) error) {
 		t.Helper()
 		if err := db.Update(context.Background(), fn); err != nil {
 			t.Fatal(err)
@@ -328,18 +334,18 @@ func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
 	for i, id := range ids {
 		s := typical(id)
 		s.Created = start.Add(time.Duration(i) * time.Second)
-		write(func(tx *bbolt.Tx) error { return ix.Put(tx, s) })
+		write(func(tx onestop.Tx) error { return ix.Put(tx, s) })
 	}
 	// The first goes on a minute later: written again, where it was.
 	first := typical(ids[0])
 	first.Created, first.State = start, "confirm"
-	write(func(tx *bbolt.Tx) error { return ix.Put(tx, first) })
-	write(func(tx *bbolt.Tx) error {
+	write(func(tx onestop.Tx) error { return ix.Put(tx, first) })
+	write(func(tx onestop.Tx) error {
 		return ix.DeleteStored(tx, string(rawKey(uint64(start.Add(2*time.Second).UnixNano()), ids[2])))
 	})
 
 	var order []string
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Sessions).ForEach(func(k, _ []byte) error {
 			order = append(order, string(k[8:]))
 			return nil
@@ -351,7 +357,7 @@ func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
 	if ix.Len() != 3 {
 		t.Fatalf("the index holds %d sessions, the store 3", ix.Len())
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if s, err := ix.Get(tx, ids[0]); err != nil || s == nil || s.State != "confirm" {
 			t.Errorf("the session written again: %+v, %v", s, err)
 		}
@@ -369,11 +375,12 @@ func TestSessionsAreStoredInTheOrderTheyBegan(t *testing.T) {
 // TestTheIndexLearnsOnlyWhatCommits: a write that fails leaves neither a record nor an entry,
 // so a later write of the same session is its first.
 func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	ix := loadIndex(t, db)
 	s := typical("africastalking:ATUid_x")
 	refused := fmt.Errorf("refused")
-	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		if err := ix.Put(tx, s); err != nil {
 			return err
 		}
@@ -386,10 +393,10 @@ func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
 		t.Fatal("the index learned of a write that did not commit")
 	}
 	s.Created = s.Created.Add(time.Hour) // stored, this time, under the later time
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return ix.Put(tx, s) }); err != nil {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return ix.Put(tx, s) }); err != nil {
 		t.Fatal(err)
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if tx.Bucket(store.Sessions).Get(rawKey(uint64(s.Created.UnixNano()), s.Key)) == nil || session.Count(tx) != 1 {
 			t.Error("the session is not stored once, under when it was first stored")
 		}
@@ -400,13 +407,14 @@ func TestTheIndexLearnsOnlyWhatCommits(t *testing.T) {
 // TestASessionSweptAndWrittenInOneCommitStays: the sweep's delete and her hop's write can share a
 // group commit; whichever runs last decides, in the store and the index alike.
 func TestASessionSweptAndWrittenInOneCommitStays(t *testing.T) {
+	ctx := context.Background()
 	db := openDB(t)
 	ix := loadIndex(t, db)
 	s := typical("africastalking:ATUid_edge")
 	stored := string(rawKey(uint64(s.Created.UnixNano()), s.Key))
-	for _, fn := range []func(tx *bbolt.Tx) error{
-		func(tx *bbolt.Tx) error { return ix.Put(tx, s) },
-		func(tx *bbolt.Tx) error {
+	for _, fn := range []func(tx onestop.Tx) error{
+		func(tx onestop.Tx) error { return ix.Put(tx, s) },
+		func(tx onestop.Tx) error {
 			if err := ix.DeleteStored(tx, stored); err != nil {
 				return err
 			}
@@ -417,13 +425,13 @@ func TestASessionSweptAndWrittenInOneCommitStays(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		if got, err := ix.Get(tx, s.Key); err != nil || got == nil {
 			t.Errorf("written after its delete in one commit, it is lost to the index: %v, %v", got, err)
 		}
 		return nil
 	})
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error { return ix.DeleteStored(tx, stored) }); err != nil {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return ix.DeleteStored(tx, stored) }); err != nil {
 		t.Fatal(err)
 	}
 	if ix.Len() != 0 {
@@ -437,7 +445,7 @@ func BenchmarkPut(b *testing.B) {
 	db := openDB(b)
 	s := typical("")
 	b.ReportAllocs()
-	err := db.Bolt().Update(func(tx *bbolt.Tx) error {
+	err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		ix, err := session.LoadIndex(tx)
 		if err != nil {
 			return err
@@ -457,13 +465,14 @@ func BenchmarkPut(b *testing.B) {
 
 // BenchmarkGet is one session read: what a hop does whose session is not in memory.
 func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
 	db := openDB(b)
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("africastalking:ATUid_%d", i)
 	}
 	var ix *session.Index
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		var err error
 		if ix, err = session.LoadIndex(tx); err != nil {
 			return err
@@ -479,7 +488,7 @@ func BenchmarkGet(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	err := db.View(func(tx *bbolt.Tx) error {
+	err := db.View(ctx, func(tx onestop.Tx) error {
 		for i := 0; i < b.N; i++ {
 			s, err := ix.Get(tx, keys[i%len(keys)])
 			if err != nil || s == nil {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -36,7 +34,7 @@ type officialRecord struct {
 
 // ForEachOfficial calls fn with every official in tx, numbers opened, in the order of the file
 // they were imported from. A record that cannot be read or opened is skipped.
-func (s *Service) ForEachOfficial(tx *bbolt.Tx, fn func(*Official)) {
+func (s *Service) ForEachOfficial(tx onestop.Tx, fn func(*Official)) {
 	tx.Bucket(store.Officials).ForEach(func(_, v []byte) error {
 		var r officialRecord
 		if json.Unmarshal(v, &r) != nil {
@@ -52,9 +50,9 @@ func (s *Service) ForEachOfficial(tx *bbolt.Tx, fn func(*Official)) {
 }
 
 // Officials returns every official, in the order of the file they were imported from.
-func (s *Service) Officials() ([]*Official, error) {
+func (s *Service) Officials(ctx context.Context) ([]*Official, error) {
 	var out []*Official
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(ctx, func(tx onestop.Tx) error {
 		s.ForEachOfficial(tx, func(o *Official) { out = append(out, o) })
 		return nil
 	})
@@ -69,10 +67,10 @@ func (s *Service) ImportOfficials(ctx context.Context, list []*Official) error {
 	for _, o := range list {
 		districts = append(districts, o.District)
 	}
-	if err := s.knownAreas(districts...); err != nil {
+	if err := s.knownAreas(ctx, districts...); err != nil {
 		return err
 	}
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		if err := tx.DeleteBucket(store.Officials); err != nil {
 			return err
 		}

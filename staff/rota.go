@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -190,7 +188,7 @@ func OnDuty(rota []*Counsellor, at time.Time) []*Counsellor {
 
 // Rota reads the rota from tx, numbers opened, in the order of their keys (the counsellor kept
 // before the rota first). Returns an error for a record that cannot be read or opened.
-func (s *Service) Rota(tx *bbolt.Tx) ([]*Counsellor, error) {
+func (s *Service) Rota(tx onestop.Tx) ([]*Counsellor, error) {
 	b := tx.Bucket(store.Duty)
 	var out []*Counsellor
 	if v := b.Get(dutyKey); v != nil {
@@ -229,7 +227,7 @@ func (s *Service) openFallback(v []byte) (*Fallback, error) {
 
 // FallbackList reads the fallback list from tx, numbers opened. Returns an error for a record
 // that cannot be read or opened.
-func (s *Service) FallbackList(tx *bbolt.Tx) ([]*Fallback, error) {
+func (s *Service) FallbackList(tx onestop.Tx) ([]*Fallback, error) {
 	var out []*Fallback
 	c := tx.Bucket(store.Duty).Cursor()
 	for k, v := c.Seek([]byte(fallbackPrefix)); k != nil && strings.HasPrefix(string(k), fallbackPrefix); k, v = c.Next() {
@@ -249,9 +247,9 @@ type Roster struct {
 }
 
 // Roster reads the rota and the fallback list in one read.
-func (s *Service) Roster() (*Roster, error) {
+func (s *Service) Roster(ctx context.Context) (*Roster, error) {
 	var r Roster
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(ctx, func(tx onestop.Tx) error {
 		var err error
 		if r.Rota, err = s.Rota(tx); err != nil {
 			return err
@@ -264,9 +262,9 @@ func (s *Service) Roster() (*Roster, error) {
 
 // OnDutyNow reports whether any counsellor is on duty at at: the closing screen promises a call
 // within minutes only then. A rota that cannot be read counts as nobody.
-func (s *Service) OnDutyNow(at time.Time) bool {
+func (s *Service) OnDutyNow(ctx context.Context, at time.Time) bool {
 	on := false
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(ctx, func(tx onestop.Tx) error {
 		rota, err := s.Rota(tx)
 		on = len(OnDuty(rota, at)) > 0
 		return err
@@ -275,9 +273,9 @@ func (s *Service) OnDutyNow(at time.Time) bool {
 }
 
 // DutyNow returns the masked numbers of the counsellors on duty at at, for the console.
-func (s *Service) DutyNow(at time.Time) ([]string, error) {
+func (s *Service) DutyNow(ctx context.Context, at time.Time) ([]string, error) {
 	var out []string
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(ctx, func(tx onestop.Tx) error {
 		rota, err := s.Rota(tx)
 		for _, e := range OnDuty(rota, at) {
 			out = append(out, e.Masked)
@@ -288,7 +286,7 @@ func (s *Service) DutyNow(at time.Time) ([]string, error) {
 }
 
 // onRota reports whether number is on the rota (at any hour) or on the fallback list.
-func (s *Service) onRota(tx *bbolt.Tx, number string) bool {
+func (s *Service) onRota(tx onestop.Tx, number string) bool {
 	if rota, err := s.Rota(tx); err == nil {
 		for _, e := range rota {
 			if e.Number == number {
@@ -326,7 +324,7 @@ func (s *Service) SetDuty(ctx context.Context, c *Counsellor) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Duty)
 		if err := b.Delete(dutyKey); err != nil {
 			return err
@@ -343,7 +341,7 @@ func (s *Service) SetDuty(ctx context.Context, c *Counsellor) error {
 
 // ClearRota takes everyone off the rota; the fallback list stays.
 func (s *Service) ClearRota(ctx context.Context) error {
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Duty)
 		if err := b.Delete(dutyKey); err != nil {
 			return err
@@ -355,7 +353,7 @@ func (s *Service) ClearRota(ctx context.Context) error {
 // TakeOffDuty takes the counsellor with number off the rota. Returns ENOTFOUND if she is not on
 // it.
 func (s *Service) TakeOffDuty(ctx context.Context, number string) error {
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Duty)
 		found := false
 		if v := b.Get(dutyKey); v != nil {
@@ -393,14 +391,14 @@ func (s *Service) AddFallback(ctx context.Context, f *Fallback) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Duty).Put(s.numberKey(fallbackPrefix, f.Number), v)
 	})
 }
 
 // RemoveFallback takes number off the fallback list. Returns ENOTFOUND if it is not on it.
 func (s *Service) RemoveFallback(ctx context.Context, number string) error {
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Duty)
 		k := s.numberKey(fallbackPrefix, number)
 		if b.Get(k) == nil {
@@ -412,7 +410,7 @@ func (s *Service) RemoveFallback(ctx context.Context, number string) error {
 
 // clearPrefix deletes every key of b with prefix: collected first, since deleting under a
 // cursor skips keys.
-func clearPrefix(b *bbolt.Bucket, prefix string) error {
+func clearPrefix(b onestop.Bucket, prefix string) error {
 	var keys [][]byte
 	c := b.Cursor()
 	for k, _ := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, _ = c.Next() {

@@ -11,10 +11,9 @@
 package staff
 
 import (
+	"context"
 	"regexp"
 	"strings"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -22,12 +21,11 @@ import (
 	"github.com/onestop-helpline/onestop/outbox"
 	phonenum "github.com/onestop-helpline/onestop/phone"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // Service reads and writes the staff records on a store. It is safe for concurrent use.
 type Service struct {
-	db    *store.DB
+	db    onestop.Store
 	box   *seal.Box
 	cases *casebook.Casebook
 	dir   *directory.Directory
@@ -35,14 +33,14 @@ type Service struct {
 
 // New returns the staff service on db, sealing with box. cases holds the community workers;
 // dir, the directory in force, names the centres' phones (nil: no centre is known).
-func New(db *store.DB, box *seal.Box, cases *casebook.Casebook, dir *directory.Directory) *Service {
+func New(db onestop.Store, box *seal.Box, cases *casebook.Casebook, dir *directory.Directory) *Service {
 	return &Service{db: db, box: box, cases: cases, dir: dir}
 }
 
 // Known reports whether number is registered, in tx, for the staff audience a: a worker, anyone
 // on the rota or the fallback list (a counsellor), a district's or a country's official, or a
 // centre's phone. Anything else, and any record that cannot be read, is not known.
-func (s *Service) Known(tx *bbolt.Tx, a outbox.Audience, number string) bool {
+func (s *Service) Known(tx onestop.Tx, a outbox.Audience, number string) bool {
 	switch a {
 	case outbox.Worker:
 		w, err := s.cases.GetWorker(tx, number)
@@ -92,11 +90,11 @@ func ValidAreaCode(code string) bool { return areaCode.MatchString(code) }
 // knownAreas checks that every code is an area of the directory in force, as 'onestop directory
 // areas' prints them, or a country it serves: an alert for a district nobody's contact can be in
 // would never be sent. Returns EINVALID for one that is neither.
-func (s *Service) knownAreas(codes ...string) error {
+func (s *Service) knownAreas(ctx context.Context, codes ...string) error {
 	if len(codes) == 0 || (len(codes) == 1 && codes[0] == "") {
 		return nil
 	}
-	dir, err := directory.Load(s.db)
+	dir, err := directory.Load(ctx, s.db)
 	if err != nil {
 		return err
 	}

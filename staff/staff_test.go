@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
@@ -25,7 +24,7 @@ const dutyNumber = "+8801911000301"
 
 func newService(t *testing.T) *Service {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +37,10 @@ func newService(t *testing.T) *Service {
 }
 
 func onDutyNumbers(t *testing.T, s *Service, at time.Time) string {
+	ctx := context.Background()
 	t.Helper()
 	var got []string
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(ctx, func(tx onestop.Tx) error {
 		rota, err := s.Rota(tx)
 		for _, e := range OnDuty(rota, at) {
 			got = append(got, e.Number+"/"+string(e.Lang))
@@ -53,9 +53,9 @@ func onDutyNumbers(t *testing.T, s *Service, at time.Time) string {
 	return strings.Join(got, ",")
 }
 
-func known(s *Service, a outbox.Audience, number string) bool {
+func known(ctx context.Context, s *Service, a outbox.Audience, number string) bool {
 	k := false
-	s.db.View(func(tx *bbolt.Tx) error { k = s.Known(tx, a, number); return nil })
+	s.db.View(ctx, func(tx onestop.Tx) error { k = s.Known(tx, a, number); return nil })
 	return k
 }
 
@@ -158,21 +158,22 @@ func sameSet(a, b string) bool {
 // TestDutySetBeforeTheRotaStillCounts: the single counsellor kept before the rota is read as one
 // on duty at all hours, until the next SetDuty with no shift replaces her.
 func TestDutySetBeforeTheRotaStillCounts(t *testing.T) {
+	ctx := context.Background()
 	s := newService(t)
-	err := s.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := s.db.Update(context.Background(), func(tx onestop.Tx) error {
 		v, _ := json.Marshal(map[string]any{"number": s.box.SealString(dutyNumber), "masked": "+880 19** ***301", "lang": "bn", "since": s.db.Now()})
 		return tx.Bucket(store.Duty).Put([]byte("on-duty"), v)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := onDutyNumbers(t, s, s.db.Now()); got != dutyNumber+"/bn" || !known(s, outbox.Counsellor, dutyNumber) {
+	if got := onDutyNumbers(t, s, s.db.Now()); got != dutyNumber+"/bn" || !known(ctx, s, outbox.Counsellor, dutyNumber) {
 		t.Fatalf("the earlier counsellor on duty: %q", got)
 	}
 	if err := s.SetDuty(context.Background(), &Counsellor{Number: "+8801911000302", Lang: onestop.English}); err != nil {
 		t.Fatal(err)
 	}
-	if got := onDutyNumbers(t, s, s.db.Now()); got != "+8801911000302/en" || known(s, outbox.Counsellor, dutyNumber) {
+	if got := onDutyNumbers(t, s, s.db.Now()); got != "+8801911000302/en" || known(ctx, s, outbox.Counsellor, dutyNumber) {
 		t.Fatalf("after SetDuty: %q", got)
 	}
 }
@@ -181,9 +182,10 @@ func TestDutySetBeforeTheRotaStillCounts(t *testing.T) {
 // on disk (JSON, the number sealed under "number") are read as they were, and the ones written now
 // have the same fields.
 func TestRecordsWrittenBeforeAreRead(t *testing.T) {
+	ctx := context.Background()
 	s := newService(t)
 	const official, fallback = "+8801711000201", "+8801911000399"
-	err := s.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := s.db.Update(context.Background(), func(tx onestop.Tx) error {
 		d := tx.Bucket(store.Duty)
 		v, _ := json.Marshal(map[string]any{"number": s.box.SealString(dutyNumber), "masked": "m", "lang": "hi", "tz": "Asia/Kolkata",
 			"shifts": []map[string]int{{"days": 0x7f, "start": 0, "end": 1440}}, "since": s.db.Now()})
@@ -203,11 +205,11 @@ func TestRecordsWrittenBeforeAreRead(t *testing.T) {
 	if got := onDutyNumbers(t, s, s.db.Now()); got != dutyNumber+"/hi" {
 		t.Fatalf("rota read as %q", got)
 	}
-	r, err := s.Roster()
+	r, err := s.Roster(ctx)
 	if err != nil || len(r.Fallback) != 1 || r.Fallback[0].Number != fallback || r.Fallback[0].Lang != onestop.Bengali {
 		t.Fatalf("fallback read as %+v, %v", r.Fallback, err)
 	}
-	os, err := s.Officials()
+	os, err := s.Officials(ctx)
 	if err != nil || len(os) != 1 || os[0].Number != official || os[0].District != "BD-13" || os[0].Role != "SP" {
 		t.Fatalf("officials read as %+v, %v", os, err)
 	}
@@ -215,18 +217,18 @@ func TestRecordsWrittenBeforeAreRead(t *testing.T) {
 		a      outbox.Audience
 		number string
 	}{{outbox.Counsellor, dutyNumber}, {outbox.Counsellor, fallback}, {outbox.Official, official}} {
-		if !known(s, a.a, a.number) {
+		if !known(ctx, s, a.a, a.number) {
 			t.Errorf("%s %s is not known", a.a, a.number)
 		}
 	}
-	if known(s, outbox.Official, dutyNumber) || known(s, outbox.Worker, official) || known(s, outbox.Centre, official) {
+	if known(ctx, s, outbox.Official, dutyNumber) || known(ctx, s, outbox.Worker, official) || known(ctx, s, outbox.Centre, official) {
 		t.Error("a number is known for an audience it is not registered for")
 	}
 	// Written again now: the same fields, so the code before this one would read them too.
 	if err := s.ImportOfficials(context.Background(), os); err != nil {
 		t.Fatal(err)
 	}
-	s.db.View(func(tx *bbolt.Tx) error {
+	s.db.View(ctx, func(tx onestop.Tx) error {
 		var rec map[string]any
 		json.Unmarshal(tx.Bucket(store.Officials).Get(store.U64(1)), &rec)
 		for _, k := range []string{"district", "role", "lang", "masked", "number"} {

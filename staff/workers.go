@@ -3,8 +3,7 @@ package staff
 import (
 	"context"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 )
 
@@ -15,17 +14,19 @@ import (
 // number, a name or a helpline language, or for an area that is not one of the directory in
 // force.
 func (s *Service) AddWorker(ctx context.Context, w *casebook.Worker) error {
-	if err := s.knownAreas(w.Area); err != nil {
+	if err := s.knownAreas(ctx, w.Area); err != nil {
 		return err
 	}
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error { return s.cases.PutWorker(tx, w) })
+	return s.db.Update(ctx, func(tx onestop.Tx) error { return s.cases.PutWorker(tx, w) })
 }
 
 // RemoveWorker takes the worker with number off the register. Returns ENOTFOUND if there is
 // none.
 func (s *Service) RemoveWorker(ctx context.Context, number string) error {
-	return s.db.Update(ctx, func(tx *bbolt.Tx) error { return s.cases.RemoveWorker(tx, number) })
+	return s.db.Update(ctx, func(tx onestop.Tx) error { return s.cases.RemoveWorker(tx, number) })
 }
 
 // Workers returns every registered worker.
-func (s *Service) Workers() ([]*casebook.Worker, error) { return s.cases.Workers() }
+func (s *Service) Workers(ctx context.Context) ([]*casebook.Worker, error) {
+	return s.cases.Workers(ctx)
+}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"go.etcd.io/bbolt"
+	"github.com/onestop-helpline/onestop"
 )
 
 // Every runs fn every interval, for the periodic work beside the store (sweeps, reminders,
@@ -21,7 +21,7 @@ func Every(ctx context.Context, interval time.Duration, fn func(context.Context)
 		case <-t.C:
 		}
 		n, err := fn(ctx)
-		if errors.Is(err, ErrClosed) || errors.Is(err, bbolt.ErrDatabaseNotOpen) || ctx.Err() != nil {
+		if errors.Is(err, onestop.ErrStoreClosed) || ctx.Err() != nil {
 			return // the process is stopping
 		}
 		done(n, err)

@@ -36,12 +36,12 @@ func runCalls(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, box, err := openForCommand(c, "read the contacts in its console")
+	db, box, err := openForCommand(ctx, c, "read the contacts in its console")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	contacts, err := casebook.New(db, box).List(casebook.Filter{Limit: *limit})
+	contacts, err := casebook.New(db, box).List(ctx, casebook.Filter{Limit: *limit})
 	if err != nil {
 		return err
 	}

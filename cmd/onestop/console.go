@@ -12,10 +12,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/console"
 	"github.com/onestop-helpline/onestop/flows"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // The console and the commands around it.
@@ -40,8 +40,8 @@ func (m *Main) openConsole(ctx context.Context) error {
 }
 
 // openUsers opens the store for a command that changes or reads console users or the audit log.
-func openUsers(c Config) (*store.DB, *casebook.Casebook, error) {
-	db, box, err := openForCommand(c, "use the console")
+func openUsers(ctx context.Context, c Config) (*bolt.DB, *casebook.Casebook, error) {
+	db, box, err := openForCommand(ctx, c, "use the console")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,7 +76,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprint(stderr, userUsage)
 		return &exitError{code: 2, err: fmt.Errorf("user %s: wrong arguments %q", sub, pos)}
 	}
-	db, cases, err := openUsers(c)
+	db, cases, err := openUsers(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", pos[0])
 		return nil
 	}
-	list, err := users.List()
+	list, err := users.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -150,12 +150,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	db, cases, err := openUsers(c)
+	db, cases, err := openUsers(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	n, err := cases.VerifyAudit()
+	n, err := cases.VerifyAudit(ctx)
 	var ce *casebook.ChainError
 	if errors.As(err, &ce) {
 		fmt.Fprintf(stdout, "audit log BROKEN at entry %d: %s (%d entries before it are intact)\n", ce.Seq, ce.Reason, n)
@@ -164,7 +164,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
-	if cp, err := cases.AuditCheckpoint(); err == nil && cp.Seq > 0 {
+	if cp, err := cases.AuditCheckpoint(ctx); err == nil && cp.Seq > 0 {
 		fmt.Fprintf(stdout, "entries 1-%d were purged by retention; the chain is checked from the last of them\n", cp.Seq)
 	}
 	return nil

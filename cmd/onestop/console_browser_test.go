@@ -58,7 +58,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		hop(t, m.Addr(), "ATUid_browser_2", "+919876543210", text)
 	}
 	allOnes(t, m.Addr(), "ATUid_browser_3", "+970599123456")
-	urgent, err := m.Cases.List(casebook.Filter{Urgency: onestop.Urgent})
+	urgent, err := m.Cases.List(context.Background(), casebook.Filter{Urgency: onestop.Urgent})
 	if err != nil || len(urgent) != 2 {
 		t.Fatalf("urgent contacts: %d %v", len(urgent), err)
 	}
@@ -177,7 +177,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(css(form+` button`)),
 		chromedp.WaitVisible(css(`p.flash`)),
 	)
-	if c, err := m.Cases.ByRef(ref); err != nil || c.Status != onestop.Done {
+	if c, err := m.Cases.ByRef(ctx, ref); err != nil || c.Status != onestop.Done {
 		t.Fatalf("after the callback: %+v %v (page said %q)", c, err, text(`p.flash`))
 	}
 	if queue := text(`main`); strings.Contains(queue, ref) {

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/store"
 )
@@ -164,11 +164,11 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
 	// Rewrite the second entry's actor behind the log's back.
-	db, err := store.Open(filepath.Join(data, "onestop.db"), 0)
+	db, err := bolt.Open(filepath.Join(data, "onestop.db"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Audit)
 		v := bytes.Replace(b.Get(store.U64(2)), []byte(`"actor":"cli"`), []byte(`"actor":"eve"`), 1)
 		return b.Put(store.U64(2), v)

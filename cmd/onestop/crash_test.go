@@ -15,13 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/simulate"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // buildBinary builds onestop once for the subprocess tests.
@@ -201,6 +199,7 @@ func TestKillNineMidMenuCarriesOn(t *testing.T) {
 // again. Every reference any caller was told must be on record exactly once, no session may hold
 // two contacts, no caller may see a wrong screen, and the database must pass bbolt's check.
 func TestKillNineUnderLoadLosesNothing(t *testing.T) {
+	ctx := context.Background()
 	if testing.Short() {
 		t.Skip("starts subprocesses; skipped with -short")
 	}
@@ -252,27 +251,22 @@ func TestKillNineUnderLoadLosesNothing(t *testing.T) {
 	}
 
 	// The file opens clean and passes bbolt's consistency check.
-	db, err := store.Open(filepath.Join(data, "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(data, "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			t.Errorf("bbolt check: %v", err)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	for _, err := range db.Check() {
+		t.Errorf("bbolt check: %v", err)
 	}
 	db.Close()
 
 	// Every reference told is on record, once; no session recorded two contacts.
-	db, box, err := openStore(Config{Data: data}, time.Second)
+	db, box, err := openStore(ctx, Config{Data: data}, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	all, err := casebook.New(db, box).List(casebook.Filter{Limit: 1 << 30})
+	all, err := casebook.New(db, box).List(ctx, casebook.Filter{Limit: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}

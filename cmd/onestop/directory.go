@@ -40,11 +40,11 @@ func runDirectory(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	case "check":
 		return runDirectoryCheck(rest, stdin, stdout, stderr)
 	case "areas":
-		return runDirectoryAreas(rest, stdout, stderr)
+		return runDirectoryAreas(ctx, rest, stdout, stderr)
 	case "nearest":
-		return runDirectoryNearest(rest, stdout, stderr)
+		return runDirectoryNearest(ctx, rest, stdout, stderr)
 	case "export":
-		return runDirectoryExport(rest, stdout, stderr)
+		return runDirectoryExport(ctx, rest, stdout, stderr)
 	case "import":
 		return runDirectoryImport(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "--help":
@@ -58,16 +58,16 @@ func runDirectory(ctx context.Context, args []string, stdin io.Reader, stdout, s
 // loadDirectory returns the directory in force for the data directory: the operator's import if
 // there is one. Without a database there can be none, so the embedded directory is returned and
 // nothing is created.
-func loadDirectory(c Config) (*directory.Directory, error) {
+func loadDirectory(ctx context.Context, c Config) (*directory.Directory, error) {
 	if _, err := os.Stat(c.DBPath()); errors.Is(err, os.ErrNotExist) {
 		return directory.Embedded()
 	}
-	db, _, err := openForCommand(c, "")
+	db, _, err := openForCommand(ctx, c, "")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	return directory.Load(db)
+	return directory.Load(ctx, db)
 }
 
 // readInput reads FILE, or standard input for "-".
@@ -143,7 +143,7 @@ func names(m map[onestop.Lang]string) map[string]string {
 	return out
 }
 
-func runDirectoryAreas(args []string, stdout, stderr io.Writer) error {
+func runDirectoryAreas(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := DefaultConfig()
 	fs := flag.NewFlagSet("directory areas", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -163,7 +163,7 @@ func runDirectoryAreas(args []string, stdout, stderr io.Writer) error {
 	if l := directory.Level(*level); l != "" && !l.Valid() {
 		return &exitError{code: 2, err: fmt.Errorf("--level %q: want division, district, state or governorate", *level)}
 	}
-	d, err := loadDirectory(c)
+	d, err := loadDirectory(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ type hitRow struct {
 	Helpline bool                `json:"helpline,omitempty"`
 }
 
-func runDirectoryNearest(args []string, stdout, stderr io.Writer) error {
+func runDirectoryNearest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := DefaultConfig()
 	fs := flag.NewFlagSet("directory nearest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -230,7 +230,7 @@ func runDirectoryNearest(args []string, stdout, stderr io.Writer) error {
 	case *service != "" && !directory.Service(*service).Valid():
 		return &exitError{code: 2, err: fmt.Errorf("--service %q: want medical, police, legal, counselling or shelter", *service)}
 	}
-	d, err := loadDirectory(c)
+	d, err := loadDirectory(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func runDirectoryNearest(args []string, stdout, stderr io.Writer) error {
 	return tw.Flush()
 }
 
-func runDirectoryExport(args []string, stdout, stderr io.Writer) error {
+func runDirectoryExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := DefaultConfig()
 	fs := flag.NewFlagSet("directory export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -288,7 +288,7 @@ func runDirectoryExport(args []string, stdout, stderr io.Writer) error {
 	if t != directory.TableCentres && t != directory.TableAreas {
 		return &exitError{code: 2, err: fmt.Errorf("--table %q: want centres or areas", *table)}
 	}
-	d, err := loadDirectory(c)
+	d, err := loadDirectory(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func runDirectoryImport(ctx context.Context, args []string, stdin io.Reader, std
 	if err != nil {
 		return err
 	}
-	db, _, err := openForCommand(c, "import in its console")
+	db, _, err := openForCommand(ctx, c, "import in its console")
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/store"
@@ -177,7 +177,7 @@ func TestHealthzFailsWhenTheKeyDoesNotFit(t *testing.T) {
 		t.Fatalf("healthz %d with the key fitting", resp.StatusCode)
 	}
 	// The file's check value is another key's now: as if the data were swapped under the server.
-	if err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := m.DB.Update(context.Background(), func(tx onestop.Tx) error {
 		return tx.Bucket(store.Meta).Put([]byte("keycheck"), bytes.Repeat([]byte{9}, 32))
 	}); err != nil {
 		t.Fatal(err)
@@ -296,6 +296,7 @@ func TestSimulationListensOnlyOnLoopback(t *testing.T) {
 // TestSimulationSendsNothingToAPerson configures Africa's Talking and a counsellor on duty, then
 // records an urgent contact in a simulation: its alert is queued for the log, not the provider.
 func TestSimulationSendsNothingToAPerson(t *testing.T) {
+	ctx := context.Background()
 	var calls atomic.Int64
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -313,7 +314,7 @@ func TestSimulationSendsNothingToAPerson(t *testing.T) {
 	}
 	m = runMain(t, data, func(c *Config) { c.Simulate = true })
 	allOnes(t, m.Addr(), "ATUid_s2", "+8801711000002")
-	msgs, err := m.Outbox.List(outbox.Filter{})
+	msgs, err := m.Outbox.List(ctx, outbox.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,13 +333,14 @@ func TestSimulationSendsNothingToAPerson(t *testing.T) {
 }
 
 func TestLoadDrivesOnlyASimulation(t *testing.T) {
+	ctx := context.Background()
 	m := MustRunMain(t)
 	var errb bytes.Buffer
 	err := Run(context.Background(), []string{"load", "--url", "http://" + m.Addr(), "--callers", "1", "--sessions", "1"}, nil, io.Discard, &errb)
 	if err == nil || !strings.Contains(err.Error(), "not serving a simulation") {
 		t.Fatalf("load at a real helpline: %v", err)
 	}
-	if n, _ := m.Cases.List(casebook.Filter{}); len(n) != 0 {
+	if n, _ := m.Cases.List(ctx, casebook.Filter{}); len(n) != 0 {
 		t.Fatalf("load recorded %d contacts at a real helpline", len(n))
 	}
 	s := mustRunSimulated(t)
@@ -352,11 +354,11 @@ func TestLoadDrivesOnlyASimulation(t *testing.T) {
 func TestAFileWithoutACheckValueIsOpenedOnlyByItsKey(t *testing.T) {
 	key := newKey(t)
 	data := withContact(t, func(c *Config) { c.SealKey = key })
-	db, err := bbolt.Open(filepath.Join(data, "onestop.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(filepath.Join(data, "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(store.Meta).Delete([]byte("keycheck")) })
+	err = db.Update(context.Background(), func(tx onestop.Tx) error { return tx.Bucket(store.Meta).Delete([]byte("keycheck")) })
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -385,11 +387,11 @@ func TestAFileWithoutACheckValueNeedsASealedNumberOpened(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bbolt.Open(filepath.Join(data, "onestop.db"), 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(filepath.Join(data, "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
+	err = db.Update(context.Background(), func(tx onestop.Tx) error {
 		if err := tx.DeleteBucket(store.Outbox); err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 	}
-	db, box, err := openForCommand(c, "")
+	db, box, err := openForCommand(ctx, c, "")
 	if err != nil {
 		return err
 	}
@@ -127,13 +127,13 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	now := db.Now()
 	switch cmd {
 	case "list", "show":
-		r, err := st.Roster()
+		r, err := st.Roster(ctx)
 		if err != nil {
 			return err
 		}
 		return printRota(r, now, stdout)
 	case "fallback list":
-		r, err := st.Roster()
+		r, err := st.Roster(ctx)
 		if err != nil {
 			return err
 		}

@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/alerts"
 	"github.com/onestop-helpline/onestop/outbox"
 )
@@ -24,7 +23,7 @@ func mustAcceptRoles(t *testing.T, m *Main) {
 	t.Helper()
 	ob := m.outbox(m.smsConfig)
 	var qerr error
-	err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err := m.DB.Update(context.Background(), func(tx onestop.Tx) error {
 		_, qerr = ob.Enqueue(tx, &outbox.Message{Key: "probe", Kind: outbox.SMS, Audience: outbox.Counsellor, Cause: outbox.CauseAlert,
 			Role: outbox.RoleDuty, Template: alerts.TemplateAlert, Args: []string{"1234567", "BD"}})
 		return errRollBack

@@ -9,12 +9,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/console"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/session"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // DefaultRetentionDays is how long a closed record is kept: three months, as the services this
@@ -123,7 +123,7 @@ func (r purgeReport) deleted() int {
 // serve runs as from the command line; but every write waits while the file is copied, so a
 // purge that deleted nothing compacts only when always says so (the command, and serve's first
 // purge after a start, which follows the start's own clean-ups).
-func purge(ctx context.Context, db *store.DB, cases *casebook.Casebook, ob *outbox.Outbox, r retention, always bool) (purgeReport, error) {
+func purge(ctx context.Context, db *bolt.DB, cases *casebook.Casebook, ob *outbox.Outbox, r retention, always bool) (purgeReport, error) {
 	now := db.Now()
 	before := func(days int) time.Time { return now.AddDate(0, 0, -days) }
 	var rep purgeReport
@@ -180,7 +180,7 @@ func runPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, box, err := openForCommand(c, "leave it to serve, which purges by itself every day")
+	db, box, err := openForCommand(ctx, c, "leave it to serve, which purges by itself every day")
 	if err != nil {
 		return err
 	}

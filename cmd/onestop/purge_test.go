@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
@@ -91,7 +90,8 @@ func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
 
 // seedForPurge writes, on the store in data, what a purge must remove and what it must keep,
 // and returns the stored bytes of each record that must go.
-func seedForPurge(t *testing.T, db *store.DB, cases *casebook.Casebook, when time.Time) (gone map[string][]byte, kept []uint64) {
+func seedForPurge(t *testing.T, db *bolt.DB, cases *casebook.Casebook, when time.Time) (gone map[string][]byte, kept []uint64) {
+	ctx := context.Background()
 	t.Helper()
 	closed := &onestop.Referral{Time: when, Updated: when, Channel: onestop.SMS, Country: "BD", Status: onestop.Closed,
 		Place: "Kalindi-ghat-behind-the-tin-mosque", Worker: "+8801811000777", Need: "Rahima-hiding-at-her-aunts-since-Tuesday",
@@ -103,7 +103,7 @@ func seedForPurge(t *testing.T, db *store.DB, cases *casebook.Casebook, when tim
 	open := &onestop.Contact{Time: when, Updated: when, Channel: onestop.USSD, Country: "BD", Urgency: onestop.Urgent,
 		Status: onestop.Open, Caller: "+8801711000556", Masked: "+880 17** ***556",
 		Plan: &onestop.SafeContactPlan{MayCall: true, Number: "+8801711000556", Window: onestop.Evening, Opens: when, Closes: when.Add(4 * time.Hour), AgreedAt: when}}
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		for _, r := range []*onestop.Referral{closed, worked} {
 			if err := cases.PutReferral(tx, r); err != nil {
 				return err
@@ -127,7 +127,7 @@ func seedForPurge(t *testing.T, db *store.DB, cases *casebook.Casebook, when tim
 	// Enough closed referrals like the first that their freed pages outnumber what the rest of
 	// a purge writes: without compacting, some of their bytes stay in the file.
 	many := make([]*onestop.Referral, 200)
-	if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 		for i := range many {
 			many[i] = &onestop.Referral{Time: when, Updated: when, Channel: onestop.SMS, Country: "BD", Status: onestop.Declined,
 				Place: fmt.Sprintf("purged-place-%03d-by-the-canal", i), Worker: "+8801811000779", Need: fmt.Sprintf("purged-need-%03d", i)}
@@ -140,7 +140,7 @@ func seedForPurge(t *testing.T, db *store.DB, cases *casebook.Casebook, when tim
 		t.Fatal(err)
 	}
 	gone = map[string][]byte{}
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(ctx, func(tx onestop.Tx) error {
 		for i, r := range many {
 			gone[fmt.Sprintf("declined referral %d's record", i)] = bytes.Clone(tx.Bucket(store.Referrals).Get(store.U64(r.ID)))
 		}
@@ -155,10 +155,11 @@ func seedForPurge(t *testing.T, db *store.DB, cases *casebook.Casebook, when tim
 }
 
 func TestPurgeLeavesNothingPurgedInTheFile(t *testing.T) {
+	ctx := context.Background()
 	c := DefaultConfig()
 	c.Data = t.TempDir()
 	c.SealKey, c.SealKeyFile = "", ""
-	db, box, err := openStore(c, time.Second)
+	db, box, err := openStore(ctx, c, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestPurgeLeavesNothingPurgedInTheFile(t *testing.T) {
 	// last ones written.
 	for i := 0; i < 50; i++ {
 		put := &onestop.Contact{Time: time.Now(), Updated: time.Now(), Status: onestop.Done, Masked: "+880 17** ***000"}
-		db.Update(context.Background(), func(tx *bbolt.Tx) error { return cases.Put(tx, put) })
+		db.Update(context.Background(), func(tx onestop.Tx) error { return cases.Put(tx, put) })
 	}
 	db.Close()
 	raw, _ := os.ReadFile(c.DBPath())
@@ -201,24 +202,25 @@ func TestPurgeLeavesNothingPurgedInTheFile(t *testing.T) {
 		!strings.Contains(out.String(), "entries 1-2 were purged") {
 		t.Errorf("audit verify after the purge: %v %s", err, out.String())
 	}
-	db, box, err = openStore(c, time.Second)
+	db, box, err = openStore(ctx, c, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	cases = casebook.New(db, box)
-	if _, err := cases.Contact(kept[1]); err != nil {
+	if _, err := cases.Contact(ctx, kept[1]); err != nil {
 		t.Errorf("the open contact was purged: %v", err)
 	}
-	if err := db.View(func(tx *bbolt.Tx) error { _, err := cases.GetReferral(tx, kept[0]); return err }); err != nil {
+	if err := db.View(ctx, func(tx onestop.Tx) error { _, err := cases.GetReferral(tx, kept[0]); return err }); err != nil {
 		t.Errorf("the referral still being worked was purged: %v", err)
 	}
-	if n, err := cases.VerifyAudit(); err != nil || n != 2 {
+	if n, err := cases.VerifyAudit(ctx); err != nil || n != 2 {
 		t.Errorf("audit verify after purge: %d, %v", n, err)
 	}
 }
 
 func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
+	ctx := context.Background()
 	m := MustRunMain(t)
 	gone, kept := seedForPurge(t, m.DB, m.Cases, time.Now().AddDate(-2, 0, 0))
 	ret, err := loadRetention()
@@ -249,10 +251,10 @@ func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
 	if bytes.Contains(raw, []byte("purged-place-")) {
 		t.Errorf("after serve's purge the file still holds a purged referral's place")
 	}
-	if _, err := m.Cases.Contact(kept[1]); err != nil {
+	if _, err := m.Cases.Contact(ctx, kept[1]); err != nil {
 		t.Errorf("the open contact was purged: %v", err)
 	}
-	if _, err := m.Cases.VerifyAudit(); err != nil {
+	if _, err := m.Cases.VerifyAudit(ctx); err != nil {
 		t.Errorf("audit verify after serve's purge: %v", err)
 	}
 	m.Close()
@@ -266,7 +268,7 @@ func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
 // the first purge after a start, compact all the same.
 func TestAPurgeThatDeletesNothingDoesNotCompact(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onestop.db")
-	db, err := store.Open(path, time.Second)
+	db, err := bolt.Open(path, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -85,6 +86,7 @@ func forms(s string) [][]byte {
 // and a counsellor's note on her case, the raw database file holds no number, name, session id or
 // typed word in any form.
 func TestTheDatabaseFileHoldsNothingAPersonTyped(t *testing.T) {
+	ctx := context.Background()
 	noProviders(t)
 	data := t.TempDir()
 	const (
@@ -107,7 +109,7 @@ func TestTheDatabaseFileHoldsNothingAPersonTyped(t *testing.T) {
 	for _, text := range []string{"", "3", "3*2", "3*2*" + other, "3*2*" + other + "*2", "3*2*" + other + "*2*1"} {
 		hop(t, m.Addr(), session, survivor, text)
 	}
-	contacts, err := m.Cases.List(casebook.Filter{})
+	contacts, err := m.Cases.List(ctx, casebook.Filter{})
 	if err != nil || len(contacts) != 1 || contacts[0].Plan == nil || !contacts[0].Plan.OtherNumber {
 		t.Fatalf("the callback to another number was not recorded: %+v %v", contacts, err)
 	}
@@ -126,7 +128,7 @@ func TestTheDatabaseFileHoldsNothingAPersonTyped(t *testing.T) {
 	if resp := cc.post("/console/case/"+ref+"/note", url.Values{"csrf": {token}, "note": {note}}); resp.StatusCode >= 400 {
 		t.Fatalf("note: %d", resp.StatusCode)
 	}
-	entries, err := m.Cases.AuditLog(casebook.AuditFilter{})
+	entries, err := m.Cases.AuditLog(ctx, casebook.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/alerts"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -169,7 +170,7 @@ type Main struct {
 	Config Config
 	Log    *slog.Logger
 
-	DB      *store.DB
+	DB      *bolt.DB
 	Box     *seal.Box
 	Cases   *casebook.Casebook
 	Dir     *directory.Directory
@@ -214,12 +215,12 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 // The key must open the data: its check value must be the one the database keeps (written the
 // first time), and once the database holds sealed data a missing key file is never replaced by a
 // new key, which would seal what comes next under a key the old records do not open.
-func openStore(c Config, lockWait time.Duration) (*store.DB, *seal.Box, error) {
-	db, err := store.Open(c.DBPath(), lockWait)
+func openStore(ctx context.Context, c Config, lockWait time.Duration) (*bolt.DB, *seal.Box, error) {
+	db, err := bolt.Open(c.DBPath(), lockWait)
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := openKey(db, c)
+	box, err := openKey(ctx, db, c)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -229,8 +230,8 @@ func openStore(c Config, lockWait time.Duration) (*store.DB, *seal.Box, error) {
 
 // openKey reads the sealing key for db, creating one only for a database that holds nothing
 // sealed yet, and checks that it opens the data.
-func openKey(db *store.DB, c Config) (*seal.Box, error) {
-	held, err := db.HoldsSealedData()
+func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
+	held, err := store.HoldsSealedData(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -251,14 +252,14 @@ func openKey(db *store.DB, c Config) (*seal.Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	if held && errors.Is(db.KeyFits(box.Check()), store.ErrNoKeyCheck) {
+	if held && errors.Is(store.KeyFits(ctx, db, box.Check()), store.ErrNoKeyCheck) {
 		// A file sealed before check values were kept: the first key to open it is written as
 		// the right one, so it must first be shown to open what is sealed there.
-		if err := keyOpensData(db, box); err != nil {
+		if err := keyOpensData(ctx, db, box); err != nil {
 			return nil, fmt.Errorf("the sealing key from %s does not open %s (%v): give the key this data was sealed with; nothing was changed", source, c.DBPath(), err)
 		}
 	}
-	if err := db.CheckKey(context.Background(), box.Check()); errors.Is(err, store.ErrWrongKey) {
+	if err := store.CheckKey(ctx, db, box.Check()); errors.Is(err, store.ErrWrongKey) {
 		return nil, fmt.Errorf("the sealing key from %s does not open %s (its check value differs): give the key this data was sealed with; nothing was changed", source, c.DBPath())
 	} else if err != nil {
 		return nil, err
@@ -271,21 +272,21 @@ func openKey(db *store.DB, c Config) (*seal.Box, error) {
 // and the newest contacts until one that keeps a number. An empty sealed field opens under any
 // key, so only a record with something sealed in it counts. A file with none of them holds
 // nothing the key could be wrong for but keyed hashes.
-func keyOpensData(db *store.DB, box *seal.Box) error {
+func keyOpensData(ctx context.Context, db *bolt.DB, box *seal.Box) error {
 	cases := casebook.New(db, box)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := outbox.New(db, box, cases, outbox.Config{Log: quiet}).List(outbox.Filter{Limit: 1}); err != nil {
+	if _, err := outbox.New(db, box, cases, outbox.Config{Log: quiet}).List(ctx, outbox.Filter{Limit: 1}); err != nil {
 		return fmt.Errorf("an outbound message: %w", err)
 	}
-	if _, err := cases.Workers(); err != nil {
+	if _, err := cases.Workers(ctx); err != nil {
 		return fmt.Errorf("a community worker: %w", err)
 	}
-	if _, err := cases.Referrals(casebook.ReferralFilter{Limit: 1}); err != nil {
+	if _, err := cases.Referrals(ctx, casebook.ReferralFilter{Limit: 1}); err != nil {
 		return fmt.Errorf("a referral: %w", err)
 	}
 	var before uint64
 	for range 20 {
-		page, err := cases.List(casebook.Filter{Before: before, Limit: 100})
+		page, err := cases.List(ctx, casebook.Filter{Before: before, Limit: 100})
 		if err != nil {
 			return fmt.Errorf("a contact: %w", err)
 		}
@@ -306,14 +307,14 @@ func keyOpensData(db *store.DB, box *seal.Box) error {
 type lockedError struct{ msg string }
 
 func (e *lockedError) Error() string { return e.msg }
-func (e *lockedError) Unwrap() error { return store.ErrLocked }
+func (e *lockedError) Unwrap() error { return bolt.ErrLocked }
 
 // openForCommand opens the store for a command run beside the server: it waits a second for the
 // file lock and, when serve holds it, says so plainly, with what to do instead when there is
 // something (instead may be empty).
-func openForCommand(c Config, instead string) (*store.DB, *seal.Box, error) {
-	db, box, err := openStore(c, time.Second)
-	if errors.Is(err, store.ErrLocked) {
+func openForCommand(ctx context.Context, c Config, instead string) (*bolt.DB, *seal.Box, error) {
+	db, box, err := openStore(ctx, c, time.Second)
+	if errors.Is(err, bolt.ErrLocked) {
 		msg := c.DBPath() + " is held by a running onestop serve; stop it first"
 		if instead != "" {
 			msg += ", or " + instead
@@ -357,13 +358,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
-	if m.DB, m.Box, err = openStore(m.Config, 2*time.Second); err != nil {
+	if m.DB, m.Box, err = openStore(ctx, m.Config, 2*time.Second); err != nil {
 		return err
 	}
 	if err := m.checkSimulation(ctx); err != nil {
 		return err
 	}
-	if m.Dir, err = directory.Load(m.DB); err != nil {
+	if m.Dir, err = directory.Load(ctx, m.DB); err != nil {
 		return err
 	}
 	if m.Config.PageLimits == nil {
@@ -393,15 +394,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway = gateway.New(gateway.Config{
 		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
 		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
-		KeyFits: func() error { return m.DB.KeyFits(m.Box.Check()) }, Simulated: m.Config.Simulate,
-	}, m.DB)
+		KeyFits: func() error { return store.KeyFits(context.Background(), m.DB, m.Box.Check()) }, Simulated: m.Config.Simulate,
+	}, store.Health{Store: m.DB})
 	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks. Its
 	// loops, like the sweep's, stop when Close cancels ctx.
 	ctx, m.cancel = context.WithCancel(ctx)
 	if err := m.openSMS(ctx); err != nil {
 		return err
 	}
-	if m.Engine, err = flows.New(m.DB, m.Cases, m.Box, m.Dir, flows.Config{
+	if m.Engine, err = flows.New(ctx, m.DB, m.Cases, m.Box, m.Dir, flows.Config{
 		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits, Pager: pager.Pages,
 		Recorded: m.Alerts.Recorded, Log: m.Log,
 		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.Staff.OnDutyNow,
@@ -529,7 +530,7 @@ func isLoopbackHost(host string) bool {
 // for real, where what it queued would go to people.
 func (m *Main) checkSimulation(ctx context.Context) error {
 	if m.Config.Simulate {
-		if err := m.DB.MarkSimulated(ctx); errors.Is(err, store.ErrRealContacts) {
+		if err := store.MarkSimulated(ctx, m.DB); errors.Is(err, store.ErrRealContacts) {
 			return fmt.Errorf("refusing to simulate on %s: %v; give --data a new directory of the simulation's own", m.Config.Data, err)
 		} else if err != nil {
 			return err
@@ -537,7 +538,7 @@ func (m *Main) checkSimulation(ctx context.Context) error {
 		m.Log.Warn("serving a simulation: every contact is made up, every message only logged", "data", m.Config.Data)
 		return nil
 	}
-	sim, err := m.DB.Simulated()
+	sim, err := store.Simulated(ctx, m.DB)
 	if err != nil {
 		return err
 	}

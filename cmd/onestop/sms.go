@@ -175,7 +175,7 @@ func (m *Main) openSMS(ctx context.Context) error {
 	go sms.RemindEvery(ctx, time.Hour)
 	go m.Alerts.CallbacksEvery(ctx, time.Minute)
 	go m.Alerts.EscalateEvery(ctx, time.Minute)
-	m.Alerts.WarnNoRota()
+	m.Alerts.WarnNoRota(ctx)
 	m.Log.Info("outbox sending", "default", c.defaultProvider())
 	return nil
 }
@@ -228,7 +228,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("--area %q is not an area code such as BD-13", *area)
 		}
 	}
-	db, box, err := openForCommand(c, "")
+	db, box, err := openForCommand(ctx, c, "")
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "worker %s removed\n", num.Mask())
 	case "list":
-		ws, err := st.Workers()
+		ws, err := st.Workers(ctx)
 		if err != nil {
 			return err
 		}
@@ -278,12 +278,12 @@ func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if args[0] == "list" {
-		db, box, err := openForCommand(c, "")
+		db, box, err := openForCommand(ctx, c, "")
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		list, err := staff.New(db, box, casebook.New(db, box), nil).Officials()
+		list, err := staff.New(db, box, casebook.New(db, box), nil).Officials(ctx)
 		if err != nil {
 			return err
 		}
@@ -305,7 +305,7 @@ func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return plain(err)
 	}
-	db, box, err := openForCommand(c, "")
+	db, box, err := openForCommand(ctx, c, "")
 	if err != nil {
 		return err
 	}
@@ -356,13 +356,13 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, usage)
 		return &exitError{code: 2, err: fmt.Errorf("unknown outbox command %q", args[0])}
 	}
-	db, box, err := openForCommand(c, "")
+	db, box, err := openForCommand(ctx, c, "")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	m := &Main{Config: c, DB: db, Box: box, Cases: casebook.New(db, box), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if m.Dir, err = directory.Load(db); err != nil {
+	if m.Dir, err = directory.Load(ctx, db); err != nil {
 		return err
 	}
 	ob := m.outbox(smsConfig{})
@@ -380,7 +380,7 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "message %d dropped\n", id)
 		return nil
 	}
-	list, err := ob.List(outbox.Filter{State: outbox.State(*state), Limit: *limit})
+	list, err := ob.List(ctx, outbox.Filter{State: outbox.State(*state), Limit: *limit})
 	if err != nil {
 		return err
 	}

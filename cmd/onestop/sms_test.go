@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
@@ -203,6 +201,7 @@ const (
 // agreed to, notifies the counsellor when her window opens; a worker's referral by SMS is
 // answered; nothing at all goes to her number.
 func TestServeSendsAlertsCallbacksAndReplies(t *testing.T) {
+	ctx := context.Background()
 	noProviders(t)
 	at := &fakeAT{}
 	srv := httptest.NewServer(at)
@@ -222,7 +221,7 @@ func TestServeSendsAlertsCallbacksAndReplies(t *testing.T) {
 	if !strings.HasPrefix(end, "END ") {
 		t.Fatalf("closing screen %q", end)
 	}
-	contacts, _ := m.Cases.List(casebook.Filter{})
+	contacts, _ := m.Cases.List(ctx, casebook.Filter{})
 	ref := contacts[0].Ref
 	// Alerts are addressed to the role on duty and resolved by the outbox when sent.
 	mustAcceptRoles(t, m)
@@ -252,7 +251,7 @@ func TestServeSendsAlertsCallbacksAndReplies(t *testing.T) {
 	}
 	// The delivery report is matched to the reply and shown in outbox list.
 	replyID := ""
-	sent, _ := m.Outbox.List(outbox.Filter{})
+	sent, _ := m.Outbox.List(ctx, outbox.Filter{})
 	for _, msg := range sent {
 		if msg.Audience == outbox.Worker {
 			replyID = msg.ProviderID
@@ -274,6 +273,7 @@ func TestServeSendsAlertsCallbacksAndReplies(t *testing.T) {
 // hookFixture is a Main with a store and no server, its services built as serve builds them, to
 // drive the alerts' Recorded hook directly.
 func hookFixture(t *testing.T) *Main {
+	ctx := context.Background()
 	noProviders(t)
 	data := t.TempDir()
 	csvPath := filepath.Join(t.TempDir(), "officials.csv")
@@ -283,7 +283,7 @@ func hookFixture(t *testing.T) *Main {
 	m := &Main{Config: DefaultConfig(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	m.Config.Data = data
 	var err error
-	if m.DB, m.Box, err = openStore(m.Config, time.Second); err != nil {
+	if m.DB, m.Box, err = openStore(ctx, m.Config, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.DB.Close() })
@@ -300,7 +300,7 @@ func hookFixture(t *testing.T) *Main {
 func record(t *testing.T, m *Main, before, after *onestop.Contact) {
 	t.Helper()
 	for range 2 {
-		err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+		err := m.DB.Update(context.Background(), func(tx onestop.Tx) error {
 			c := *after
 			if err := m.Cases.Put(tx, &c); err != nil {
 				return err
@@ -353,12 +353,12 @@ func TestServeRefusesACallToANumberMarkedDoNotContact(t *testing.T) {
 	c := &onestop.Contact{Time: now, Updated: now, Channel: onestop.USSD, Country: "BD", Lang: onestop.Bengali, Urgency: onestop.NonUrgent,
 		Status: onestop.Open, Caller: herNumber, Plan: &onestop.SafeContactPlan{MayCall: true, Number: herNumber,
 			Opens: now.Add(-time.Minute), Closes: now.Add(time.Hour), TZ: "Asia/Dhaka", AgreedAt: now}}
-	err := m.DB.Update(context.Background(), func(tx *bbolt.Tx) error { return m.Cases.Put(tx, c) })
+	err := m.DB.Update(context.Background(), func(tx onestop.Tx) error { return m.Cases.Put(tx, c) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	call := func(key string) error {
-		return m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+		return m.DB.Update(context.Background(), func(tx onestop.Tx) error {
 			_, err := m.Outbox.Enqueue(tx, &outbox.Message{Key: key, Kind: outbox.Call, Audience: outbox.Survivor,
 				Cause: outbox.CausePlan, ContactID: c.ID, To: herNumber})
 			return err
@@ -367,7 +367,7 @@ func TestServeRefusesACallToANumberMarkedDoNotContact(t *testing.T) {
 	if err := call("plan:1"); err != nil {
 		t.Fatalf("the call her plan allows: %v", err)
 	}
-	err = m.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err = m.DB.Update(context.Background(), func(tx onestop.Tx) error {
 		return m.Cases.MarkDoNotContact(tx, herNumber, now.Add(24*time.Hour))
 	})
 	if err != nil {

@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -28,13 +27,13 @@ import (
 
 type server struct {
 	g     *gateway.Gateway
-	db    *store.DB
+	db    *bolt.DB
 	cases *casebook.Casebook
 }
 
-func newServer(t testing.TB, cfg gateway.Config) *server {
+func newServer(ctx context.Context, t testing.TB, cfg gateway.Config) *server {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +44,9 @@ func newServer(t testing.TB, cfg gateway.Config) *server {
 		t.Fatal(err)
 	}
 	cases := casebook.New(db, box)
-	g := gateway.New(cfg, db)
+	g := gateway.New(cfg, store.Health{Store: db})
 	// Someone on duty: the half-hour promise is made only then.
-	engine, err := flows.New(db, cases, box, dir, flows.Config{OnDuty: func(time.Time) bool { return true }, Pager: ussd.Pages})
+	engine, err := flows.New(ctx, db, cases, box, dir, flows.Config{OnDuty: func(context.Context, time.Time) bool { return true }, Pager: ussd.Pages})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +74,9 @@ func (s *server) do(t testing.TB, method, path, contentType, body string, header
 	return resp.StatusCode, string(b)
 }
 
-func (s *server) contacts(t testing.TB) []*onestop.Contact {
+func (s *server) contacts(ctx context.Context, t testing.TB) []*onestop.Contact {
 	t.Helper()
-	cs, err := s.cases.List(casebook.Filter{})
+	cs, err := s.cases.List(ctx, casebook.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +95,7 @@ const (
 )
 
 func TestUSSDWebhook(t *testing.T) {
+	ctx := context.Background()
 	menuBn := "CON " + locales.Text(onestop.Bengali, locales.MenuTalk)
 	over := "END " + locales.Text(onestop.Bengali, locales.SessionOver, "109")
 	for _, tc := range []struct {
@@ -125,7 +125,7 @@ func TestUSSDWebhook(t *testing.T) {
 		{"text that is not UTF-8", form, "sessionId=ATUid_bad&phoneNumber=%2B8801711000001&text=%FF", 400, "text is not UTF-8", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newServer(t, gateway.Config{})
+			s := newServer(ctx, t, gateway.Config{})
 			if strings.Contains(tc.name, "retried") {
 				s.do(t, "POST", "/ussd/africastalking", form, hop0)
 			}
@@ -134,7 +134,7 @@ func TestUSSDWebhook(t *testing.T) {
 				t.Fatalf("got %d %q\nwant %d %q…%q", status, body, tc.wantStatus, tc.wantPrefix, tc.wantIn)
 			}
 			if status != 200 {
-				if n := len(s.contacts(t)); n != 0 {
+				if n := len(s.contacts(ctx, t)); n != 0 {
 					t.Fatalf("a refused request recorded %d contacts", n)
 				}
 			}
@@ -143,7 +143,8 @@ func TestUSSDWebhook(t *testing.T) {
 }
 
 func TestUSSDWebhookAnswersTextPlain(t *testing.T) {
-	s := newServer(t, gateway.Config{})
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{})
 	req := httptest.NewRequest("POST", "/ussd/africastalking", strings.NewReader(hop0))
 	req.Header.Set("Content-Type", form)
 	resp, err := s.g.App.Test(req)
@@ -156,7 +157,8 @@ func TestUSSDWebhookAnswersTextPlain(t *testing.T) {
 }
 
 func TestAllOnesThroughTheWebhookRecordOneUrgentContact(t *testing.T) {
-	s := newServer(t, gateway.Config{})
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{})
 	var last string
 	for i, body := range []string{hop0, hop1, hop1, hop2, hop3, hop4, hop4, hop5, hop5} { // hop1, hop4 and hop5 retried
 		status, got := s.do(t, "POST", "/ussd/africastalking", form, body)
@@ -165,7 +167,7 @@ func TestAllOnesThroughTheWebhookRecordOneUrgentContact(t *testing.T) {
 		}
 		last = got
 	}
-	cs := s.contacts(t)
+	cs := s.contacts(ctx, t)
 	if len(cs) != 1 {
 		t.Fatalf("%d contacts, want 1", len(cs))
 	}
@@ -179,6 +181,7 @@ func TestAllOnesThroughTheWebhookRecordOneUrgentContact(t *testing.T) {
 }
 
 func TestWebhookSecrets(t *testing.T) {
+	ctx := context.Background()
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("at:s3cret"))
 	for _, tc := range []struct {
 		name   string
@@ -197,7 +200,7 @@ func TestWebhookSecrets(t *testing.T) {
 			[]string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("at:guess"))}, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newServer(t, tc.cfg)
+			s := newServer(ctx, t, tc.cfg)
 			status, body := s.do(t, "POST", tc.path, form, hop0, tc.header...)
 			if status != tc.want {
 				t.Fatalf("got %d %q, want %d", status, body, tc.want)
@@ -210,7 +213,8 @@ func TestWebhookSecrets(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	s := newServer(t, gateway.Config{})
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{})
 	if status, body := s.do(t, "GET", "/healthz", "", ""); status != 200 || body != "ok" {
 		t.Fatalf("healthz %d %q", status, body)
 	}
@@ -226,7 +230,8 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestMetricsCountHops(t *testing.T) {
-	s := newServer(t, gateway.Config{})
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{})
 	s.do(t, "POST", "/ussd/africastalking", form, hop0)
 	s.do(t, "POST", "/ussd/africastalking", form, "sessionId=&phoneNumber=x")
 	_, body := s.do(t, "GET", "/metrics", "", "")
@@ -240,11 +245,12 @@ func TestMetricsCountHops(t *testing.T) {
 // FuzzUSSDWebhook sends arbitrary bodies: the handler must answer 2xx with CON/END or a 4xx
 // with a reason, never a 5xx or a panic, and a 4xx must record nothing.
 func FuzzUSSDWebhook(f *testing.F) {
+	ctx := context.Background()
 	for _, seed := range []string{hop0, hop1, hop4, "sessionId=&text=", "sessionId=a&phoneNumber=%2B1&text=%2A%2A%2A",
 		"sessionId=a&phoneNumber=%2B8801711000001&text=0", "sessionId=a&phoneNumber=%2B8801711000001&text=%E0%A7%A7%2A%E0%A7%A7"} {
 		f.Add(seed)
 	}
-	s := newServer(f, gateway.Config{})
+	s := newServer(ctx, f, gateway.Config{})
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest("POST", "/ussd/africastalking", strings.NewReader(body))
 		req.Header.Set("Content-Type", form)
@@ -269,4 +275,3 @@ func FuzzUSSDWebhook(f *testing.F) {
 }
 
 var _ = context.Background
-var _ = bbolt.Open

@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/gateway/africastalking"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
-	"github.com/onestop-helpline/onestop/store"
 )
 
 // The Sender's tests: a real httptest server stands in for Africa's Talking's API.
@@ -66,7 +66,7 @@ type outboxFixture struct {
 	path string
 	box  *seal.Box
 	cfg  outbox.Config
-	db   *store.DB
+	db   *bolt.DB
 	ob   *outbox.Outbox
 }
 
@@ -88,7 +88,7 @@ func newFixture(t testing.TB, cfg outbox.Config) *outboxFixture {
 // open opens (or reopens, after a restart) the bbolt file and builds the outbox on it.
 func (f *outboxFixture) open() {
 	f.t.Helper()
-	db, err := store.Open(f.path, time.Second)
+	db, err := bolt.Open(f.path, time.Second)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -192,9 +192,10 @@ func (p *flappingAT) total() int {
 // in three, stops and reopens the bbolt file half way, and checks that every message reached the
 // provider exactly once.
 func TestFlappingProviderWithRestart(t *testing.T) {
+	ctx := context.Background()
 	const total = 24
 	f := newFixture(t, outbox.Config{Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, MaxAttempts: 50, Rate: 2000, Poll: 2 * time.Millisecond})
-	f.db.Now = time.Now
+	f.db.Clock = time.Now
 	// The provider pauses itself on accepting half, so no message is accepted while the first
 	// run is being stopped: one accepted then would be answered after the stop, and sent again.
 	p := &flappingAT{accepted: map[string]int{}, pauseAfter: total / 2}
@@ -224,7 +225,7 @@ func TestFlappingProviderWithRestart(t *testing.T) {
 		}
 	}
 	sent := func() int {
-		l, _ := f.ob.List(outbox.Filter{State: outbox.Sent})
+		l, _ := f.ob.List(ctx, outbox.Filter{State: outbox.Sent})
 		return len(l)
 	}
 	run(func() bool { return sent() == total/2 })
@@ -233,7 +234,7 @@ func TestFlappingProviderWithRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.open()
-	f.db.Now = time.Now
+	f.db.Clock = time.Now
 	p.mu.Lock()
 	p.paused, p.pauseAfter = false, 0
 	p.mu.Unlock()
@@ -247,7 +248,7 @@ func TestFlappingProviderWithRestart(t *testing.T) {
 			t.Errorf("%q reached the provider %d times", text, n)
 		}
 	}
-	list, _ := f.ob.List(outbox.Filter{})
+	list, _ := f.ob.List(ctx, outbox.Filter{})
 	retried := 0
 	for _, m := range list {
 		if m.State != outbox.Sent || !strings.HasPrefix(m.ProviderID, "ATXid_") {

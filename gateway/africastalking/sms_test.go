@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -38,7 +37,7 @@ type smsServer struct {
 
 func newSMSServer(t testing.TB, cfg gateway.Config) *smsServer {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +51,9 @@ func newSMSServer(t testing.TB, cfg gateway.Config) *smsServer {
 	cases := casebook.New(db, box)
 	out := outbox.New(db, box, cases, outbox.Config{Log: quiet})
 	cfg.Log = quiet
-	g := gateway.New(cfg, db)
+	g := gateway.New(cfg, store.Health{Store: db})
 	africastalking.RegisterSMS(g, flows.NewSMS(db, cases, box, dir, out, flows.SMSConfig{Log: quiet}), out)
-	err = db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err = db.Update(context.Background(), func(tx onestop.Tx) error {
 		return cases.PutWorker(tx, &casebook.Worker{Number: smsWorker, Name: "Rina", Lang: onestop.Bengali})
 	})
 	if err != nil {
@@ -82,6 +81,7 @@ func (s *smsServer) post(t testing.TB, path, contentType, body string) (int, str
 const atInbound = "from=%2B8801711000101&to=21525&text=%E0%A6%B0%E0%A7%87%E0%A6%AB%E0%A6%BE%E0%A6%B0+%E0%A6%A2%E0%A6%BE%E0%A6%95%E0%A6%BE+%E0%A6%9A%E0%A6%BF%E0%A6%95%E0%A6%BF%E0%A7%8E%E0%A6%B8%E0%A6%BE+%E0%A6%A6%E0%A6%B0%E0%A6%95%E0%A6%BE%E0%A6%B0&date=2026-11-23+10%3A15%3A02&id=ATXid_8d0b1f3a&linkId=&networkCode=47001"
 
 func TestATInboundSMS(t *testing.T) {
+	ctx := context.Background()
 	tests := []struct {
 		name        string
 		contentType string
@@ -107,12 +107,12 @@ func TestATInboundSMS(t *testing.T) {
 			if status != tc.want {
 				t.Fatalf("status %d %q, want %d", status, body, tc.want)
 			}
-			refs, _ := s.cases.Referrals(casebook.ReferralFilter{})
+			refs, _ := s.cases.Referrals(ctx, casebook.ReferralFilter{})
 			if len(refs) != tc.referrals {
 				t.Fatalf("%d referrals, want %d", len(refs), tc.referrals)
 			}
 			if tc.want != 200 {
-				if msgs, _ := s.out.List(outbox.Filter{}); len(msgs) != 0 {
+				if msgs, _ := s.out.List(ctx, outbox.Filter{}); len(msgs) != 0 {
 					t.Fatalf("a rejected request queued %d messages", len(msgs))
 				}
 				return
@@ -124,12 +124,12 @@ func TestATInboundSMS(t *testing.T) {
 				t.Fatalf("referral %+v", refs[0])
 			}
 			// The retried callback records nothing new.
-			msgs, _ := s.out.List(outbox.Filter{})
+			msgs, _ := s.out.List(ctx, outbox.Filter{})
 			if status, _ := s.post(t, "/sms/africastalking", tc.contentType, tc.body); status != 200 {
 				t.Fatalf("retry answered %d", status)
 			}
-			refs2, _ := s.cases.Referrals(casebook.ReferralFilter{})
-			msgs2, _ := s.out.List(outbox.Filter{})
+			refs2, _ := s.cases.Referrals(ctx, casebook.ReferralFilter{})
+			msgs2, _ := s.out.List(ctx, outbox.Filter{})
 			if len(refs2) != len(refs) || len(msgs2) != len(msgs) || len(msgs) == 0 {
 				t.Fatalf("retry: %d→%d referrals, %d→%d messages", len(refs), len(refs2), len(msgs), len(msgs2))
 			}
@@ -194,7 +194,7 @@ func TestATDeliveryReports(t *testing.T) {
 		if status != st.want {
 			t.Fatalf("%s: %d %q", st.body, status, body)
 		}
-		m, _ := s.out.Message(st.id)
+		m, _ := s.out.Message(ctx, st.id)
 		if m.State != st.state || !strings.Contains(m.Error, st.error) {
 			t.Fatalf("%s: message %d is %s %q", st.body, st.id, m.State, m.Error)
 		}

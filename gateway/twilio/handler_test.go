@@ -13,9 +13,9 @@ import (
 	"time"
 
 	twclient "github.com/twilio/twilio-go/client"
-	"go.etcd.io/bbolt"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -35,14 +35,14 @@ const (
 
 type server struct {
 	g     *gateway.Gateway
-	db    *store.DB
+	db    *bolt.DB
 	cases *casebook.Casebook
 	out   *outbox.Outbox
 }
 
 func newServer(t testing.TB, gcfg gateway.Config) *server {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +57,9 @@ func newServer(t testing.TB, gcfg gateway.Config) *server {
 	out := outbox.New(db, box, cases, outbox.Config{Log: quiet})
 	sms := flows.NewSMS(db, cases, box, dir, out, flows.SMSConfig{Log: quiet})
 	gcfg.Log = quiet
-	g := gateway.New(gcfg, db)
+	g := gateway.New(gcfg, store.Health{Store: db})
 	twilio.Register(g, twilio.Config{AuthToken: token, PublicURL: publicURL + "/"}, sms, out)
-	err = db.Update(context.Background(), func(tx *bbolt.Tx) error {
+	err = db.Update(context.Background(), func(tx onestop.Tx) error {
 		return cases.PutWorker(tx, &casebook.Worker{Number: worker, Name: "Rina", Lang: onestop.Bengali})
 	})
 	if err != nil {
@@ -126,6 +126,7 @@ func TestSignatureAgreesWithTwilioGo(t *testing.T) {
 }
 
 func TestInboundWebhook(t *testing.T) {
+	ctx := context.Background()
 	rv := twclient.NewRequestValidator(token)
 	inbound := url.Values{
 		"MessageSid": {"SM8f3c0d2e4b5a6978c1d2e3f4a5b6c7d8"}, "SmsSid": {"SM8f3c0d2e4b5a6978c1d2e3f4a5b6c7d8"},
@@ -167,7 +168,7 @@ func TestInboundWebhook(t *testing.T) {
 					t.Fatalf("twilio-go's validator says %v, the handler answered %d", ok, status)
 				}
 			}
-			refs, _ := s.cases.Referrals(casebook.ReferralFilter{})
+			refs, _ := s.cases.Referrals(ctx, casebook.ReferralFilter{})
 			if (len(refs) == 1) != tc.recorded {
 				t.Fatalf("%d referrals recorded", len(refs))
 			}
@@ -177,7 +178,7 @@ func TestInboundWebhook(t *testing.T) {
 			if !strings.HasPrefix(ct, "text/xml") || got != `<?xml version="1.0" encoding="UTF-8"?><Response></Response>` {
 				t.Fatalf("answer %s %q", ct, got)
 			}
-			msgs, _ := s.out.List(outbox.Filter{})
+			msgs, _ := s.out.List(ctx, outbox.Filter{})
 			var reply *outbox.Message
 			for _, m := range msgs {
 				if m.Audience == outbox.Worker {
@@ -191,8 +192,8 @@ func TestInboundWebhook(t *testing.T) {
 			if status, _, _ := s.do(t, "/sms/twilio", tc.contentType, tc.body, tc.signature); status != 200 {
 				t.Fatalf("retry answered %d", status)
 			}
-			refs2, _ := s.cases.Referrals(casebook.ReferralFilter{})
-			msgs2, _ := s.out.List(outbox.Filter{})
+			refs2, _ := s.cases.Referrals(ctx, casebook.ReferralFilter{})
+			msgs2, _ := s.out.List(ctx, outbox.Filter{})
 			if len(refs2) != 1 || len(msgs2) != len(msgs) {
 				t.Fatalf("retry recorded %d referrals, %d messages", len(refs2), len(msgs2))
 			}
@@ -263,7 +264,7 @@ func TestStatusCallback(t *testing.T) {
 		if status != st.want {
 			t.Fatalf("%s %s: %d %q, want %d", st.path, st.status, status, body, st.want)
 		}
-		if got, _ := s.out.Message(m.ID); got.State != st.state {
+		if got, _ := s.out.Message(ctx, m.ID); got.State != st.state {
 			t.Fatalf("%s %s: message is %s, want %s", st.path, st.status, got.State, st.state)
 		}
 	}
@@ -275,7 +276,7 @@ func TestStatusCallback(t *testing.T) {
 	if status, _, _ := s.do(t, "/sms/twilio/status/s3cret", form, params.Encode(), twilio.Signature(token, publicURL+"/sms/twilio/status/s3cret", params)); status != 200 {
 		t.Fatalf("failure report: %d", status)
 	}
-	if got, _ := s.out.Message(m2.ID); got.State != outbox.Failed || !strings.Contains(got.Error, "30003") {
+	if got, _ := s.out.Message(ctx, m2.ID); got.State != outbox.Failed || !strings.Contains(got.Error, "30003") {
 		t.Fatalf("after undelivered: %s %q", got.State, got.Error)
 	}
 	// A report for a message never sent from here is taken and ignored.

@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/store"
 )
 
@@ -21,7 +21,7 @@ func TestCompactLeavesNoDeletedBytesInTheFile(t *testing.T) {
 	ctx := context.Background()
 	secret := bytes.Repeat([]byte("deleted-record-bytes "), 20)
 	kept := []byte("a record still kept")
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error {
+	if err := db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Contacts)
 		for i := 0; i < 50; i++ {
 			if _, err := b.NextSequence(); err != nil {
@@ -35,7 +35,7 @@ func TestCompactLeavesNoDeletedBytesInTheFile(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Contacts).Delete(store.U64(1)) }); err != nil {
+	if err := db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Contacts).Delete(store.U64(1)) }); err != nil {
 		t.Fatal(err)
 	}
 	// The reason for Compact: a delete alone leaves the bytes in a freed page.
@@ -52,7 +52,7 @@ func TestCompactLeavesNoDeletedBytesInTheFile(t *testing.T) {
 		t.Errorf("the copy was left beside the file: %v", err)
 	}
 	// What is kept is kept, sequences go on, and the new file takes writes and survives reopen.
-	if err := db.Update(ctx, func(tx *bbolt.Tx) error {
+	if err := db.Update(ctx, func(tx onestop.Tx) error {
 		if n, _ := tx.Bucket(store.Contacts).NextSequence(); n != 51 {
 			return fmt.Errorf("the contacts sequence went on from %d, want 51", n-1)
 		}
@@ -63,7 +63,7 @@ func TestCompactLeavesNoDeletedBytesInTheFile(t *testing.T) {
 	db.Close()
 	db = open(t, path)
 	defer db.Close()
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(context.Background(), func(tx onestop.Tx) error {
 		if !bytes.Equal(tx.Bucket(store.Referrals).Get(store.U64(2)), kept) || tx.Bucket(store.Contacts).Get(store.U64(51)) == nil {
 			t.Error("a kept record or a write after Compact is missing")
 		}
@@ -83,10 +83,10 @@ func TestCompactLosesNoWriteMadeMeanwhile(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				k := []byte(fmt.Sprintf("w%d-%03d", w, i))
-				if err := db.Update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(store.Outbox).Put(k, k) }); err != nil {
+				if err := db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Outbox).Put(k, k) }); err != nil {
 					t.Error(err)
 				}
-				db.View(func(tx *bbolt.Tx) error { tx.Bucket(store.Outbox).Get(k); return nil })
+				db.View(context.Background(), func(tx onestop.Tx) error { tx.Bucket(store.Outbox).Get(k); return nil })
 			}
 		}(w)
 	}
@@ -99,8 +99,8 @@ func TestCompactLosesNoWriteMadeMeanwhile(t *testing.T) {
 	db.Close()
 	db = open(t, path)
 	defer db.Close()
-	db.View(func(tx *bbolt.Tx) error {
-		if n := tx.Bucket(store.Outbox).Stats().KeyN; n != writers*each {
+	db.View(context.Background(), func(tx onestop.Tx) error {
+		if n := tx.Bucket(store.Outbox).Len(); n != writers*each {
 			t.Errorf("%d writes on file after compacting meanwhile, want %d", n, writers*each)
 		}
 		return nil
@@ -110,7 +110,7 @@ func TestCompactLosesNoWriteMadeMeanwhile(t *testing.T) {
 func TestCompactAfterCloseIsRefused(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "onestop.db"))
 	db.Close()
-	if err := db.Compact(context.Background()); err != store.ErrClosed {
+	if err := db.Compact(context.Background()); err != onestop.ErrStoreClosed {
 		t.Fatalf("Compact after Close: %v", err)
 	}
 }
@@ -119,9 +119,9 @@ func TestAnOpenerWaitingThroughACompactGetsTheNewFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onestop.db")
 	db := open(t, path)
 	ctx := context.Background()
-	opened := make(chan *store.DB)
+	opened := make(chan *bolt.DB)
 	go func() {
-		other, err := store.Open(path, 30*time.Second)
+		other, err := bolt.Open(path, 30*time.Second)
 		if err != nil {
 			t.Error(err)
 		}
@@ -138,7 +138,7 @@ func TestAnOpenerWaitingThroughACompactGetsTheNewFile(t *testing.T) {
 	if other == nil {
 		t.FailNow()
 	}
-	if err := other.Update(ctx, func(tx *bbolt.Tx) error {
+	if err := other.Update(ctx, func(tx onestop.Tx) error {
 		return tx.Bucket(store.Duty).Put([]byte("k"), []byte("written by the waiter"))
 	}); err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestAnOpenerWaitingThroughACompactGetsTheNewFile(t *testing.T) {
 	other.Close()
 	db = open(t, path)
 	defer db.Close()
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(context.Background(), func(tx onestop.Tx) error {
 		if tx.Bucket(store.Duty).Get([]byte("k")) == nil {
 			t.Error("the waiting opener wrote to the file Compact replaced: its write is lost")
 		}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/onestop-helpline/onestop"
 	"go.etcd.io/bbolt"
 )
 
@@ -33,7 +34,7 @@ func (db *DB) Compact(ctx context.Context) error {
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
-		return ErrClosed
+		return onestop.ErrStoreClosed
 	}
 	select {
 	case db.compacts <- errc:
@@ -51,16 +52,16 @@ func (db *DB) compact() error {
 	// A copy left by a crash is incomplete, or complete but never put in place: either way it is
 	// not the data.
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("store: compact: %w", err)
+		return fmt.Errorf("bolt: compact: %w", err)
 	}
 	dst, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
-		return fmt.Errorf("store: compact: %w", err)
+		return fmt.Errorf("bolt: compact: %w", err)
 	}
 	fail := func(err error) error {
 		dst.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("store: compact: %w", err)
+		return fmt.Errorf("bolt: compact: %w", err)
 	}
 	if err := bbolt.Compact(dst, db.bolt, compactTxSize); err != nil {
 		return fail(err)
@@ -80,7 +81,7 @@ func (db *DB) compact() error {
 	old := db.bolt
 	db.bolt = dst
 	if err := old.Close(); err != nil {
-		return fmt.Errorf("store: compact: closing the old file: %w", err)
+		return fmt.Errorf("bolt: compact: closing the old file: %w", err)
 	}
 	return nil
 }
@@ -102,7 +103,7 @@ func openLocked(path string, timeout time.Duration) (*bbolt.DB, error) {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, ErrLocked
 		} else if err != nil {
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
+			return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 		}
 		after, err := os.Stat(path)
 		if err == nil && (before == nil || os.SameFile(before, after)) {
@@ -110,7 +111,7 @@ func openLocked(path string, timeout time.Duration) (*bbolt.DB, error) {
 		}
 		b.Close()
 		if err != nil {
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
+			return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 		}
 		if timeout > 0 && time.Now().After(deadline) {
 			return nil, ErrLocked

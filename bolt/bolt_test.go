@@ -1,4 +1,4 @@
-package store_test
+package bolt_test
 
 import (
 	"context"
@@ -13,12 +13,14 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/store"
 )
 
-func open(t *testing.T, path string) *store.DB {
+func open(t *testing.T, path string) *bolt.DB {
 	t.Helper()
-	db, err := store.Open(path, 200*time.Millisecond)
+	db, err := bolt.Open(path, 200*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +32,8 @@ func TestSecondOpenerIsToldTheFileIsLocked(t *testing.T) {
 	db := open(t, path)
 	defer db.Close()
 	start := time.Now()
-	_, err := store.Open(path, 200*time.Millisecond)
-	if !errors.Is(err, store.ErrLocked) {
+	_, err := bolt.Open(path, 200*time.Millisecond)
+	if !errors.Is(err, bolt.ErrLocked) {
 		t.Fatalf("second open: err = %v, want ErrLocked", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -50,7 +52,7 @@ func TestConcurrentWritesAreAllCommittedAndSurviveReopen(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				k := []byte(fmt.Sprintf("w%02d-%03d", w, i))
-				if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+				if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 					return tx.Bucket(store.Sessions).Put(k, []byte("v"))
 				}); err != nil {
 					t.Error(err)
@@ -69,8 +71,8 @@ func TestConcurrentWritesAreAllCommittedAndSurviveReopen(t *testing.T) {
 	db = open(t, path)
 	defer db.Close()
 	n := 0
-	db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(store.Sessions).Stats().KeyN
+	db.View(context.Background(), func(tx onestop.Tx) error {
+		n = tx.Bucket(store.Sessions).Len()
 		return nil
 	})
 	if n != writers*each {
@@ -88,7 +90,7 @@ func TestAFailingWriteDoesNotTakeItsGroupDown(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			errs[i] = db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			errs[i] = db.Update(context.Background(), func(tx onestop.Tx) error {
 				if err := tx.Bucket(store.Sessions).Put([]byte(fmt.Sprint(i)), []byte("v")); err != nil {
 					return err
 				}
@@ -103,7 +105,7 @@ func TestAFailingWriteDoesNotTakeItsGroupDown(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(context.Background(), func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Sessions)
 		for i, err := range errs {
 			got := b.Get([]byte(fmt.Sprint(i))) != nil
@@ -131,8 +133,8 @@ func TestUpdateAfterCloseIsRefused(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	err := db.Update(context.Background(), func(*bbolt.Tx) error { return nil })
-	if !errors.Is(err, store.ErrClosed) {
+	err := db.Update(context.Background(), func(onestop.Tx) error { return nil })
+	if !errors.Is(err, onestop.ErrStoreClosed) {
 		t.Fatalf("err = %v, want ErrClosed", err)
 	}
 	if err := db.Close(); err != nil {
@@ -143,11 +145,11 @@ func TestUpdateAfterCloseIsRefused(t *testing.T) {
 func TestNewerSchemaIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onestop.db")
 	db := open(t, path)
-	db.Update(context.Background(), func(tx *bbolt.Tx) error {
-		return tx.Bucket(store.Meta).Put([]byte("schema"), store.U64(store.SchemaVersion+1))
+	db.Update(context.Background(), func(tx onestop.Tx) error {
+		return tx.Bucket(store.Meta).Put([]byte("schema"), store.U64(bolt.SchemaVersion+1))
 	})
 	db.Close()
-	if _, err := store.Open(path, time.Second); err == nil {
+	if _, err := bolt.Open(path, time.Second); err == nil {
 		t.Fatal("opened a database written by a newer schema")
 	}
 }
@@ -180,15 +182,15 @@ func TestSchemaOneIsUpgraded(t *testing.T) {
 	old.Close()
 
 	db := open(t, path)
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(context.Background(), func(tx onestop.Tx) error {
 		if tx.Bucket([]byte("refs")) != nil {
 			t.Error("the index of references is still there")
 		}
 		if tx.Bucket(store.Contacts).Get(store.U64(1)) == nil {
 			t.Error("a contact was lost in the upgrade")
 		}
-		if v := tx.Bucket(store.Meta).Get([]byte("schema")); v == nil || binary.BigEndian.Uint64(v) != store.SchemaVersion {
-			t.Errorf("schema is %x, want %d", v, store.SchemaVersion)
+		if v := tx.Bucket(store.Meta).Get([]byte("schema")); v == nil || binary.BigEndian.Uint64(v) != bolt.SchemaVersion {
+			t.Errorf("schema is %x, want %d", v, bolt.SchemaVersion)
 		}
 		return nil
 	})
@@ -222,7 +224,7 @@ func TestSchemaTwoIsUpgraded(t *testing.T) {
 	old.Close()
 
 	db := open(t, path)
-	db.View(func(tx *bbolt.Tx) error {
+	db.View(context.Background(), func(tx onestop.Tx) error {
 		got := map[string]string{}
 		tx.Bucket(store.Sessions).ForEach(func(k, v []byte) error {
 			if len(k) < 8 || binary.BigEndian.Uint64(k) != 0 {
@@ -240,8 +242,8 @@ func TestSchemaTwoIsUpgraded(t *testing.T) {
 				t.Errorf("session %s: %q", id, got[id])
 			}
 		}
-		if v := tx.Bucket(store.Meta).Get([]byte("schema")); v == nil || binary.BigEndian.Uint64(v) != store.SchemaVersion {
-			t.Errorf("schema is %x, want %d", v, store.SchemaVersion)
+		if v := tx.Bucket(store.Meta).Get([]byte("schema")); v == nil || binary.BigEndian.Uint64(v) != bolt.SchemaVersion {
+			t.Errorf("schema is %x, want %d", v, bolt.SchemaVersion)
 		}
 		return nil
 	})
@@ -261,7 +263,7 @@ func cpuPerOp(b *testing.B) func() {
 }
 
 func BenchmarkUpdateParallel(b *testing.B) {
-	db, err := store.Open(filepath.Join(b.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -276,7 +278,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 			n++
 			k := store.U64(n)
 			mu.Unlock()
-			if err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+			if err := db.Update(context.Background(), func(tx onestop.Tx) error {
 				return tx.Bucket(store.Sessions).Put(k, make([]byte, 300))
 			}); err != nil {
 				b.Fatal(err)
@@ -287,7 +289,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 
 // Every runs its work on each tick and stops by itself once the store is closed.
 func TestEveryStopsWhenTheStoreCloses(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +302,7 @@ func TestEveryStopsWhenTheStoreCloses(t *testing.T) {
 			if runs == 3 {
 				db.Close()
 			}
-			return 0, db.Update(ctx, func(*bbolt.Tx) error { return nil })
+			return 0, db.Update(ctx, func(onestop.Tx) error { return nil })
 		}, func(int, error) {})
 	}()
 	select {
