@@ -100,6 +100,11 @@ type Index struct {
 	mu    sync.Mutex
 	seeds [2]maphash.Seed
 	at    map[hashed]uint64 // session key → the time in its stored key; committed records only
+	// last is the latest time given to a new session's stored key. A new session is stored
+	// under its creation time or, when that is not past last, just after last: sessions that
+	// begin in one tick of the clock would otherwise be ordered by their keys, which are keyed
+	// hashes, and a group commit would write a page of the bucket for each of them.
+	last uint64
 }
 
 type hashed [2]uint64
@@ -112,7 +117,9 @@ func LoadIndex(tx *bbolt.Tx) (*Index, error) {
 		if len(k) < 8 {
 			return nil, fmt.Errorf("session: stored key %q is too short", k)
 		}
-		ix.at[ix.hash(string(k[8:]))] = binary.BigEndian.Uint64(k)
+		at := binary.BigEndian.Uint64(k)
+		ix.at[ix.hash(string(k[8:]))] = at
+		ix.last = max(ix.last, at)
 	}
 	return ix, nil
 }
@@ -126,6 +133,15 @@ func (ix *Index) Len() int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return len(ix.at)
+}
+
+// after returns the time a new session created at is stored under: at, or the nanosecond after
+// the latest one given, whichever is later.
+func (ix *Index) after(at uint64) uint64 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.last = max(ix.last+1, at)
+	return ix.last
 }
 
 func (ix *Index) find(h hashed) (uint64, bool) {
@@ -160,7 +176,7 @@ func (ix *Index) Put(tx *bbolt.Tx, s *Session) error {
 	h := ix.hash(s.Key)
 	at, ok := ix.find(h)
 	if !ok {
-		at = uint64(s.Created.UnixNano())
+		at = ix.after(uint64(s.Created.UnixNano()))
 	}
 	tx.OnCommit(func() {
 		ix.mu.Lock()
