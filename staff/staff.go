@@ -13,6 +13,7 @@ package staff
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.etcd.io/bbolt"
 
@@ -31,6 +32,10 @@ type Service struct {
 	box   *seal.Box
 	cases *casebook.Casebook
 	dir   *directory.Directory
+
+	// rotaDecoded holds rota records already decoded, by their bytes (see decodeRota).
+	rotaMu      sync.Mutex
+	rotaDecoded map[string]rotaRecord
 }
 
 // New returns the staff service on db, sealing with box. cases holds the community workers;
