@@ -475,7 +475,10 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 		return reply, nil
 	}
 	saved := *s // each run of the write starts again from here
-	base := st.baseContact()
+	var base onestop.Contact // her new contact, made only when she has none yet
+	if st.contact != nil && saved.ContactID == 0 {
+		base = st.baseContact()
+	}
 	var ns session.Session // as written
 	err := st.e.db.Update(ctx, func(tx *bbolt.Tx) error {
 		ns = saved
