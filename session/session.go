@@ -253,7 +253,8 @@ func decode(key string, v []byte) (*Session, error) {
 // so it is also how a session is best kept in memory.
 func Encode(s *Session) []byte {
 	v := make([]byte, 9, 9+64+len(s.CallerHash)+len(s.TypedHash)+len(s.OtherNumber)+len(s.Reply)+len(s.Country)+
-		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window))
+		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window)+
+		len(s.Area)+len(s.Offered)+len(s.Closing))
 	binary.BigEndian.PutUint64(v, uint64(s.Expires.UnixNano()))
 	v[8] = formatBinary2
 	return s.marshal(v)
