@@ -186,10 +186,16 @@ func New(ctx context.Context, db onestop.Store, cases *casebook.Casebook, box *s
 
 // sessionKey is the name a session is kept under, in memory and in the store: a keyed hash of
 // the provider and the aggregator's session id, never the id itself.
-func (e *Engine) sessionKey(t Turn) string { return e.hashKey(t.Provider + ":" + t.SessionID) }
+func (e *Engine) sessionKey(t Turn) string {
+	var k [len(session.HashedKeyPrefix) + seal.HashSize]byte
+	return string(e.box.AppendHash(append(k[:0], session.HashedKeyPrefix...), "ussd-session:", t.Provider, ":", t.SessionID))
+}
 
+// hashKey is sessionKey for raw, the provider and the aggregator's session id as earlier
+// versions stored them.
 func (e *Engine) hashKey(raw string) string {
-	return session.HashedKeyPrefix + string(e.box.Hash("ussd-session:"+raw))
+	var k [len(session.HashedKeyPrefix) + seal.HashSize]byte
+	return string(e.box.AppendHash(append(k[:0], session.HashedKeyPrefix...), "ussd-session:", raw))
 }
 
 // Unrecorded returns how many sessions ended, or were left to expire, before she chose anything

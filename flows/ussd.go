@@ -473,8 +473,11 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	if st.contact == nil && !st.saveLang && !st.doNotContact && !ends && st.e.keep(st.sh, s) {
 		return reply, nil
 	}
-	saved := *s // each run of the write starts again from here
-	base := st.baseContact()
+	saved := *s              // each run of the write starts again from here
+	var base onestop.Contact // her new contact, made only when she has none yet
+	if st.contact != nil && saved.ContactID == 0 {
+		base = st.baseContact()
+	}
 	var ns session.Session // as written
 	err := st.e.db.Update(ctx, func(tx onestop.Tx) error {
 		ns = saved

@@ -37,9 +37,20 @@ type Box struct {
 	aead cipher.AEAD
 	// check is the key's check value (see Check).
 	check []byte
-	// hashes holds keyed HMACs ready for reuse: Hash runs several times on every hop.
+	// hashes holds keyed HMACs ready for reuse, each with room for its input and its sum
+	// (*hasher): Hash runs several times on every hop.
 	hashes sync.Pool
 }
+
+// hasher is a keyed HMAC and the buffer its input is gathered in and its sum written to, so a
+// hash costs no allocation but its result.
+type hasher struct {
+	mac hash.Hash
+	buf []byte
+}
+
+// maxHasherBuf is the largest buffer a hasher keeps for the next hash.
+const maxHasherBuf = 1 << 10
 
 // New returns a Box for a 32-byte key. The sealing and hashing keys are derived from it
 // separately, so a hash never reveals anything about the cipher key.
@@ -57,7 +68,7 @@ func New(key []byte) (*Box, error) {
 	}
 	hashKey := derive(key, "onestop lookup v1")
 	b := &Box{aead: aead, check: derive(key, "onestop key check v1")}
-	b.hashes.New = func() any { return hmac.New(sha256.New, hashKey) }
+	b.hashes.New = func() any { return &hasher{mac: hmac.New(sha256.New, hashKey), buf: make([]byte, 0, 128)} }
 	return b, nil
 }
 
@@ -112,15 +123,30 @@ func (b *Box) OpenString(sealed []byte) (string, error) {
 	return string(p), err
 }
 
+// HashSize is the size of a lookup hash.
+const HashSize = 16
+
 // Hash returns the keyed lookup hash of s (HMAC-SHA-256, first 16 bytes): the same s always
 // gives the same hash under one key, and without the key nobody can test a guessed number.
-func (b *Box) Hash(s string) []byte {
-	m := b.hashes.Get().(hash.Hash)
-	m.Reset()
-	m.Write([]byte(s))
-	sum := m.Sum(nil)[:16]
-	b.hashes.Put(m)
-	return sum
+func (b *Box) Hash(s string) []byte { return b.AppendHash(make([]byte, 0, HashSize), s) }
+
+// AppendHash appends to dst the lookup hash of parts joined with nothing between them: the
+// same as Hash of their concatenation, without making it.
+func (b *Box) AppendHash(dst []byte, parts ...string) []byte {
+	h := b.hashes.Get().(*hasher)
+	in := h.buf[:0]
+	for _, p := range parts {
+		in = append(in, p...)
+	}
+	h.mac.Reset()
+	h.mac.Write(in)
+	sum := h.mac.Sum(in) // in, then the sum
+	dst = append(dst, sum[len(in):len(in)+HashSize]...)
+	if cap(sum) <= maxHasherBuf {
+		h.buf = sum[:0]
+	}
+	b.hashes.Put(h)
+	return dst
 }
 
 // LoadKey returns the sealing key. value, when set, is the key itself in base64 (the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +131,27 @@ func TestReadKeyNeverCreatesAKey(t *testing.T) {
 	}
 	if got, err := seal.ReadKey("", path); err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("ReadKey of the file LoadKey made: %x, %v", got, err)
+	}
+}
+
+func TestAppendHashIsHashOfTheJoinedParts(t *testing.T) {
+	a := box(t, 1)
+	for _, parts := range [][]string{{"ussd-session:", "africastalking", ":", "ATUid_1"}, {"+8801711000001"}, {}, {strings.Repeat("9*", 2000)}} {
+		want := a.Hash(strings.Join(parts, ""))
+		if got := a.AppendHash(nil, parts...); !bytes.Equal(got, want) || len(want) != seal.HashSize {
+			t.Fatalf("AppendHash(%q) = %x, want %x", parts, got, want)
+		}
+		if got := a.AppendHash([]byte("x"), parts...); !bytes.Equal(got, append([]byte("x"), want...)) {
+			t.Fatalf("AppendHash after a prefix = %x", got)
+		}
+	}
+	// The hashes stores hold under this key: they must never change.
+	for in, want := range map[string]string{
+		"+8801711000001":                      "f2ce81e301311cc662f355e2ba4e6794",
+		"ussd-session:africastalking:ATUid_1": "ee189ee25b5f4a17b4f6e61289bc7473",
+	} {
+		if got := fmt.Sprintf("%x", a.Hash(in)); got != want {
+			t.Fatalf("Hash(%q) = %s, want %s as before", in, got, want)
+		}
 	}
 }

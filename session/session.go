@@ -98,6 +98,11 @@ type Index struct {
 	mu    sync.Mutex
 	seeds [2]maphash.Seed
 	at    map[hashed]uint64 // session key → the time in its stored key; committed records only
+	// last is the latest time given to a new session's stored key. A new session is stored
+	// under its creation time or, when that is not past last, just after last: sessions that
+	// begin in one tick of the clock would otherwise be ordered by their keys, which are keyed
+	// hashes, and a group commit would write a page of the bucket for each of them.
+	last uint64
 }
 
 type hashed [2]uint64
@@ -110,7 +115,9 @@ func LoadIndex(tx onestop.Tx) (*Index, error) {
 		if len(k) < 8 {
 			return nil, fmt.Errorf("session: stored key %q is too short", k)
 		}
-		ix.at[ix.hash(string(k[8:]))] = binary.BigEndian.Uint64(k)
+		at := binary.BigEndian.Uint64(k)
+		ix.at[ix.hash(string(k[8:]))] = at
+		ix.last = max(ix.last, at)
 	}
 	return ix, nil
 }
@@ -124,6 +131,15 @@ func (ix *Index) Len() int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return len(ix.at)
+}
+
+// after returns the time a new session created at is stored under: at, or the nanosecond after
+// the latest one given, whichever is later.
+func (ix *Index) after(at uint64) uint64 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.last = max(ix.last+1, at)
+	return ix.last
 }
 
 func (ix *Index) find(h hashed) (uint64, bool) {
@@ -158,7 +174,7 @@ func (ix *Index) Put(tx onestop.Tx, s *Session) error {
 	h := ix.hash(s.Key)
 	at, ok := ix.find(h)
 	if !ok {
-		at = uint64(s.Created.UnixNano())
+		at = ix.after(uint64(s.Created.UnixNano()))
 	}
 	tx.OnCommit(func() {
 		ix.mu.Lock()
@@ -228,7 +244,8 @@ func decode(key string, v []byte) (*Session, error) {
 // so it is also how a session is best kept in memory.
 func Encode(s *Session) []byte {
 	v := make([]byte, 9, 9+64+len(s.CallerHash)+len(s.TypedHash)+len(s.OtherNumber)+len(s.Reply)+len(s.Country)+
-		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window))
+		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window)+
+		len(s.Area)+len(s.Offered)+len(s.Closing))
 	binary.BigEndian.PutUint64(v, uint64(s.Expires.UnixNano()))
 	v[8] = formatBinary2
 	return s.marshal(v)

@@ -501,3 +501,45 @@ func BenchmarkGet(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// TestSessionsOfOneTickAreStoredInTheOrderTheyBegan stores sessions created at one instant, under
+// keys that sort the other way: they go after one another in the bucket, as sessions that began
+// one after another do, not in the order of their keys.
+func TestSessionsOfOneTickAreStoredInTheOrderTheyBegan(t *testing.T) {
+	db := openDB(t)
+	ix := loadIndex(t, db)
+	keys := []string{"\x00c", "\x00b", "\x00a"}
+	for _, k := range keys {
+		s := typical(k)
+		if err := db.Update(context.Background(), func(tx onestop.Tx) error { return ix.Put(tx, s) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var order []string
+	db.View(context.Background(), func(tx onestop.Tx) error {
+		return tx.Bucket(store.Sessions).ForEach(func(k, _ []byte) error {
+			order = append(order, string(k[8:]))
+			return nil
+		})
+	})
+	if !reflect.DeepEqual(order, keys) {
+		t.Fatalf("stored in the order %q, want %q", order, keys)
+	}
+	for _, k := range keys {
+		if got, err := get(t, db, k); err != nil || got == nil || !got.Created.Equal(typical(k).Created) {
+			t.Fatalf("session %q read back as %+v, %v", k, got, err)
+		}
+	}
+	// A session written again stays where it is.
+	s := typical(keys[0])
+	s.State = "done"
+	if err := db.Update(context.Background(), func(tx onestop.Tx) error { return ix.Put(tx, s) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := func() (n int) {
+		db.View(context.Background(), func(tx onestop.Tx) error { n = session.Count(tx); return nil })
+		return
+	}(); n != len(keys) {
+		t.Fatalf("%d sessions stored, want %d", n, len(keys))
+	}
+}

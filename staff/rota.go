@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
@@ -174,7 +176,7 @@ func OnDuty(rota []*Counsellor, at time.Time) []*Counsellor {
 			out = append(out, e)
 			continue
 		}
-		loc, err := time.LoadLocation(e.TZ)
+		loc, err := loadZone(e.TZ)
 		if err != nil || e.TZ == "" {
 			continue
 		}
@@ -184,6 +186,23 @@ func OnDuty(rota []*Counsellor, at time.Time) []*Counsellor {
 		}
 	}
 	return out
+}
+
+// zoneCache holds the zones OnDuty has loaded, by name. time.LoadLocation reads and parses the
+// zone's file on every call, which was most of what a closing screen's question "is anyone on
+// duty?" cost; a zone once loaded does not change. A zone that cannot be loaded is not kept, so
+// it is tried again next time, as before.
+var zoneCache sync.Map // string → *time.Location
+
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zoneCache.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		zoneCache.Store(name, loc)
+	}
+	return loc, err
 }
 
 // Rota reads the rota from tx, numbers opened, in the order of their keys (the counsellor kept
@@ -200,8 +219,8 @@ func (s *Service) Rota(tx onestop.Tx) ([]*Counsellor, error) {
 	}
 	c := b.Cursor()
 	for k, v := c.Seek([]byte(rotaPrefix)); k != nil && strings.HasPrefix(string(k), rotaPrefix); k, v = c.Next() {
-		var r rotaRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, err := s.decodeRota(v)
+		if err != nil {
 			return nil, fmt.Errorf("duty rota: %w", err)
 		}
 		n, err := s.box.OpenString(r.Sealed)
@@ -212,6 +231,34 @@ func (s *Service) Rota(tx onestop.Tx) ([]*Counsellor, error) {
 	}
 	return out, nil
 }
+
+// decodeRota decodes a rota record, from the records already decoded when v is one of them:
+// the rota is read on every closing screen that offers a call now, and decoding its JSON was
+// most of what that cost once its zones were kept. The same bytes always decode the same.
+func (s *Service) decodeRota(v []byte) (rotaRecord, error) {
+	s.rotaMu.Lock()
+	r, ok := s.rotaDecoded[string(v)]
+	s.rotaMu.Unlock()
+	if ok {
+		r.Shifts = slices.Clone(r.Shifts) // the caller's own, as a fresh decode's would be
+		return r, nil
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return rotaRecord{}, err
+	}
+	kept := r
+	kept.Sealed, kept.Shifts = bytes.Clone(r.Sealed), slices.Clone(r.Shifts)
+	s.rotaMu.Lock()
+	if s.rotaDecoded == nil || len(s.rotaDecoded) >= maxRotaDecoded {
+		s.rotaDecoded = map[string]rotaRecord{} // records replaced long ago are forgotten
+	}
+	s.rotaDecoded[string(v)] = kept
+	s.rotaMu.Unlock()
+	return r, nil
+}
+
+// maxRotaDecoded bounds the rota records kept decoded: far more than a rota has.
+const maxRotaDecoded = 1024
 
 func (s *Service) openFallback(v []byte) (*Fallback, error) {
 	var r fallbackRecord

@@ -14,6 +14,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -29,6 +30,10 @@ type Service struct {
 	box   *seal.Box
 	cases *casebook.Casebook
 	dir   *directory.Directory
+
+	// rotaDecoded holds rota records already decoded, by their bytes (see decodeRota).
+	rotaMu      sync.Mutex
+	rotaDecoded map[string]rotaRecord
 }
 
 // New returns the staff service on db, sealing with box. cases holds the community workers;

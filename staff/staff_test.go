@@ -239,3 +239,30 @@ func TestRecordsWrittenBeforeAreRead(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRotaReadAgainAfterAChange reads the rota, changes a counsellor's shift and language, and
+// reads it again: what was decoded before must not stand in for the record now kept.
+func TestRotaReadAgainAfterAChange(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	at := time.Date(2026, 11, 27, 3, 30, 0, 0, time.UTC) // Friday 09:30 in Dhaka
+	set := func(shift string, lang onestop.Lang) {
+		t.Helper()
+		c := &Counsellor{Number: dutyNumber, Lang: lang, TZ: "Asia/Dhaka", Shifts: []Shift{mustShift(t, shift)}}
+		if err := s.SetDuty(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("mon-fri/08:00-16:00", onestop.English)
+	if got := onDutyNumbers(t, s, at); got != dutyNumber+"/en" || !s.OnDutyNow(ctx, at) {
+		t.Fatalf("on duty: %q", got)
+	}
+	set("sat,sun/08:00-16:00", onestop.Bengali)
+	if got := onDutyNumbers(t, s, at); got != "" || s.OnDutyNow(ctx, at) {
+		t.Fatalf("on duty after the change: %q", got)
+	}
+	set("fri/09:00-10:00", onestop.Bengali)
+	if got := onDutyNumbers(t, s, at); got != dutyNumber+"/bn" {
+		t.Fatalf("on duty after the second change: %q", got)
+	}
+}
