@@ -18,6 +18,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 var referralStatuses = []onestop.ReferralStatus{onestop.Received, onestop.Assigned, onestop.Contacted, onestop.Closed, onestop.Declined}
@@ -147,7 +148,7 @@ func (cs *Console) directoryData(c *fiber.Ctx) (*directoryData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &directoryData{Centres: dir.Centres(), CanEdit: user(c).can(editDirectory), Country: c.Query("country", "BD"), Parent: c.Query("parent")}
+	d := &directoryData{Centres: dir.Centres(), CanEdit: can(user(c), editDirectory), Country: c.Query("country", "BD"), Parent: c.Query("parent")}
 	areas := dir.Top(d.Country)
 	if d.Parent != "" {
 		areas = dir.Children(d.Parent)
@@ -240,7 +241,7 @@ type exportsData struct {
 }
 
 func (cs *Console) exportsPage(c *fiber.Ctx) error {
-	d := &exportsData{Identified: user(c).can(exportIdentified), ReasonMin: minReason}
+	d := &exportsData{Identified: can(user(c), exportIdentified), ReasonMin: minReason}
 	return cs.render(c, fiber.StatusOK, "exports", cs.view(c, "exports.title", d))
 }
 
@@ -367,7 +368,7 @@ func (cs *Console) auditPage(c *fiber.Ctx) error {
 		d.Next = fmt.Sprintf("/console/audit?before=%d", entries[len(entries)-1].Seq)
 	}
 	// An administrator sees who did what, not what staff wrote about a survivor.
-	if !user(c).can(seeCases) {
+	if !can(user(c), seeCases) {
 		for i := range d.Entries {
 			d.Entries[i].Note = ""
 		}
@@ -376,8 +377,8 @@ func (cs *Console) auditPage(c *fiber.Ctx) error {
 }
 
 type usersData struct {
-	Users []User
-	Roles []Role
+	Users []staff.User
+	Roles []staff.Role
 }
 
 func (cs *Console) usersPage(c *fiber.Ctx) error {
@@ -386,11 +387,11 @@ func (cs *Console) usersPage(c *fiber.Ctx) error {
 	if err != nil {
 		return cs.fail(c, err)
 	}
-	return cs.render(c, fiber.StatusOK, "users", cs.view(c, "users.title", &usersData{Users: list, Roles: Roles}))
+	return cs.render(c, fiber.StatusOK, "users", cs.view(c, "users.title", &usersData{Users: list, Roles: staff.Roles}))
 }
 
 func (cs *Console) addUser(c *fiber.Ctx) error {
-	err := cs.Users.Add(c.UserContext(), user(c).Name, strings.TrimSpace(c.FormValue("name")), Role(c.FormValue("role")), c.FormValue("password"), true)
+	err := cs.Users.Add(c.UserContext(), user(c).Name, strings.TrimSpace(c.FormValue("name")), staff.Role(c.FormValue("role")), c.FormValue("password"), true)
 	if err != nil {
 		return cs.fail(c, err)
 	}

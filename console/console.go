@@ -34,6 +34,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 //go:embed templates/*.html
@@ -62,8 +63,8 @@ type Console struct {
 	db    onestop.Store
 	cases *casebook.Casebook
 	dir   *directory.Directory
-	// Users keeps console users and their sessions.
-	Users *Users
+	// staff.Users keeps console users and their sessions.
+	Users *staff.Users
 	cfg   Config
 	log   *slog.Logger
 	pages map[string]*template.Template
@@ -77,7 +78,7 @@ func New(db onestop.Store, cases *casebook.Casebook, dir *directory.Directory, c
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	cs := &Console{db: db, cases: cases, dir: dir, Users: NewUsers(db, cases), cfg: cfg, log: cfg.Log, pages: map[string]*template.Template{}}
+	cs := &Console{db: db, cases: cases, dir: dir, Users: staff.NewUsers(db, cases), cfg: cfg, log: cfg.Log, pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -151,13 +152,13 @@ const (
 
 // rolePerms is what each role needs and no more: an administrator keeps the directory and the
 // users and sees no survivor; a counsellor works callbacks and their cases but not the whole log.
-var rolePerms = map[Role][]perm{
-	Counsellor: {seeCases, workCallbacks, workReferrals, seeDirectory, exportAggregate},
-	Supervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit, overrideWindow},
-	Admin:      {seeDirectory, editDirectory, exportAggregate, seeAudit, manageUsers},
+var rolePerms = map[staff.Role][]perm{
+	staff.RoleCounsellor: {seeCases, workCallbacks, workReferrals, seeDirectory, exportAggregate},
+	staff.RoleSupervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit, overrideWindow},
+	staff.RoleAdmin:      {seeDirectory, editDirectory, exportAggregate, seeAudit, manageUsers},
 }
 
-func (u *User) can(p perm) bool { return u != nil && slices.Contains(rolePerms[u.Role], p) }
+func can(u *staff.User, p perm) bool { return u != nil && slices.Contains(rolePerms[u.Role], p) }
 
 type navItem struct {
 	Href, Key string
@@ -275,20 +276,20 @@ var (
 // need refuses a user whose role does not allow p.
 func (cs *Console) need(p perm) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !user(c).can(p) {
+		if !can(user(c), p) {
 			return cs.fail(c, onestop.Errorf(onestop.EFORBIDDEN, "not for this role"))
 		}
 		return c.Next()
 	}
 }
 
-func user(c *fiber.Ctx) *User {
-	u, _ := c.Locals("user").(*User)
+func user(c *fiber.Ctx) *staff.User {
+	u, _ := c.Locals("user").(*staff.User)
 	return u
 }
 
 func csrfOf(c *fiber.Ctx) string {
-	if l, ok := c.Locals("login").(*Login); ok {
+	if l, ok := c.Locals("login").(*staff.Login); ok {
 		return l.CSRF
 	}
 	if v, ok := c.Locals("precsrf").(string); ok {
@@ -300,7 +301,7 @@ func csrfOf(c *fiber.Ctx) string {
 // view is what every page template gets.
 type view struct {
 	L     *loc
-	User  *User
+	User  *staff.User
 	CSRF  string
 	Title string
 	Nav   []navLink
@@ -332,7 +333,7 @@ func (cs *Console) view(c *fiber.Ctx, titleKey string, data any, args ...any) *v
 	l := newLoc(lang)
 	v := &view{L: l, User: u, CSRF: csrfOf(c), Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
 	for _, n := range navItems {
-		if u.can(n.Need) && !(u != nil && u.MustChange) {
+		if can(u, n.Need) && !(u != nil && u.MustChange) {
 			v.Nav = append(v.Nav, navLink{Href: n.Href, Label: l.T(n.Key), Current: c.Path() == n.Href || (n.Href != "/console/" && strings.HasPrefix(c.Path(), n.Href))})
 		}
 	}

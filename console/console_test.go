@@ -26,12 +26,8 @@ import (
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/seal"
+	"github.com/onestop-helpline/onestop/staff"
 )
-
-func init() {
-	// Hashing is slow on purpose; the tests check what is hashed, not how slowly.
-	bcryptCost = bcrypt.MinCost
-}
 
 type clock struct {
 	mu sync.Mutex
@@ -85,13 +81,14 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cs.Users.Cost = bcrypt.MinCost // slow on purpose; the tests check what is hashed
 	app := fiber.New()
 	cs.Register(app)
 	f := &fixture{t: t, db: db, cases: cases, cs: cs, app: app, clock: clk}
 	for _, u := range []struct {
 		name string
-		role Role
-	}{{"cara", Counsellor}, {"sara", Supervisor}, {"ada", Admin}} {
+		role staff.Role
+	}{{"cara", staff.RoleCounsellor}, {"sara", staff.RoleSupervisor}, {"ada", staff.RoleAdmin}} {
 		if err := cs.Users.Add(context.Background(), "test", u.name, u.role, secret, false); err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +446,7 @@ func TestIdleSessionEnds(t *testing.T) {
 func TestFirstAdminMustChangePassword(t *testing.T) {
 	f := newFixture(t)
 	dir := t.TempDir()
-	// Users exist: nothing is created.
+	// staff.Users exist: nothing is created.
 	if path, err := f.cs.Users.Bootstrap(context.Background(), dir); err != nil || path != "" {
 		t.Fatalf("Bootstrap with users: %q %v", path, err)
 	}
@@ -516,6 +513,7 @@ func newEmptyConsole(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cs.Users.Cost = bcrypt.MinCost
 	app := fiber.New()
 	cs.Register(app)
 	return &fixture{t: t, db: db, cases: cases, cs: cs, app: app, clock: clk}
@@ -799,7 +797,7 @@ func TestUsersAdministration(t *testing.T) {
 			t.Fatalf("add %v: %d\n%s", tt.form, r.status, r.body)
 		}
 	}
-	if u, err := f.cs.Users.Get(ctx, "nila"); err != nil || !u.MustChange || u.Role != Counsellor {
+	if u, err := f.cs.Users.Get(ctx, "nila"); err != nil || !u.MustChange || u.Role != staff.RoleCounsellor {
 		t.Fatalf("added user: %+v %v", u, err)
 	}
 	if r := f.post(ada, "/console/users/ada/disable", nil); r.status != 409 {

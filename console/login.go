@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 // The login form has no session yet, so its CSRF token is a random value in a cookie of its own
@@ -22,7 +23,7 @@ func (cs *Console) loginPage(c *fiber.Ctx) error {
 func (cs *Console) renderLogin(c *fiber.Ctx, status int, failed bool) error {
 	token := c.Cookies(loginCookie)
 	if len(token) < 32 {
-		token = randomToken(32)
+		token = staff.RandomToken(32)
 		cs.setCookie(c, loginCookie, token, 3600)
 	}
 	c.Locals("precsrf", token)
@@ -74,12 +75,12 @@ func (cs *Console) changePassword(c *fiber.Ctx) error {
 	v := cs.view(c, "password.title", nil)
 	current, next, again := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
 	switch {
-	case !passwordMatches(u.Hash, current):
+	case !u.PasswordIs(current):
 		v.Error = v.L.T("password.wrong")
 	case next != again:
 		v.Error = v.L.T("password.mismatch")
-	case checkPassword(next) != nil:
-		v.Error = v.L.T("password.short", MinPassword)
+	case staff.CheckPassword(next) != nil:
+		v.Error = v.L.T("password.short", staff.MinPassword)
 	}
 	if v.Error != "" {
 		return cs.render(c, fiber.StatusBadRequest, "password", v)

@@ -135,7 +135,7 @@ type todayData struct {
 func (cs *Console) today(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := user(c)
-	if !u.can(seeCases) {
+	if !can(u, seeCases) {
 		return seeOther(c, "/console/directory")
 	}
 	now := cs.db.Now()
@@ -346,7 +346,7 @@ func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed,
 	now := cs.db.Now()
 	callable := cs.cases.MayCall(ctx, ct, now)
 	d := &caseData{C: ct, Revealed: revealed, Due: casebook.Due(ct, now) && callable, ReasonMin: minReason,
-		InWindow: callable, CanOverride: user(c).can(overrideWindow),
+		InWindow: callable, CanOverride: can(user(c), overrideWindow),
 		CanAttempt: ct.Status == onestop.Open && ct.Plan != nil && ct.Plan.MayCall}
 	var err error
 	if d.FollowUp, err = cs.cases.FollowUpOf(c.UserContext(), ct.ID); err != nil {
@@ -427,7 +427,7 @@ func (cs *Console) outsideWindow(c *fiber.Ctx, ct *onestop.Contact, now time.Tim
 		return "", "", 0
 	}
 	l := newLoc(langOf(c))
-	if !user(c).can(overrideWindow) {
+	if !can(user(c), overrideWindow) {
 		return "", l.T("case.outside"), fiber.StatusConflict
 	}
 	override = strings.TrimSpace(c.FormValue("override"))

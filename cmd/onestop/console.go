@@ -16,6 +16,7 @@ import (
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/console"
 	"github.com/onestop-helpline/onestop/flows"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 // The console and the commands around it.
@@ -81,7 +82,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer db.Close()
-	users := console.NewUsers(db, cases)
+	users := staff.NewUsers(db, cases)
 	switch sub {
 	case "add":
 		password, generated := "", false
@@ -94,7 +95,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		} else {
 			password, generated = newPassword(), true
 		}
-		if err := users.Add(ctx, "cli", pos[0], console.Role(*role), password, true); err != nil {
+		if err := users.Add(ctx, "cli", pos[0], staff.Role(*role), password, true); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], *role)

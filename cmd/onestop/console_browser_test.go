@@ -13,7 +13,7 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
-	"github.com/onestop-helpline/onestop/console"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 // findBrowser returns Debian's chromium, or skips: a laptop without one skips these tests with a
@@ -69,7 +69,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 	}
 	const password = "a long enough password"
-	if err := console.NewUsers(m.DB, m.Cases).Add(context.Background(), "test", "sara", console.Supervisor, password, false); err != nil {
+	if err := staff.NewUsers(m.DB, m.Cases).Add(context.Background(), "test", "sara", staff.RoleSupervisor, password, false); err != nil {
 		t.Fatal(err)
 	}
 

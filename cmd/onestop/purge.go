@@ -11,10 +11,10 @@ import (
 
 	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
-	"github.com/onestop-helpline/onestop/console"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/session"
+	"github.com/onestop-helpline/onestop/staff"
 )
 
 // DefaultRetentionDays is how long a closed record is kept: three months, as the services this
@@ -143,7 +143,7 @@ func purge(ctx context.Context, db *bolt.DB, cases *casebook.Casebook, ob *outbo
 	if rep.Languages, err = session.PurgeLangs(ctx, db, before(r.Languages)); err != nil {
 		return rep, err
 	}
-	if rep.Logins, err = console.NewUsers(db, cases).PurgeLogins(ctx, before(r.Logins)); err != nil {
+	if rep.Logins, err = staff.NewUsers(db, cases).PurgeLogins(ctx, before(r.Logins)); err != nil {
 		return rep, err
 	}
 	if rep.DoNotContact, err = cases.PurgeDoNotContact(ctx, now); err != nil {

@@ -1,4 +1,4 @@
-package console
+package staff
 
 import (
 	"context"
@@ -27,16 +27,16 @@ type Role string
 
 // The roles.
 const (
-	// Counsellor works the callback queue and the cases on it.
-	Counsellor Role = "counsellor"
-	// Supervisor reviews the contact log, referrals, figures and the audit log.
-	Supervisor Role = "supervisor"
-	// Admin keeps the directory and the users, and sees no survivor's case.
-	Admin Role = "admin"
+	// RoleCounsellor works the callback queue and the cases on it.
+	RoleCounsellor Role = "counsellor"
+	// RoleSupervisor reviews the contact log, referrals, figures and the audit log.
+	RoleSupervisor Role = "supervisor"
+	// RoleAdmin keeps the directory and the users, and sees no survivor's case.
+	RoleAdmin Role = "admin"
 )
 
 // Roles lists the roles in the order forms offer them.
-var Roles = []Role{Counsellor, Supervisor, Admin}
+var Roles = []Role{RoleCounsellor, RoleSupervisor, RoleAdmin}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
@@ -78,11 +78,19 @@ type Users struct {
 	// MaxFailures failed logins in a row lock a user out for LockFor.
 	MaxFailures int
 	LockFor     time.Duration
+	// Cost is bcrypt's cost for new passwords; tests lower it, since they check what is hashed,
+	// not how slowly.
+	Cost int
+
+	// dummy is compared against when the name is unknown, so an unknown name takes as long as
+	// a wrong password. It is made on first use, not at start, because hashing is slow.
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // NewUsers returns the users kept in db; changes to them are audited through cases.
 func NewUsers(db onestop.Store, cases *casebook.Casebook) *Users {
-	return &Users{db: db, cases: cases, MaxFailures: 5, LockFor: 15 * time.Minute}
+	return &Users{db: db, cases: cases, MaxFailures: 5, LockFor: 15 * time.Minute, Cost: 12}
 }
 
 func getUser(tx onestop.Tx, name string) (*User, error) {
@@ -92,7 +100,7 @@ func getUser(tx onestop.Tx, name string) (*User, error) {
 	}
 	var u User
 	if err := json.Unmarshal(v, &u); err != nil {
-		return nil, fmt.Errorf("console: user %s: %w", name, err)
+		return nil, fmt.Errorf("staff: user %s: %w", name, err)
 	}
 	return &u, nil
 }
@@ -121,7 +129,7 @@ func (us *Users) List(ctx context.Context) ([]User, error) {
 		return tx.Bucket(store.Users).ForEach(func(k, v []byte) error {
 			var u User
 			if err := json.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("console: user %s: %w", k, err)
+				return fmt.Errorf("staff: user %s: %w", k, err)
 			}
 			out = append(out, u)
 			return nil
@@ -140,10 +148,10 @@ func (us *Users) Add(ctx context.Context, by, name string, role Role, password s
 	if !role.Valid() {
 		return onestop.Errorf(onestop.EINVALID, "role %q: want counsellor, supervisor or admin", role)
 	}
-	if err := checkPassword(password); err != nil {
+	if err := CheckPassword(password); err != nil {
 		return err
 	}
-	hash := hashPassword(password)
+	hash := us.hashPassword(password)
 	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		if tx.Bucket(store.Users).Get([]byte(name)) != nil {
 			return onestop.Errorf(onestop.ECONFLICT, "user %s exists", name)
@@ -177,10 +185,10 @@ func (us *Users) Disable(ctx context.Context, by, name string) error {
 // SetPassword replaces name's password and clears MustChange. Returns EINVALID for a password
 // too short, ENOTFOUND for no such user.
 func (us *Users) SetPassword(ctx context.Context, name, password string) error {
-	if err := checkPassword(password); err != nil {
+	if err := CheckPassword(password); err != nil {
 		return err
 	}
-	hash := hashPassword(password)
+	hash := us.hashPassword(password)
 	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
@@ -214,9 +222,10 @@ func (us *Users) SetLang(ctx context.Context, name string, lang onestop.Lang) er
 // exists, is disabled or is locked out.
 var errBadLogin = onestop.Errorf(onestop.EFORBIDDEN, "wrong name or password, or too many attempts: wait and try again")
 
-// dummyHash is compared against when the name is unknown, so an unknown name takes as long as a
-// wrong password. It is made on first use, not at start, because hashing is deliberately slow.
-var dummyHash = sync.OnceValue(func() string { return hashPassword("not a password anyone has") })
+func (us *Users) dummyHash() string {
+	us.dummyOnce.Do(func() { us.dummy = us.hashPassword("not a password anyone has") })
+	return us.dummy
+}
 
 // Authenticate checks name's password at now. MaxFailures wrong passwords in a row lock the user
 // out for LockFor, during which even the right password is refused. Returns errBadLogin
@@ -224,7 +233,7 @@ var dummyHash = sync.OnceValue(func() string { return hashPassword("not a passwo
 func (us *Users) Authenticate(ctx context.Context, name, password string, now time.Time) (*User, error) {
 	u, err := us.Get(ctx, name)
 	if err != nil {
-		passwordMatches(dummyHash(), password)
+		passwordMatches(us.dummyHash(), password)
 		return nil, errBadLogin
 	}
 	ok := passwordMatches(u.Hash, password)
@@ -277,16 +286,16 @@ func (us *Users) Bootstrap(ctx context.Context, dir string) (string, error) {
 	}); err != nil || n > 0 {
 		return "", err
 	}
-	password := randomToken(18)
+	password := RandomToken(18)
 	path := filepath.Join(dir, "console-admin-password")
 	if err := os.WriteFile(path, []byte("user: admin\npassword: "+password+"\n(change it at first login, then delete this file)\n"), 0o600); err != nil {
-		return "", fmt.Errorf("console: first admin: %w", err)
+		return "", fmt.Errorf("staff: first admin: %w", err)
 	}
 	// WriteFile keeps the mode of a file that already exists.
 	if err := os.Chmod(path, 0o600); err != nil {
-		return "", fmt.Errorf("console: first admin: %w", err)
+		return "", fmt.Errorf("staff: first admin: %w", err)
 	}
-	if err := us.Add(ctx, "system", "admin", Admin, password, true); err != nil {
+	if err := us.Add(ctx, "system", "admin", RoleAdmin, password, true); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -300,7 +309,7 @@ func tokenHash(token string) []byte {
 
 // StartSession opens a login session for name and returns its cookie token and CSRF token.
 func (us *Users) StartSession(ctx context.Context, name string) (token, csrf string, err error) {
-	token, csrf = randomToken(32), randomToken(32)
+	token, csrf = RandomToken(32), RandomToken(32)
 	now := us.db.Now()
 	l := Login{User: name, CSRF: csrf, Created: now, Seen: now}
 	v, err := json.Marshal(&l)
@@ -376,13 +385,16 @@ func endSessionsOf(tx onestop.Tx, name string) error {
 	return nil
 }
 
-func randomToken(n int) string {
+// RandomToken returns n random bytes in base64 without padding: cookie tokens and one-time
+// passwords.
+func RandomToken(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func checkPassword(p string) error {
+// CheckPassword returns EINVALID, with a reason to show, for a password the console refuses.
+func CheckPassword(p string) error {
 	if len([]rune(p)) < MinPassword {
 		return onestop.Errorf(onestop.EINVALID, "a password needs at least %d characters", MinPassword)
 	}
@@ -393,15 +405,13 @@ func checkPassword(p string) error {
 	return nil
 }
 
-// Passwords are hashed with bcrypt, salted per user; the cost is a variable so tests can lower it.
-var bcryptCost = 12
-
-func hashPassword(p string) string {
-	h, err := bcrypt.GenerateFromPassword([]byte(p), bcryptCost)
+// hashPassword hashes p with bcrypt, salted per user.
+func (us *Users) hashPassword(p string) string {
+	h, err := bcrypt.GenerateFromPassword([]byte(p), us.Cost)
 	if err != nil {
 		// checkPassword keeps passwords within bcrypt's 72 bytes, so this cannot happen for a
 		// password that reached here; refuse loudly rather than store something unusable.
-		panic("console: bcrypt: " + err.Error())
+		panic("staff: bcrypt: " + err.Error())
 	}
 	return string(h)
 }
@@ -409,6 +419,9 @@ func hashPassword(p string) string {
 func passwordMatches(stored, p string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(stored), []byte(p)) == nil
 }
+
+// PasswordIs reports whether p is u's password.
+func (u *User) PasswordIs(p string) bool { return passwordMatches(u.Hash, p) }
 
 // PurgeLogins deletes the login sessions last used before cutoff and returns how many. A
 // session idle past the console's timeout is already dead, but stays on file until someone
