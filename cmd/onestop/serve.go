@@ -153,18 +153,6 @@ func parsePageLimits(s string) (map[string]locales.Limit, error) {
 	return limits, nil
 }
 
-func env(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-// dataFlag adds --data, which every command that touches the store takes.
-func dataFlag(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "data directory (env ONESTOP_DATA)")
-}
-
 // Main is the running gateway: what serve starts and tests start on a temporary directory.
 type Main struct {
 	Config Config
@@ -209,25 +197,6 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// openStore opens the database and the sealing key: what every command touching the store does.
-// lockWait is how long to wait for another process holding the file.
-//
-// The key must open the data: its check value must be the one the database keeps (written the
-// first time), and once the database holds sealed data a missing key file is never replaced by a
-// new key, which would seal what comes next under a key the old records do not open.
-func openStore(ctx context.Context, c Config, lockWait time.Duration) (*bolt.DB, *seal.Box, error) {
-	db, err := bolt.Open(c.DBPath(), lockWait)
-	if err != nil {
-		return nil, nil, err
-	}
-	box, err := openKey(ctx, db, c)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return db, box, nil
-}
-
 // openKey reads the sealing key for db, creating one only for a database that holds nothing
 // sealed yet, and checks that it opens the data.
 func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
@@ -255,7 +224,13 @@ func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
 	if held && errors.Is(store.KeyFits(ctx, db, box.Check()), store.ErrNoKeyCheck) {
 		// A file sealed before check values were kept: the first key to open it is written as
 		// the right one, so it must first be shown to open what is sealed there.
-		if err := keyOpensData(ctx, db, box); err != nil {
+		cases := casebook.New(db, box)
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		newest := func(ctx context.Context) error {
+			_, err := outbox.New(db, box, cases, outbox.Config{Log: quiet}).List(ctx, outbox.Filter{Limit: 1})
+			return err
+		}
+		if err := cases.OpensSealed(ctx, newest); err != nil {
 			return nil, fmt.Errorf("the sealing key from %s does not open %s (%v): give the key this data was sealed with; nothing was changed", source, c.DBPath(), err)
 		}
 	}
@@ -265,81 +240,6 @@ func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
 		return nil, err
 	}
 	return box, nil
-}
-
-// keyOpensData shows that box opens what is sealed in db: the newest record of each kind that
-// always holds a sealed number (an outbound message, a community worker, a referral),
-// and the newest contacts until one that keeps a number. An empty sealed field opens under any
-// key, so only a record with something sealed in it counts. A file with none of them holds
-// nothing the key could be wrong for but keyed hashes.
-func keyOpensData(ctx context.Context, db *bolt.DB, box *seal.Box) error {
-	cases := casebook.New(db, box)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if _, err := outbox.New(db, box, cases, outbox.Config{Log: quiet}).List(ctx, outbox.Filter{Limit: 1}); err != nil {
-		return fmt.Errorf("an outbound message: %w", err)
-	}
-	if _, err := cases.Workers(ctx); err != nil {
-		return fmt.Errorf("a community worker: %w", err)
-	}
-	if _, err := cases.Referrals(ctx, casebook.ReferralFilter{Limit: 1}); err != nil {
-		return fmt.Errorf("a referral: %w", err)
-	}
-	var before uint64
-	for range 20 {
-		page, err := cases.List(ctx, casebook.Filter{Before: before, Limit: 100})
-		if err != nil {
-			return fmt.Errorf("a contact: %w", err)
-		}
-		for _, c := range page {
-			if casebook.KeptNumber(c) != "" {
-				return nil // opened, with a number in it
-			}
-		}
-		if len(page) < 100 {
-			break
-		}
-		before = page[len(page)-1].ID
-	}
-	return nil
-}
-
-// lockedError says that serve holds the database, and what to do instead.
-type lockedError struct{ msg string }
-
-func (e *lockedError) Error() string { return e.msg }
-func (e *lockedError) Unwrap() error { return bolt.ErrLocked }
-
-// openForCommand opens the store for a command run beside the server: it waits a second for the
-// file lock and, when serve holds it, says so plainly, with what to do instead when there is
-// something (instead may be empty).
-func openForCommand(ctx context.Context, c Config, instead string) (*bolt.DB, *seal.Box, error) {
-	db, box, err := openStore(ctx, c, time.Second)
-	if errors.Is(err, bolt.ErrLocked) {
-		msg := c.DBPath() + " is held by a running onestop serve; stop it first"
-		if instead != "" {
-			msg += ", or " + instead
-		}
-		return nil, nil, &lockedError{msg}
-	}
-	return db, box, err
-}
-
-// parseArgs parses fs over args with flags and positional arguments in any order, as people
-// write them ("worker add +8801… --name …", "import FILE --dry-run"), and returns the positional
-// ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // Open opens the store, builds the gateway and starts serving. It listens before returning, so
