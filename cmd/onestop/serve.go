@@ -198,48 +198,30 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 }
 
 // openKey reads the sealing key for db, creating one only for a database that holds nothing
-// sealed yet, and checks that it opens the data.
+// sealed yet, and checks that it opens the data (store.OpenKey); each refusal says what to do.
 func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
-	held, err := store.HoldsSealedData(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	read, source := seal.LoadKey, c.KeyPath()
-	if held {
-		read = seal.ReadKey
-	}
+	source := c.KeyPath()
 	if c.SealKey != "" {
 		source = "ONESTOP_SEAL_KEY"
 	}
-	key, err := read(c.SealKey, c.KeyPath())
-	if errors.Is(err, seal.ErrNoKey) {
-		return nil, fmt.Errorf("%s holds sealed data but there is no sealing key at %s: restore that file (or give it in ONESTOP_SEAL_KEY_FILE or ONESTOP_SEAL_KEY); a new key would not open the data, so none is made", c.DBPath(), c.KeyPath())
-	} else if err != nil {
-		return nil, err
-	}
-	box, err := seal.New(key)
-	if err != nil {
-		return nil, err
-	}
-	if held && errors.Is(store.KeyFits(ctx, db, box.Check()), store.ErrNoKeyCheck) {
-		// A file sealed before check values were kept: the first key to open it is written as
-		// the right one, so it must first be shown to open what is sealed there.
+	box, err := store.OpenKey(ctx, db, c.SealKey, c.KeyPath(), func(box *seal.Box) error {
 		cases := casebook.New(db, box)
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		newest := func(ctx context.Context) error {
+		return cases.OpensSealed(ctx, func(ctx context.Context) error {
 			_, err := outbox.New(db, box, cases, outbox.Config{Log: quiet}).List(ctx, outbox.Filter{Limit: 1})
 			return err
-		}
-		if err := cases.OpensSealed(ctx, newest); err != nil {
-			return nil, fmt.Errorf("the sealing key from %s does not open %s (%v): give the key this data was sealed with; nothing was changed", source, c.DBPath(), err)
-		}
-	}
-	if err := store.CheckKey(ctx, db, box.Check()); errors.Is(err, store.ErrWrongKey) {
+		})
+	})
+	var opens *store.KeyDoesNotOpen
+	switch {
+	case errors.Is(err, store.ErrKeyLost):
+		return nil, fmt.Errorf("%s holds sealed data but there is no sealing key at %s: restore that file (or give it in ONESTOP_SEAL_KEY_FILE or ONESTOP_SEAL_KEY); a new key would not open the data, so none is made", c.DBPath(), c.KeyPath())
+	case errors.As(err, &opens):
+		return nil, fmt.Errorf("the sealing key from %s does not open %s (%v): give the key this data was sealed with; nothing was changed", source, c.DBPath(), opens.Err)
+	case errors.Is(err, store.ErrWrongKey):
 		return nil, fmt.Errorf("the sealing key from %s does not open %s (its check value differs): give the key this data was sealed with; nothing was changed", source, c.DBPath())
-	} else if err != nil {
-		return nil, err
 	}
-	return box, nil
+	return box, err
 }
 
 // Open opens the store, builds the gateway and starts serving. It listens before returning, so
