@@ -136,23 +136,6 @@ func doNotContactDays() (int, error) {
 	return d, nil
 }
 
-// parsePageLimits reads "provider=GSM7/UCS2[,provider=GSM7/UCS2…]".
-func parsePageLimits(s string) (map[string]locales.Limit, error) {
-	limits := map[string]locales.Limit{}
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item == "" {
-			continue
-		}
-		var l locales.Limit
-		name, sizes, ok := strings.Cut(item, "=")
-		if _, err := fmt.Sscanf(sizes, "%d/%d", &l.GSM7, &l.UCS2); !ok || err != nil || l.GSM7 < 60 || l.UCS2 < 30 || l.GSM7 > 182 || l.UCS2 > 80 {
-			return nil, fmt.Errorf("ONESTOP_USSD_PAGE: %q is not provider=GSM7/UCS2 within 60–182 / 30–80", item)
-		}
-		limits[strings.TrimSpace(name)] = l
-	}
-	return limits, nil
-}
-
 // Main is the running gateway: what serve starts and tests start on a temporary directory.
 type Main struct {
 	Config Config
@@ -250,8 +233,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	if m.Config.PageLimits == nil {
-		if m.Config.PageLimits, err = parsePageLimits(os.Getenv("ONESTOP_USSD_PAGE")); err != nil {
-			return err
+		if m.Config.PageLimits, err = locales.ParseLimits(os.Getenv("ONESTOP_USSD_PAGE")); err != nil {
+			return fmt.Errorf("ONESTOP_USSD_PAGE: %w", err)
 		}
 	}
 	if m.Config.ServiceCodes == nil {
@@ -273,11 +256,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	} else if n > 0 {
 		m.Log.Info("older records sealed", "records", n)
 	}
-	m.Gateway = gateway.New(gateway.Config{
-		WebhookToken: m.Config.WebhookToken, WebhookUser: m.Config.WebhookUser,
-		WebhookPassword: m.Config.WebhookPassword, Log: m.Log,
-		KeyFits: func() error { return store.KeyFits(context.Background(), m.DB, m.Box.Check()) }, Simulated: m.Config.Simulate,
-	}, store.Health{Store: m.DB})
+	gc := m.Config.gateway()
+	gc.Log, gc.Simulated = m.Log, m.Config.Simulate
+	gc.KeyFits = func() error { return store.KeyFits(context.Background(), m.DB, m.Box.Check()) }
+	m.Gateway = gateway.New(gc, store.Health{Store: m.DB})
 	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks. Its
 	// loops, like the sweep's, stop when Close cancels ctx.
 	ctx, m.cancel = context.WithCancel(ctx)
@@ -367,15 +349,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return m.Close()
 }
 
-// minSecret is the shortest webhook token or password that counts as authentication beyond
-// loopback: a short one is guessed by anyone who tries.
-const minSecret = 16
-
-// webhooksAuthenticated reports whether every webhook needs a secret: a token in its URL, or basic
-// auth with a password. Twilio's routes are signed besides, but the USSD route is not, so
-// signatures alone are not enough.
-func (c Config) webhooksAuthenticated() bool {
-	return len(c.WebhookToken) >= minSecret || (c.WebhookUser != "" && len(c.WebhookPassword) >= minSecret)
+// gateway is the webhooks' part of the configuration.
+func (c Config) gateway() gateway.Config {
+	return gateway.Config{WebhookToken: c.WebhookToken, WebhookUser: c.WebhookUser, WebhookPassword: c.WebhookPassword}
 }
 
 // checkListen refuses an address beyond this machine unless the webhooks are authenticated, and
@@ -386,25 +362,16 @@ func (c Config) checkListen() error {
 	if err != nil {
 		return fmt.Errorf("--addr %q is not host:port, e.g. %s", c.Addr, DefaultAddr)
 	}
-	if isLoopbackHost(host) {
+	if gateway.Loopback(host) {
 		return nil
 	}
 	if c.Simulate {
 		return fmt.Errorf("refusing to serve a simulation on %s: a simulation listens on loopback only (e.g. --addr 127.0.0.1:8080)", c.Addr)
 	}
-	if !c.webhooksAuthenticated() {
-		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), of %d characters or more, or listen on %s", c.Addr, minSecret, DefaultAddr)
+	if !c.gateway().Authenticated() {
+		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), of %d characters or more, or listen on %s", c.Addr, gateway.MinSecret, DefaultAddr)
 	}
 	return nil
-}
-
-// isLoopbackHost reports whether host names this machine: localhost, 127.0.0.0/8 or ::1.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkSimulation keeps simulated and real data apart, both ways: a simulation starts only on a
