@@ -86,6 +86,18 @@ func (d *Directory) Summary() []string {
 	return lines
 }
 
+// CentreNames is every name of every centre, in every language: the words that would betray the
+// service in a text to a phone someone else may read.
+func (d *Directory) CentreNames() []string {
+	var all []string
+	for _, ct := range d.Centres() {
+		for _, n := range ct.Names {
+			all = append(all, n)
+		}
+	}
+	return all
+}
+
 func names(m map[onestop.Lang]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for l, n := range m {

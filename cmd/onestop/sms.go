@@ -45,8 +45,8 @@ type smsConfig struct {
 	EscalateAfter time.Duration
 }
 
-func readSMSConfig() (smsConfig, error) {
-	c := smsConfig{
+func readSMSConfig() (c smsConfig, err error) {
+	c = smsConfig{
 		AT: africastalking.Config{
 			Username: os.Getenv("ONESTOP_AT_USERNAME"), APIKey: os.Getenv("ONESTOP_AT_API_KEY"),
 			BaseURL: os.Getenv("ONESTOP_AT_BASE_URL"), Sender: os.Getenv("ONESTOP_AT_SENDER"),
@@ -56,8 +56,9 @@ func readSMSConfig() (smsConfig, error) {
 			BaseURL: os.Getenv("ONESTOP_TWILIO_BASE_URL"), From: os.Getenv("ONESTOP_TWILIO_FROM"),
 			PublicURL: strings.TrimRight(os.Getenv("ONESTOP_PUBLIC_URL"), "/"),
 		},
-		RemindAfter: 3 * 24 * time.Hour,
+		RemindAfter: 3 * 24 * time.Hour, EscalateAfter: alerts.DefaultEscalateAfter,
 	}
+	c.NameService, _ = strconv.ParseBool(os.Getenv("ONESTOP_SMS_NAME_SERVICE"))
 	if v := os.Getenv("ONESTOP_REFERRAL_REMIND_DAYS"); v != "" {
 		d, err := strconv.Atoi(v)
 		if err != nil || d < 1 || d > 365 {
@@ -65,19 +66,15 @@ func readSMSConfig() (smsConfig, error) {
 		}
 		c.RemindAfter = time.Duration(d) * 24 * time.Hour
 	}
-	c.NameService, _ = strconv.ParseBool(os.Getenv("ONESTOP_SMS_NAME_SERVICE"))
-	c.EscalateAfter = alerts.DefaultEscalateAfter
 	if v := os.Getenv("ONESTOP_ALERT_ESCALATE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute || d > 24*time.Hour {
+		if c.EscalateAfter, err = time.ParseDuration(v); err != nil || c.EscalateAfter < time.Minute || c.EscalateAfter > 24*time.Hour {
 			return c, fmt.Errorf("ONESTOP_ALERT_ESCALATE: %q is not a duration from 1m to 24h, such as 10m", v)
 		}
-		c.EscalateAfter = d
 	}
-	if c.Twilio.Enabled() && c.Twilio.PublicURL == "" {
+	switch {
+	case c.Twilio.Enabled() && c.Twilio.PublicURL == "":
 		return c, errors.New("ONESTOP_PUBLIC_URL must be set with Twilio: its signatures cover the URL it calls")
-	}
-	if c.Twilio.Enabled() && c.Twilio.From == "" {
+	case c.Twilio.Enabled() && c.Twilio.From == "":
 		return c, errors.New("ONESTOP_TWILIO_FROM must be set with Twilio: the number messages are sent from")
 	}
 	return c, nil
@@ -104,11 +101,7 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	var betraying []string
 	if m.Dir != nil {
-		for _, ct := range m.Dir.Centres() {
-			for _, n := range ct.Names {
-				betraying = append(betraying, n)
-			}
-		}
+		betraying = m.Dir.CentreNames()
 	}
 	if m.Staff == nil {
 		m.Staff = staff.New(m.DB, m.Box, m.Cases, m.Dir)
