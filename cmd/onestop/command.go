@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -62,6 +63,17 @@ func dataFlag(fs *flag.FlagSet, c *Config) {
 
 // table is the commands' tabular output.
 func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// printJSON prints each row as one line of JSON.
+func printJSON[T any](w io.Writer, rows []T) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // usageError is a bad command line: exit code 2.
 func usageError(format string, a ...any) error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,17 +114,6 @@ func noArgs(cmd *command, args []string) error {
 		return err
 	} else if len(pos) > 0 {
 		return usageError("%s takes no arguments, got %q", cmd.Name(), pos)
-	}
-	return nil
-}
-
-// printJSON prints each row as one line of JSON.
-func printJSON[T any](w io.Writer, rows []T) error {
-	enc := json.NewEncoder(w)
-	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
 	}
 	return nil
 }
