@@ -52,7 +52,7 @@ type PurgeFunc func(ctx context.Context, cutoff time.Time) (int, error)
 
 // Purges are the purges of the kinds kept outside the casebook (outbound messages, inbound ids,
 // remembered languages, console logins) and the store's compaction, which the casebook runs in
-// its order without importing their owners.
+// its order without importing their owners. A nil one is not run.
 type Purges struct {
 	Messages, Inbound, Languages, Logins PurgeFunc
 	Compact                              func(context.Context) error
