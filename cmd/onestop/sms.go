@@ -138,21 +138,11 @@ func (m *Main) openSMS(ctx context.Context) error {
 	if c.Twilio.Enabled() {
 		senders = append(senders, twilio.NewSender(c.Twilio, m.Config.WebhookToken))
 	}
-	configured := map[string]bool{}
-	for _, s := range senders {
-		configured[s.Name()] = true
-	}
 	sms := flows.NewSMS(m.DB, m.Cases, m.Box, m.Dir, ob, flows.SMSConfig{
 		RemindAfter: c.RemindAfter, DefaultCountry: strings.ToUpper(m.Config.Country), Log: m.Log,
 		// Texts to workers and centres name a centre only when the operator allows naming.
 		NameService: c.NameService,
-		// A reply goes back the way the text came when that provider is configured.
-		Via: func(p string) string {
-			if configured[p] {
-				return p
-			}
-			return c.defaultProvider()
-		},
+		Via:         outbox.ReplyVia(c.defaultProvider(), senders...),
 	})
 	m.SMS = sms
 	africastalking.RegisterSMS(m.Gateway, sms, ob)
