@@ -3,6 +3,10 @@
 // transaction as the conversation step that produced them, so nothing a caller is told was
 // recorded can be missing after a crash.
 //
+// It also owns retention: how long each kind of record is kept, and the order in which a purge
+// takes every kind, its own and those of other packages, handed to it as functions so that it
+// never imports the outbox, the flows or the console.
+//
 // Phone numbers are sealed before they reach the file; the casebook never stores one in the
 // clear, in a key or in an index.
 package casebook

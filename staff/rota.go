@@ -107,6 +107,22 @@ func (sh Shift) String() string {
 	return fmt.Sprintf("%s/%02d:%02d-%02d:%02d", ds, sh.Start/60, sh.Start%60, sh.End/60, sh.End%60)
 }
 
+// JoinShifts writes shifts as ParseShift reads each of them, a space between.
+func JoinShifts(shifts []Shift) string {
+	ss := make([]string, len(shifts))
+	for i, s := range shifts {
+		ss[i] = s.String()
+	}
+	return strings.Join(ss, " ")
+}
+
+// ValidZone reports whether name is a zone a counsellor's hours can be in: an IANA zone such as
+// Asia/Dhaka. "UTC" and "Local" load too, but name no place whose hours she keeps.
+func ValidZone(name string) bool {
+	_, err := time.LoadLocation(name)
+	return err == nil && strings.Contains(name, "/")
+}
+
 // ParseShift reads DAYS/HH:MM-HH:MM: DAYS is daily, a day (mon), a range (mon-fri, fri-mon) or a
 // list of those (mon,wed,sat-sun); the hours are the counsellor's local time, and a shift whose
 // end is not after its start ends the next day (sat/20:00-08:00). Returns EINVALID for anything

@@ -266,3 +266,27 @@ func TestRotaReadAgainAfterAChange(t *testing.T) {
 		t.Fatalf("on duty after the second change: %q", got)
 	}
 }
+
+// JoinShifts and ValidZone once lived in cmd/onestop's duty command, which prints and checks the
+// rota with them.
+func TestJoinShiftsAndValidZone(t *testing.T) {
+	var shifts []Shift
+	for _, s := range []string{"mon-fri/08:00-16:00", "sat,sun/20:00-08:00"} {
+		sh, err := ParseShift(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shifts = append(shifts, sh)
+	}
+	if got, want := JoinShifts(shifts), "mon,tue,wed,thu,fri/08:00-16:00 sun,sat/20:00-08:00"; got != want {
+		t.Errorf("JoinShifts = %q, want %q", got, want)
+	}
+	if JoinShifts(nil) != "" {
+		t.Error("no shifts are not an empty string")
+	}
+	for zone, want := range map[string]bool{"Asia/Dhaka": true, "Asia/Hebron": true, "UTC": false, "Local": false, "Asia/Nowhere": false, "": false} {
+		if ValidZone(zone) != want {
+			t.Errorf("ValidZone(%q) = %v", zone, !want)
+		}
+	}
+}

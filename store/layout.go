@@ -1,6 +1,7 @@
 // Package store is the layout of the helpline's records in any onestop.Store: the names of the
 // buckets each service keeps, the encoding of keys and records (record.go), the meta entries that
-// say whose data a store holds, and the loop that runs the periodic work beside it.
+// say whose data a store holds (whose sealing key opens it, and whether a simulation made it),
+// and the loop that runs the periodic work beside it.
 //
 // It knows no store implementation and must never import one: bolt and any other store are
 // handed these names and hold the same bytes.

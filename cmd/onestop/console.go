@@ -6,13 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
-	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/console"
 	"github.com/onestop-helpline/onestop/flows"
@@ -40,15 +37,6 @@ func (m *Main) openConsole(ctx context.Context) error {
 	return nil
 }
 
-// openUsers opens the store for a command that changes or reads console users or the audit log.
-func openUsers(ctx context.Context, c Config) (*bolt.DB, *casebook.Casebook, error) {
-	db, box, err := openForCommand(ctx, c, "use the console")
-	if err != nil {
-		return nil, nil, err
-	}
-	return db, casebook.New(db, box), nil
-}
-
 const userUsage = `usage:
   onestop user add --role counsellor|supervisor|admin [--password-stdin] [--data DIR] NAME
   onestop user list [--data DIR]
@@ -58,16 +46,13 @@ const userUsage = `usage:
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, userUsage)
-		return &exitError{code: 2, err: errors.New("user: say add, list or disable")}
+		return usageError("user: say add, list or disable")
 	}
 	sub, args := args[0], args[1:]
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	role := fs.String("role", "", "counsellor, supervisor or admin (add)")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
-	pos, err := parseArgs(fs, args)
+	cmd := newCommand("user "+sub, stderr)
+	role := cmd.String("role", "", "counsellor, supervisor or admin (add)")
+	fromStdin := cmd.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
+	pos, err := cmd.args(args)
 	if err != nil {
 		return err
 	}
@@ -75,18 +60,18 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	n, ok := want[sub]
 	if !ok || len(pos) != n {
 		fmt.Fprint(stderr, userUsage)
-		return &exitError{code: 2, err: fmt.Errorf("user %s: wrong arguments %q", sub, pos)}
+		return usageError("user %s: wrong arguments %q", sub, pos)
 	}
-	db, cases, err := openUsers(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	users := staff.NewUsers(db, cases)
+	return cmd.withStore(ctx, "use the console", func(s *stores) error {
+		return userCommand(ctx, sub, pos, *role, *fromStdin, staff.NewUsers(s.DB, s.Cases), stdin, stdout)
+	})
+}
+
+func userCommand(ctx context.Context, sub string, pos []string, role string, fromStdin bool, users *staff.Users, stdin io.Reader, stdout io.Writer) error {
 	switch sub {
 	case "add":
 		password, generated := "", false
-		if *fromStdin {
+		if fromStdin {
 			line, err := bufio.NewReader(stdin).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {
 				return err
@@ -95,10 +80,10 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		} else {
 			password, generated = newPassword(), true
 		}
-		if err := users.Add(ctx, "cli", pos[0], staff.Role(*role), password, true); err != nil {
+		if err := users.Add(ctx, "cli", pos[0], staff.Role(role), password, true); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], *role)
+		fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], role)
 		if generated {
 			fmt.Fprintf(stdout, "one-time password: %s\n", password)
 		}
@@ -114,7 +99,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := table(stdout)
 	fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED (UTC)")
 	for _, u := range list {
 		status := "active"
@@ -142,20 +127,17 @@ func newPassword() string {
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		fmt.Fprintln(stderr, "usage: onestop audit verify [--data DIR]")
-		return &exitError{code: 2, err: errors.New("audit: say verify")}
+		return usageError("audit: say verify")
 	}
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	if err := fs.Parse(args[1:]); err != nil {
+	cmd := newCommand("audit verify", stderr)
+	if err := cmd.Parse(args[1:]); err != nil {
 		return err
 	}
-	db, cases, err := openUsers(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	return cmd.withStore(ctx, "use the console", func(s *stores) error { return verifyAudit(ctx, s.Cases, stdout) })
+}
+
+// verifyAudit checks the audit log's hash chain and says where it breaks, if it does.
+func verifyAudit(ctx context.Context, cases *casebook.Casebook, stdout io.Writer) error {
 	n, err := cases.VerifyAudit(ctx)
 	var ce *casebook.ChainError
 	if errors.As(err, &ce) {

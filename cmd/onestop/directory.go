@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"math"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/directory"
@@ -52,7 +50,7 @@ func runDirectory(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return nil
 	}
 	fmt.Fprint(stderr, directoryUsage)
-	return &exitError{code: 2, err: fmt.Errorf("unknown directory command %q", cmd)}
+	return usageError("unknown directory command %q", cmd)
 }
 
 // loadDirectory returns the directory in force for the data directory: the operator's import if
@@ -62,12 +60,11 @@ func loadDirectory(ctx context.Context, c Config) (*directory.Directory, error) 
 	if _, err := os.Stat(c.DBPath()); errors.Is(err, os.ErrNotExist) {
 		return directory.Embedded()
 	}
-	db, _, err := openForCommand(ctx, c, "")
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	return directory.Load(ctx, db)
+	var d *directory.Directory
+	return d, (&command{Config: c}).withStore(ctx, "", func(s *stores) (err error) {
+		d, err = directory.Load(ctx, s.DB)
+		return err
+	})
 }
 
 // readInput reads FILE, or standard input for "-".
@@ -86,7 +83,7 @@ func runDirectoryCheck(args []string, stdin io.Reader, stdout, stderr io.Writer)
 		return err
 	}
 	if len(pos) > 1 {
-		return &exitError{code: 2, err: fmt.Errorf("directory check takes at most one FILE, got %q", pos)}
+		return usageError("directory check takes at most one FILE, got %q", pos)
 	}
 	d, err := directory.Embedded()
 	if err != nil {
@@ -103,168 +100,99 @@ func runDirectoryCheck(args []string, stdin io.Reader, stdout, stderr io.Writer)
 		}
 		what = pos[0]
 	}
-	fmt.Fprintf(stdout, "%s: ok: %d centres (and %d Sakhi One Stop Centres placed at their district headquarters), %d areas\n",
-		what, len(d.Centres()), len(d.Derived()), len(d.Areas("", "")))
-	for _, country := range []string{"BD", "IN", "PS"} {
-		var parts []string
-		for _, l := range []directory.Level{directory.LevelDivision, directory.LevelState, directory.LevelGovernorate, directory.LevelDistrict} {
-			if n := len(d.Areas(country, l)); n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %ss", n, l))
-			}
-		}
-		if len(parts) > 0 {
-			fmt.Fprintf(stdout, "  %s: %s\n", country, strings.Join(parts, ", "))
-		}
+	sum := d.Summary()
+	fmt.Fprintf(stdout, "%s: ok: %s\n", what, sum[0])
+	for _, line := range sum[1:] {
+		fmt.Fprintln(stdout, line)
 	}
 	return nil
 }
 
-// areaRow is an area as areas --json prints it.
-type areaRow struct {
-	Code     string            `json:"code"`
-	Country  string            `json:"country"`
-	Level    directory.Level   `json:"level"`
-	Parent   string            `json:"parent"`
-	LGD      int               `json:"lgd,omitempty"`
-	Names    map[string]string `json:"names"`
-	Aliases  []string          `json:"aliases,omitempty"`
-	Lat      float64           `json:"lat"`
-	Lon      float64           `json:"lon"`
-	Verified bool              `json:"verified"`
-	Source   string            `json:"source"`
-	AsOf     string            `json:"asOf"`
-}
-
-func names(m map[onestop.Lang]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for l, n := range m {
-		out[string(l)] = n
+// noArgs parses a directory command that takes flags only.
+func noArgs(cmd *command, args []string) error {
+	if pos, err := cmd.args(args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usageError("%s takes no arguments, got %q", cmd.Name(), pos)
 	}
-	return out
+	return nil
 }
 
 func runDirectoryAreas(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("directory areas", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	country := fs.String("country", "", "BD, IN or PS (default all)")
-	level := fs.String("level", "", "division, district, state or governorate (default all)")
-	asJSON := fs.Bool("json", false, "print JSON, one area per line")
-	if pos, err := parseArgs(fs, args); err != nil {
+	cmd := newCommand("directory areas", stderr)
+	country := cmd.String("country", "", "BD, IN or PS (default all)")
+	level := cmd.String("level", "", "division, district, state or governorate (default all)")
+	asJSON := cmd.Bool("json", false, "print JSON, one area per line")
+	if err := noArgs(cmd, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("directory areas takes no arguments, got %q", pos)}
 	}
 	*country = strings.ToUpper(*country)
 	if *country != "" && *country != "BD" && *country != "IN" && *country != "PS" {
-		return &exitError{code: 2, err: fmt.Errorf("--country %q: want BD, IN or PS", *country)}
+		return usageError("--country %q: want BD, IN or PS", *country)
 	}
 	if l := directory.Level(*level); l != "" && !l.Valid() {
-		return &exitError{code: 2, err: fmt.Errorf("--level %q: want division, district, state or governorate", *level)}
+		return usageError("--level %q: want division, district, state or governorate", *level)
 	}
-	d, err := loadDirectory(ctx, c)
+	d, err := loadDirectory(ctx, cmd.Config)
 	if err != nil {
 		return err
 	}
 	areas := d.Areas(*country, directory.Level(*level))
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, a := range areas {
-			row := areaRow{
-				Code: a.Code, Country: a.Country, Level: a.Level, Parent: a.Parent, LGD: a.LGD,
-				Names: names(a.Names), Aliases: a.Aliases, Lat: a.Lat, Lon: a.Lon,
-				Verified: a.Verified, Source: a.Source, AsOf: a.AsOf,
-			}
-			if err := enc.Encode(row); err != nil {
-				return err
-			}
+		rows := make([]directory.AreaRow, len(areas))
+		for i, a := range areas {
+			rows[i] = a.Row()
 		}
-		return nil
+		return printJSON(stdout, rows)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := table(stdout)
 	for _, a := range areas {
-		local := a.Name(map[string]onestop.Lang{"BD": onestop.Bengali, "IN": onestop.Hindi, "PS": onestop.Arabic}[a.Country])
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f,%.3f\n", a.Code, a.Level, a.Names[onestop.English], local, a.Lat, a.Lon)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f,%.3f\n", a.Code, a.Level, a.Names[onestop.English], a.LocalName(), a.Lat, a.Lon)
 	}
 	return tw.Flush()
 }
 
-// hitRow is one line of nearest --json: a centre with its distance, or the closing helpline.
-type hitRow struct {
-	Rank     int                 `json:"rank"`
-	ID       string              `json:"id"`
-	Kind     directory.Kind      `json:"kind"`
-	Area     string              `json:"area"`
-	Names    map[string]string   `json:"names"`
-	Number   string              `json:"number,omitempty"`
-	Hours    string              `json:"hours,omitempty"`
-	Services []directory.Service `json:"services,omitempty"`
-	KM       *float64            `json:"km,omitempty"`
-	Verified bool                `json:"verified"`
-	Helpline bool                `json:"helpline,omitempty"`
-}
-
 func runDirectoryNearest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("directory nearest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	lat := fs.Float64("lat", math.NaN(), "latitude in degrees (required)")
-	lon := fs.Float64("lon", math.NaN(), "longitude in degrees (required)")
-	n := fs.Int("n", directory.DefaultLimit, "how many centres before the helpline")
-	service := fs.String("service", "", "only centres giving medical, police, legal, counselling or shelter")
-	asJSON := fs.Bool("json", false, "print JSON, one line per centre, the helpline last")
-	if pos, err := parseArgs(fs, args); err != nil {
+	cmd := newCommand("directory nearest", stderr)
+	lat := cmd.Float64("lat", math.NaN(), "latitude in degrees (required)")
+	lon := cmd.Float64("lon", math.NaN(), "longitude in degrees (required)")
+	n := cmd.Int("n", directory.DefaultLimit, "how many centres before the helpline")
+	service := cmd.String("service", "", "only centres giving medical, police, legal, counselling or shelter")
+	asJSON := cmd.Bool("json", false, "print JSON, one line per centre, the helpline last")
+	if err := noArgs(cmd, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("directory nearest takes no arguments, got %q", pos)}
 	}
 	switch {
 	case math.IsNaN(*lat) || math.IsNaN(*lon):
-		return &exitError{code: 2, err: errors.New("give both --lat and --lon")}
+		return usageError("give both --lat and --lon")
 	case *lat < -90 || *lat > 90 || *lon < -180 || *lon > 180:
-		return &exitError{code: 2, err: fmt.Errorf("%g,%g is not a point: latitude within ±90, longitude within ±180", *lat, *lon)}
+		return usageError("%g,%g is not a point: latitude within ±90, longitude within ±180", *lat, *lon)
 	case *n < 1 || *n > 100:
-		return &exitError{code: 2, err: fmt.Errorf("-n %d: want 1 to 100", *n)}
+		return usageError("-n %d: want 1 to 100", *n)
 	case *service != "" && !directory.Service(*service).Valid():
-		return &exitError{code: 2, err: fmt.Errorf("--service %q: want medical, police, legal, counselling or shelter", *service)}
+		return usageError("--service %q: want medical, police, legal, counselling or shelter", *service)
 	}
-	d, err := loadDirectory(ctx, c)
+	d, err := loadDirectory(ctx, cmd.Config)
 	if err != nil {
 		return err
 	}
 	hits := d.ForPoint(*lat, *lon, directory.Query{Service: directory.Service(*service), Limit: *n})
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		rows := make([]directory.HitRow, len(hits))
 		for i, h := range hits {
-			ct := h.Centre
-			row := hitRow{
-				Rank: i + 1, ID: ct.ID, Kind: ct.Kind, Area: ct.Area, Names: names(ct.Names), Number: ct.Number(),
-				Hours: ct.Hours, Services: ct.Services, Verified: ct.Verified, Helpline: ct.Kind == directory.KindHelpline && !h.Located,
-			}
-			if h.Located {
-				km := math.Round(h.KM*10) / 10
-				row.KM = &km
-			}
-			if err := enc.Encode(row); err != nil {
-				return err
-			}
+			rows[i] = h.Row(i + 1)
 		}
-		return nil
+		return printJSON(stdout, rows)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := table(stdout)
 	for i, h := range hits {
-		ct := h.Centre
-		dist := "helpline"
+		ct, dist, number, flag := h.Centre, "helpline", h.Centre.Number(), ""
 		if h.Located {
 			dist = fmt.Sprintf("%.1f km", h.KM)
 		}
-		number := ct.Number()
 		if number == "" {
 			number = "-"
 		}
-		flag := ""
 		if !ct.Verified {
 			flag = "unverified"
 		}
@@ -274,21 +202,16 @@ func runDirectoryNearest(ctx context.Context, args []string, stdout, stderr io.W
 }
 
 func runDirectoryExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("directory export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	table := fs.String("table", string(directory.TableCentres), "centres or areas")
-	if pos, err := parseArgs(fs, args); err != nil {
+	cmd := newCommand("directory export", stderr)
+	table := cmd.String("table", string(directory.TableCentres), "centres or areas")
+	if err := noArgs(cmd, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("directory export takes no arguments, got %q", pos)}
 	}
 	t := directory.Table(*table)
 	if t != directory.TableCentres && t != directory.TableAreas {
-		return &exitError{code: 2, err: fmt.Errorf("--table %q: want centres or areas", *table)}
+		return usageError("--table %q: want centres or areas", *table)
 	}
-	d, err := loadDirectory(ctx, c)
+	d, err := loadDirectory(ctx, cmd.Config)
 	if err != nil {
 		return err
 	}
@@ -296,46 +219,40 @@ func runDirectoryExport(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 func runDirectoryImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("directory import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	dryRun := fs.Bool("dry-run", false, "show what would change, change nothing")
-	pos, err := parseArgs(fs, args)
+	cmd := newCommand("directory import", stderr)
+	dryRun := cmd.Bool("dry-run", false, "show what would change, change nothing")
+	pos, err := cmd.args(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return &exitError{code: 2, err: errors.New("directory import takes one FILE (- for standard input)")}
+		return usageError("directory import takes one FILE (- for standard input)")
 	}
 	data, err := readInput(pos[0], stdin)
 	if err != nil {
 		return err
 	}
-	db, _, err := openForCommand(ctx, c, "import in its console")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ch, err := directory.Import(ctx, db, data, *dryRun)
-	if err != nil {
-		return fmt.Errorf("%s: nothing imported: %w", pos[0], err)
-	}
-	verb := "imported"
-	if *dryRun {
-		verb = "dry run, nothing changed; would import"
-	}
-	fmt.Fprintf(stdout, "%s %s: %d added, %d changed, %d removed\n", verb, ch.Table, len(ch.Added), len(ch.Changed), len(ch.Removed))
-	for _, l := range []struct {
-		mark string
-		ids  []string
-	}{{"+", ch.Added}, {"~", ch.Changed}, {"-", ch.Removed}} {
-		for _, id := range l.ids {
-			fmt.Fprintf(stdout, "%s %s\n", l.mark, id)
+	return cmd.withStore(ctx, "import in its console", func(s *stores) error {
+		ch, err := directory.Import(ctx, s.DB, data, *dryRun)
+		if err != nil {
+			return fmt.Errorf("%s: nothing imported: %w", pos[0], err)
 		}
-	}
-	if !*dryRun && !ch.Empty() {
-		fmt.Fprintln(stdout, "restart onestop serve to use it")
-	}
-	return nil
+		verb := "imported"
+		if *dryRun {
+			verb = "dry run, nothing changed; would import"
+		}
+		fmt.Fprintf(stdout, "%s %s: %d added, %d changed, %d removed\n", verb, ch.Table, len(ch.Added), len(ch.Changed), len(ch.Removed))
+		for _, l := range []struct {
+			mark string
+			ids  []string
+		}{{"+", ch.Added}, {"~", ch.Changed}, {"-", ch.Removed}} {
+			for _, id := range l.ids {
+				fmt.Fprintf(stdout, "%s %s\n", l.mark, id)
+			}
+		}
+		if !*dryRun && !ch.Empty() {
+			fmt.Fprintln(stdout, "restart onestop serve to use it")
+		}
+		return nil
+	})
 }

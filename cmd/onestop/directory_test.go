@@ -87,7 +87,7 @@ func TestDirectoryAreas(t *testing.T) {
 	}
 	n := 0
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var row areaRow
+		var row directory.AreaRow
 		if err := json.Unmarshal([]byte(line), &row); err != nil {
 			t.Fatalf("%q: %v", line, err)
 		}
@@ -124,9 +124,9 @@ func TestDirectoryNearest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []hitRow
+	var rows []directory.HitRow
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var r hitRow
+		var r directory.HitRow
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatal(err)
 		}

@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
-	"github.com/onestop-helpline/onestop/casebook"
 	phonenum "github.com/onestop-helpline/onestop/phone"
 	"github.com/onestop-helpline/onestop/staff"
 )
@@ -45,50 +42,42 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, dutyUsage)
-		return &exitError{code: 2, err: errors.New("duty: set, list, clear or fallback")}
+		return usageError("duty: set, list, clear or fallback")
 	}
-	cmd := args[0]
-	args = args[1:]
-	if cmd == "fallback" {
+	sub, args := args[0], args[1:]
+	if sub == "fallback" {
 		if len(args) == 0 || !slices.Contains([]string{"add", "list", "remove"}, args[0]) {
 			fmt.Fprintln(stderr, dutyUsage)
-			return &exitError{code: 2, err: errors.New("duty fallback: add, list or remove")}
+			return usageError("duty fallback: add, list or remove")
 		}
-		cmd, args = "fallback "+args[0], args[1:]
+		sub, args = "fallback "+args[0], args[1:]
 	}
-	switch cmd {
-	case "set", "list", "show", "clear", "fallback add", "fallback list", "fallback remove":
-	default:
+	// How many numbers each command takes, at least and at most.
+	takes := map[string][2]int{"set": {1, 1}, "list": {0, 0}, "show": {0, 0}, "clear": {0, 1},
+		"fallback add": {1, 1}, "fallback list": {0, 0}, "fallback remove": {1, 1}}
+	n, ok := takes[sub]
+	if !ok {
 		fmt.Fprintln(stderr, dutyUsage)
-		return &exitError{code: 2, err: fmt.Errorf("unknown duty command %q", cmd)}
+		return usageError("unknown duty command %q", sub)
 	}
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("duty "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	lang := fs.String("lang", "en", "the language alerts to this number are in")
-	tz := fs.String("tz", "", "the IANA time zone the shifts are in")
+	cmd := newCommand("duty "+sub, stderr)
+	lang := cmd.String("lang", "en", "the language alerts to this number are in")
+	tz := cmd.String("tz", "", "the IANA time zone the shifts are in")
 	var shiftFlags stringList
-	fs.Var(&shiftFlags, "shift", "a shift, DAYS/HH:MM-HH:MM (repeatable)")
-	pos, err := parseArgs(fs, args)
+	cmd.Var(&shiftFlags, "shift", "a shift, DAYS/HH:MM-HH:MM (repeatable)")
+	pos, err := cmd.args(args)
 	if err != nil {
 		return err
 	}
-	var num phonenum.Number
-	switch cmd {
-	case "set", "fallback add", "fallback remove":
-		if len(pos) != 1 {
-			return fmt.Errorf("duty %s takes one number\n%s", cmd, dutyUsage)
-		}
-	case "clear":
-		if len(pos) > 1 {
-			return fmt.Errorf("duty clear takes at most one number\n%s", dutyUsage)
-		}
-	default:
-		if len(pos) != 0 {
-			return fmt.Errorf("duty %s takes no arguments", cmd)
-		}
+	switch {
+	case n == [2]int{1, 1} && len(pos) != 1:
+		return fmt.Errorf("duty %s takes one number\n%s", sub, dutyUsage)
+	case n == [2]int{0, 1} && len(pos) > 1:
+		return fmt.Errorf("duty clear takes at most one number\n%s", dutyUsage)
+	case n == [2]int{0, 0} && len(pos) != 0:
+		return fmt.Errorf("duty %s takes no arguments", sub)
 	}
+	var num phonenum.Number
 	if len(pos) == 1 {
 		if num, err = staff.ParseNumber(pos[0]); err != nil {
 			return plain(err)
@@ -105,134 +94,103 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		shifts = append(shifts, sh)
 	}
-	if cmd == "set" {
+	if sub == "set" {
 		switch {
 		case len(shifts) > 0 && *tz == "":
 			return errors.New("duty set: --shift needs --tz, the zone its hours are in (Asia/Dhaka, say)")
 		case len(shifts) == 0 && *tz != "":
 			return errors.New("duty set: --tz without --shift: give the shifts its hours are for")
-		}
-		if *tz != "" {
-			if _, err := time.LoadLocation(*tz); err != nil || !strings.Contains(*tz, "/") {
-				return fmt.Errorf("--tz %q is not an IANA time zone such as Asia/Dhaka", *tz)
-			}
+		case *tz != "" && !staff.ValidZone(*tz):
+			return fmt.Errorf("--tz %q is not an IANA time zone such as Asia/Dhaka", *tz)
 		}
 	}
-	db, box, err := openForCommand(ctx, c, "")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st := staff.New(db, box, casebook.New(db, box), nil)
-	now := db.Now()
-	switch cmd {
-	case "list", "show":
-		r, err := st.Roster(ctx)
-		if err != nil {
-			return err
-		}
-		return printRota(r, now, stdout)
-	case "fallback list":
-		r, err := st.Roster(ctx)
-		if err != nil {
-			return err
-		}
-		if len(r.Fallback) == 0 {
-			fmt.Fprintln(stdout, "no fallback: with nobody on duty, urgent alerts wait until someone is")
-		}
-		for _, e := range r.Fallback {
-			fmt.Fprintf(stdout, "fallback: %s (%s) since %s\n", e.Masked, e.Lang, e.Since.Format(time.RFC3339))
-		}
-		return nil
-	case "set":
-		e := &staff.Counsellor{Number: num.E164, Masked: num.Mask(), Lang: onestop.Lang(*lang), TZ: *tz, Shifts: shifts, Since: now}
-		if err := st.SetDuty(ctx, e); err != nil {
-			return plain(err)
-		}
-		if len(shifts) == 0 {
-			fmt.Fprintf(stdout, "on duty: %s, at all hours\n", e.Masked)
-		} else {
-			var ss []string
-			for _, s := range shifts {
-				ss = append(ss, s.String())
-			}
-			fmt.Fprintf(stdout, "on the rota: %s, %s %s\n", e.Masked, strings.Join(ss, " "), e.TZ)
-		}
-		return nil
-	case "clear":
-		if len(pos) == 0 {
-			if err := st.ClearRota(ctx); err != nil {
+	return cmd.withStore(ctx, "", func(s *stores) error {
+		st, now := s.Staff, s.DB.Now()
+		switch sub {
+		case "list", "show":
+			r, err := st.Roster(ctx)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintln(stdout, "rota cleared: nobody is on duty; urgent alerts go to the fallback list")
-			return nil
+			return printRota(r, now, stdout)
+		case "fallback list":
+			r, err := st.Roster(ctx)
+			if err != nil {
+				return err
+			}
+			if len(r.Fallback) == 0 {
+				fmt.Fprintln(stdout, "no fallback: with nobody on duty, urgent alerts wait until someone is")
+			}
+			for _, e := range r.Fallback {
+				fmt.Fprintf(stdout, "fallback: %s (%s) since %s\n", e.Masked, e.Lang, e.Since.Format(time.RFC3339))
+			}
+		case "set":
+			e := &staff.Counsellor{Number: num.E164, Masked: num.Mask(), Lang: onestop.Lang(*lang), TZ: *tz, Shifts: shifts, Since: now}
+			if err := st.SetDuty(ctx, e); err != nil {
+				return plain(err)
+			}
+			if len(shifts) == 0 {
+				fmt.Fprintf(stdout, "on duty: %s, at all hours\n", e.Masked)
+			} else {
+				fmt.Fprintf(stdout, "on the rota: %s, %s %s\n", e.Masked, staff.JoinShifts(shifts), e.TZ)
+			}
+		case "clear":
+			if len(pos) == 0 {
+				if err := st.ClearRota(ctx); err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, "rota cleared: nobody is on duty; urgent alerts go to the fallback list")
+				return nil
+			}
+			if err := st.TakeOffDuty(ctx, num.E164); err != nil {
+				return plain(err)
+			}
+			fmt.Fprintf(stdout, "%s taken off the rota\n", num.Mask())
+		case "fallback add":
+			e := &staff.Fallback{Number: num.E164, Masked: num.Mask(), Lang: onestop.Lang(*lang), Since: now}
+			if err := st.AddFallback(ctx, e); err != nil {
+				return plain(err)
+			}
+			fmt.Fprintf(stdout, "fallback: %s added\n", e.Masked)
+		case "fallback remove":
+			if err := st.RemoveFallback(ctx, num.E164); err != nil {
+				return plain(err)
+			}
+			fmt.Fprintf(stdout, "fallback: %s removed\n", num.Mask())
 		}
-		if err := st.TakeOffDuty(ctx, num.E164); err != nil {
-			return plain(err)
-		}
-		fmt.Fprintf(stdout, "%s taken off the rota\n", num.Mask())
 		return nil
-	case "fallback add":
-		e := &staff.Fallback{Number: num.E164, Masked: num.Mask(), Lang: onestop.Lang(*lang), Since: now}
-		if err := st.AddFallback(ctx, e); err != nil {
-			return plain(err)
-		}
-		fmt.Fprintf(stdout, "fallback: %s added\n", e.Masked)
-		return nil
-	case "fallback remove":
-		if err := st.RemoveFallback(ctx, num.E164); err != nil {
-			return plain(err)
-		}
-		fmt.Fprintf(stdout, "fallback: %s removed\n", num.Mask())
-		return nil
-	}
-	return nil
-}
-
-// plain is err as the operator reads it: a domain error's message alone, without its code.
-func plain(err error) error {
-	var e *onestop.Error
-	if errors.As(err, &e) {
-		return errors.New(e.Message)
-	}
-	return err
+	})
 }
 
 func printRota(r *staff.Roster, now time.Time, w io.Writer) error {
-	rota, fallback := r.Rota, r.Fallback
-	on := staff.OnDuty(rota, now)
+	on := staff.OnDuty(r.Rota, now)
 	if len(on) == 0 {
 		fmt.Fprintln(w, "no counsellor on duty now: urgent alerts go to the fallback list")
 	}
 	for _, e := range on {
 		fmt.Fprintf(w, "on duty now: %s (%s)\n", e.Masked, e.Lang)
 	}
-	if len(rota) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(r.Rota) > 0 {
+		tw := table(w)
 		fmt.Fprintln(tw, "NUMBER\tLANG\tZONE\tSHIFTS\tNOW")
-		for _, e := range rota {
-			shifts, zone := "at all hours", e.TZ
+		for _, e := range r.Rota {
+			shifts, state := "at all hours", "off"
 			if len(e.Shifts) > 0 {
-				var ss []string
-				for _, s := range e.Shifts {
-					ss = append(ss, s.String())
-				}
-				shifts = strings.Join(ss, " ")
+				shifts = staff.JoinShifts(e.Shifts)
 			}
-			state := "off"
 			if slices.Contains(on, e) {
 				state = "on duty"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Masked, e.Lang, zone, shifts, state)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Masked, e.Lang, e.TZ, shifts, state)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	if len(fallback) == 0 {
+	if len(r.Fallback) == 0 {
 		fmt.Fprintln(w, "no fallback list: with nobody on duty, urgent alerts wait until someone is ('onestop duty fallback add')")
 	}
-	for _, e := range fallback {
+	for _, e := range r.Fallback {
 		fmt.Fprintf(w, "fallback: %s (%s)\n", e.Masked, e.Lang)
 	}
 	return nil

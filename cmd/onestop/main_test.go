@@ -201,17 +201,7 @@ func TestUnknownCommandAndFlags(t *testing.T) {
 	}
 }
 
-func TestPageLimitsFromTheEnvironment(t *testing.T) {
-	got, err := parsePageLimits("africastalking=160/72, other=182/80")
-	if err != nil || got["africastalking"] != (locales.Limit{GSM7: 160, UCS2: 72}) || got["other"] != (locales.Limit{GSM7: 182, UCS2: 80}) {
-		t.Fatalf("parsePageLimits = %v, %v", got, err)
-	}
-	for _, bad := range []string{"africastalking", "at=160", "at=10/5", "at=400/72", "at=x/y"} {
-		if _, err := parsePageLimits(bad); err == nil {
-			t.Errorf("accepted %q", bad)
-		}
-	}
-}
+// TestPageLimitsFromTheEnvironment moved to locales (TestParseLimits), beside the Limit it reads.
 
 func TestServiceCodesFromTheEnvironment(t *testing.T) {
 	got, err := parseServiceCodes("*109#=BD, *181#=in,*121#=PS")

@@ -48,12 +48,12 @@ func TestPurgeCommand(t *testing.T) {
 }
 
 func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
-	for _, k := range retentionKinds {
-		t.Setenv(k.env, "")
+	for _, k := range casebook.RetentionKinds {
+		t.Setenv(retentionEnv(k), "")
 	}
 	t.Setenv("ONESTOP_RETENTION_DAYS", "")
 	r, err := loadRetention()
-	want := retention{Contacts: 90, Referrals: 90, Messages: 90, Inbound: 2, Audit: 365, Languages: 90, Logins: 7}
+	want := casebook.Retention{Contacts: 90, Referrals: 90, Messages: 90, Inbound: 2, Audit: 365, Languages: 90, Logins: 7}
 	if err != nil || r != want {
 		t.Fatalf("defaults = %+v, %v; want %+v (and the README's table)", r, err, want)
 	}
@@ -63,25 +63,25 @@ func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
 	t.Setenv("ONESTOP_RETENTION_AUDIT_DAYS", "730")
 	t.Setenv("ONESTOP_RETENTION_LOGINS_DAYS", "1")
 	r, err = loadRetention()
-	want = retention{Contacts: 60, Referrals: 120, Messages: 60, Inbound: 2, Audit: 730, Languages: 60, Logins: 1}
+	want = casebook.Retention{Contacts: 60, Referrals: 120, Messages: 60, Inbound: 2, Audit: 730, Languages: 60, Logins: 1}
 	if err != nil || r != want {
 		t.Fatalf("from the environment = %+v, %v; want %+v", r, err, want)
 	}
 	t.Setenv("ONESTOP_RETENTION_DAYS", "")
 	data := t.TempDir()
-	for _, k := range retentionKinds {
+	for _, k := range casebook.RetentionKinds {
 		for _, bad := range []string{"0", "-3", "soon", "1.5", "99999999"} {
-			t.Setenv(k.env, bad)
-			if _, err := loadRetention(); err == nil || !strings.Contains(err.Error(), k.env) {
-				t.Errorf("%s=%s: %v; want an error naming the variable", k.env, bad, err)
+			t.Setenv(retentionEnv(k), bad)
+			if _, err := loadRetention(); err == nil || !strings.Contains(err.Error(), retentionEnv(k)) {
+				t.Errorf("%s=%s: %v; want an error naming the variable", retentionEnv(k), bad, err)
 			}
 			// The command refuses before it opens anything.
 			err := Run(context.Background(), []string{"purge", "--data", data}, nil, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), k.env) {
-				t.Errorf("purge with %s=%s: %v", k.env, bad, err)
+			if err == nil || !strings.Contains(err.Error(), retentionEnv(k)) {
+				t.Errorf("purge with %s=%s: %v", retentionEnv(k), bad, err)
 			}
 		}
-		t.Setenv(k.env, "")
+		t.Setenv(retentionEnv(k), "")
 	}
 	if entries, _ := os.ReadDir(data); len(entries) != 0 {
 		t.Errorf("a refused purge left %d files in the data directory", len(entries))

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
@@ -46,8 +45,8 @@ type smsConfig struct {
 	EscalateAfter time.Duration
 }
 
-func readSMSConfig() (smsConfig, error) {
-	c := smsConfig{
+func readSMSConfig() (c smsConfig, err error) {
+	c = smsConfig{
 		AT: africastalking.Config{
 			Username: os.Getenv("ONESTOP_AT_USERNAME"), APIKey: os.Getenv("ONESTOP_AT_API_KEY"),
 			BaseURL: os.Getenv("ONESTOP_AT_BASE_URL"), Sender: os.Getenv("ONESTOP_AT_SENDER"),
@@ -57,8 +56,9 @@ func readSMSConfig() (smsConfig, error) {
 			BaseURL: os.Getenv("ONESTOP_TWILIO_BASE_URL"), From: os.Getenv("ONESTOP_TWILIO_FROM"),
 			PublicURL: strings.TrimRight(os.Getenv("ONESTOP_PUBLIC_URL"), "/"),
 		},
-		RemindAfter: 3 * 24 * time.Hour,
+		RemindAfter: 3 * 24 * time.Hour, EscalateAfter: alerts.DefaultEscalateAfter,
 	}
+	c.NameService, _ = strconv.ParseBool(os.Getenv("ONESTOP_SMS_NAME_SERVICE"))
 	if v := os.Getenv("ONESTOP_REFERRAL_REMIND_DAYS"); v != "" {
 		d, err := strconv.Atoi(v)
 		if err != nil || d < 1 || d > 365 {
@@ -66,19 +66,15 @@ func readSMSConfig() (smsConfig, error) {
 		}
 		c.RemindAfter = time.Duration(d) * 24 * time.Hour
 	}
-	c.NameService, _ = strconv.ParseBool(os.Getenv("ONESTOP_SMS_NAME_SERVICE"))
-	c.EscalateAfter = alerts.DefaultEscalateAfter
 	if v := os.Getenv("ONESTOP_ALERT_ESCALATE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute || d > 24*time.Hour {
+		if c.EscalateAfter, err = time.ParseDuration(v); err != nil || c.EscalateAfter < time.Minute || c.EscalateAfter > 24*time.Hour {
 			return c, fmt.Errorf("ONESTOP_ALERT_ESCALATE: %q is not a duration from 1m to 24h, such as 10m", v)
 		}
-		c.EscalateAfter = d
 	}
-	if c.Twilio.Enabled() && c.Twilio.PublicURL == "" {
+	switch {
+	case c.Twilio.Enabled() && c.Twilio.PublicURL == "":
 		return c, errors.New("ONESTOP_PUBLIC_URL must be set with Twilio: its signatures cover the URL it calls")
-	}
-	if c.Twilio.Enabled() && c.Twilio.From == "" {
+	case c.Twilio.Enabled() && c.Twilio.From == "":
 		return c, errors.New("ONESTOP_TWILIO_FROM must be set with Twilio: the number messages are sent from")
 	}
 	return c, nil
@@ -105,11 +101,7 @@ func (m *Main) outbox(c smsConfig) *outbox.Outbox {
 	}
 	var betraying []string
 	if m.Dir != nil {
-		for _, ct := range m.Dir.Centres() {
-			for _, n := range ct.Names {
-				betraying = append(betraying, n)
-			}
-		}
+		betraying = m.Dir.CentreNames()
 	}
 	if m.Staff == nil {
 		m.Staff = staff.New(m.DB, m.Box, m.Cases, m.Dir)
@@ -146,21 +138,11 @@ func (m *Main) openSMS(ctx context.Context) error {
 	if c.Twilio.Enabled() {
 		senders = append(senders, twilio.NewSender(c.Twilio, m.Config.WebhookToken))
 	}
-	configured := map[string]bool{}
-	for _, s := range senders {
-		configured[s.Name()] = true
-	}
 	sms := flows.NewSMS(m.DB, m.Cases, m.Box, m.Dir, ob, flows.SMSConfig{
 		RemindAfter: c.RemindAfter, DefaultCountry: strings.ToUpper(m.Config.Country), Log: m.Log,
 		// Texts to workers and centres name a centre only when the operator allows naming.
 		NameService: c.NameService,
-		// A reply goes back the way the text came when that provider is configured.
-		Via: func(p string) string {
-			if configured[p] {
-				return p
-			}
-			return c.defaultProvider()
-		},
+		Via:         outbox.ReplyVia(c.defaultProvider(), senders...),
 	})
 	m.SMS = sms
 	africastalking.RegisterSMS(m.Gateway, sms, ob)
@@ -190,37 +172,35 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, workerUsage)
 		return flag.ErrHelp
 	}
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("worker "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	name := fs.String("name", "", "the worker's name")
-	lang := fs.String("lang", "", "the language replies are in: bn, hi, ar or en")
-	area := fs.String("area", "", "the area code the worker covers, as 'onestop directory areas' prints it")
-	pos, err := parseArgs(fs, args[1:])
+	sub := args[0]
+	cmd := newCommand("worker "+sub, stderr)
+	name := cmd.String("name", "", "the worker's name")
+	lang := cmd.String("lang", "", "the language replies are in: bn, hi, ar or en")
+	area := cmd.String("area", "", "the area code the worker covers, as 'onestop directory areas' prints it")
+	pos, err := cmd.args(args[1:])
 	if err != nil {
 		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "add", "remove":
 		if len(pos) != 1 {
-			return fmt.Errorf("worker %s takes one number\n%s", args[0], workerUsage)
+			return fmt.Errorf("worker %s takes one number\n%s", sub, workerUsage)
 		}
 	case "list":
 		if len(pos) != 0 {
 			return fmt.Errorf("worker list takes no arguments")
 		}
 	default:
-		return &exitError{code: 2, err: fmt.Errorf("unknown worker command %q\n%s", args[0], workerUsage)}
+		return usageError("unknown worker command %q\n%s", sub, workerUsage)
 	}
 	var num phonenum.Number
-	if args[0] != "list" {
+	if sub != "list" {
 		if num, err = staff.ParseNumber(pos[0]); err != nil {
 			return plain(err)
 		}
 	}
 	*area = strings.ToUpper(strings.TrimSpace(*area))
-	if args[0] == "add" {
+	if sub == "add" {
 		if strings.TrimSpace(*name) == "" || !onestop.Lang(*lang).Valid() {
 			return fmt.Errorf("worker add needs --name and --lang (bn, hi, ar or en)")
 		}
@@ -228,37 +208,33 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("--area %q is not an area code such as BD-13", *area)
 		}
 	}
-	db, box, err := openForCommand(ctx, c, "")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st := staff.New(db, box, casebook.New(db, box), nil)
-	switch args[0] {
-	case "add":
-		w := &casebook.Worker{Number: num.E164, Name: strings.TrimSpace(*name), Lang: onestop.Lang(*lang), Area: *area, Added: db.Now(), Masked: num.Mask()}
-		if err := st.AddWorker(ctx, w); err != nil {
-			return plain(err)
+	return cmd.withStore(ctx, "", func(s *stores) error {
+		switch sub {
+		case "add":
+			w := &casebook.Worker{Number: num.E164, Name: strings.TrimSpace(*name), Lang: onestop.Lang(*lang), Area: *area, Added: s.DB.Now(), Masked: num.Mask()}
+			if err := s.Staff.AddWorker(ctx, w); err != nil {
+				return plain(err)
+			}
+			fmt.Fprintf(stdout, "worker %s (%s) added\n", w.Name, w.Masked)
+		case "remove":
+			if err := s.Staff.RemoveWorker(ctx, num.E164); err != nil {
+				return errors.New(onestop.ErrorMessage(err))
+			}
+			fmt.Fprintf(stdout, "worker %s removed\n", num.Mask())
+		case "list":
+			ws, err := s.Staff.Workers(ctx)
+			if err != nil {
+				return err
+			}
+			tw := table(stdout)
+			fmt.Fprintln(tw, "NAME\tNUMBER\tLANG\tAREA\tADDED")
+			for _, w := range ws {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.Name, w.Masked, w.Lang, w.Area, w.Added.Format("2006-01-02"))
+			}
+			return tw.Flush()
 		}
-		fmt.Fprintf(stdout, "worker %s (%s) added\n", w.Name, w.Masked)
-	case "remove":
-		if err := st.RemoveWorker(ctx, num.E164); err != nil {
-			return errors.New(onestop.ErrorMessage(err))
-		}
-		fmt.Fprintf(stdout, "worker %s removed\n", num.Mask())
-	case "list":
-		ws, err := st.Workers(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tNUMBER\tLANG\tAREA\tADDED")
-		for _, w := range ws {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.Name, w.Masked, w.Lang, w.Area, w.Added.Format("2006-01-02"))
-		}
-		return tw.Flush()
-	}
-	return nil
+		return nil
+	})
 }
 
 func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -267,32 +243,26 @@ func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"         urgent contacts with no district)\n       onestop officials list [--data DIR]"
 	if len(args) == 0 || (args[0] != "import" && args[0] != "list") {
 		fmt.Fprintln(stderr, usage)
-		return &exitError{code: 2, err: errors.New("officials: import or list")}
+		return usageError("officials: import or list")
 	}
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("officials "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	pos, err := parseArgs(fs, args[1:])
+	cmd := newCommand("officials "+args[0], stderr)
+	pos, err := cmd.args(args[1:])
 	if err != nil {
 		return err
 	}
 	if args[0] == "list" {
-		db, box, err := openForCommand(ctx, c, "")
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		list, err := staff.New(db, box, casebook.New(db, box), nil).Officials(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DISTRICT\tROLE\tNUMBER\tLANG")
-		for _, o := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.District, o.Role, o.Masked, o.Lang)
-		}
-		return tw.Flush()
+		return cmd.withStore(ctx, "", func(s *stores) error {
+			list, err := s.Staff.Officials(ctx)
+			if err != nil {
+				return err
+			}
+			tw := table(stdout)
+			fmt.Fprintln(tw, "DISTRICT\tROLE\tNUMBER\tLANG")
+			for _, o := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.District, o.Role, o.Masked, o.Lang)
+			}
+			return tw.Flush()
+		})
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("officials import takes one file\n%s", usage)
@@ -305,22 +275,19 @@ func runOfficials(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return plain(err)
 	}
-	db, box, err := openForCommand(ctx, c, "")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	// The file replaces the list: an official taken off it is alerted no more.
-	if err := staff.New(db, box, casebook.New(db, box), nil).ImportOfficials(ctx, officials); err != nil {
-		return plain(err)
-	}
-	var districts []string
-	for _, o := range officials {
-		districts = append(districts, o.District)
-	}
-	slices.Sort(districts)
-	fmt.Fprintf(stdout, "%d officials in %d districts imported\n", len(officials), len(slices.Compact(districts)))
-	return nil
+	return cmd.withStore(ctx, "", func(s *stores) error {
+		// The file replaces the list: an official taken off it is alerted no more.
+		if err := s.Staff.ImportOfficials(ctx, officials); err != nil {
+			return plain(err)
+		}
+		var districts []string
+		for _, o := range officials {
+			districts = append(districts, o.District)
+		}
+		slices.Sort(districts)
+		fmt.Fprintf(stdout, "%d officials in %d districts imported\n", len(officials), len(slices.Compact(districts)))
+		return nil
+	})
 }
 
 func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -329,70 +296,66 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, usage)
 		return flag.ErrHelp
 	}
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("outbox "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataFlag(fs, &c)
-	state := fs.String("state", "", "only messages in this state")
-	limit := fs.Int("n", 100, "how many messages, newest first")
-	pos, err := parseArgs(fs, args[1:])
+	sub := args[0]
+	cmd := newCommand("outbox "+sub, stderr)
+	state := cmd.String("state", "", "only messages in this state")
+	limit := cmd.Int("n", 100, "how many messages, newest first")
+	pos, err := cmd.args(args[1:])
 	if err != nil {
 		return err
 	}
 	var id uint64
-	switch args[0] {
+	switch sub {
 	case "list":
 		if len(pos) != 0 {
 			return errors.New("outbox list takes no arguments")
 		}
 	case "retry", "drop":
 		if len(pos) != 1 {
-			return fmt.Errorf("outbox %s takes one message id\n%s", args[0], usage)
+			return fmt.Errorf("outbox %s takes one message id\n%s", sub, usage)
 		}
 		if id, err = strconv.ParseUint(pos[0], 10, 64); err != nil || id == 0 {
 			return fmt.Errorf("%q is not a message id", pos[0])
 		}
 	default:
 		fmt.Fprintln(stderr, usage)
-		return &exitError{code: 2, err: fmt.Errorf("unknown outbox command %q", args[0])}
+		return usageError("unknown outbox command %q", sub)
 	}
-	db, box, err := openForCommand(ctx, c, "")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	m := &Main{Config: c, DB: db, Box: box, Cases: casebook.New(db, box), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if m.Dir, err = directory.Load(ctx, db); err != nil {
-		return err
-	}
-	ob := m.outbox(smsConfig{})
-	switch args[0] {
-	case "retry":
-		if err := ob.Retry(ctx, id); err != nil {
-			return errors.New(onestop.ErrorMessage(err))
+	return cmd.withStore(ctx, "", func(s *stores) error {
+		m := &Main{Config: cmd.Config, DB: s.DB, Box: s.Box, Cases: s.Cases, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		var err error
+		if m.Dir, err = directory.Load(ctx, s.DB); err != nil {
+			return err
 		}
-		fmt.Fprintf(stdout, "message %d queued again; it is sent when onestop serve runs\n", id)
-		return nil
-	case "drop":
-		if err := ob.Drop(ctx, id); err != nil {
-			return errors.New(onestop.ErrorMessage(err))
+		ob := m.outbox(smsConfig{})
+		switch sub {
+		case "retry":
+			if err := ob.Retry(ctx, id); err != nil {
+				return errors.New(onestop.ErrorMessage(err))
+			}
+			fmt.Fprintf(stdout, "message %d queued again; it is sent when onestop serve runs\n", id)
+			return nil
+		case "drop":
+			if err := ob.Drop(ctx, id); err != nil {
+				return errors.New(onestop.ErrorMessage(err))
+			}
+			fmt.Fprintf(stdout, "message %d dropped\n", id)
+			return nil
 		}
-		fmt.Fprintf(stdout, "message %d dropped\n", id)
-		return nil
-	}
-	list, err := ob.List(ctx, outbox.Filter{State: outbox.State(*state), Limit: *limit})
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tKIND\tAUDIENCE\tTO\tPROVIDER\tATTEMPTS\tNEXT\tSEGMENTS\tERROR")
-	for _, msg := range list {
-		next := ""
-		if !msg.NextAttempt.IsZero() && (msg.State == outbox.Queued || msg.State == outbox.Failed) {
-			next = msg.NextAttempt.Format(time.RFC3339)
+		list, err := ob.List(ctx, outbox.Filter{State: outbox.State(*state), Limit: *limit})
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d %s\t%s\n", msg.ID, msg.State, msg.Kind, msg.Audience, msg.Masked,
-			msg.Provider, msg.Attempts, next, msg.Segments, msg.Encoding, msg.Error)
-	}
-	return tw.Flush()
+		tw := table(stdout)
+		fmt.Fprintln(tw, "ID\tSTATE\tKIND\tAUDIENCE\tTO\tPROVIDER\tATTEMPTS\tNEXT\tSEGMENTS\tERROR")
+		for _, msg := range list {
+			next := ""
+			if !msg.NextAttempt.IsZero() && (msg.State == outbox.Queued || msg.State == outbox.Failed) {
+				next = msg.NextAttempt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d %s\t%s\n", msg.ID, msg.State, msg.Kind, msg.Audience, msg.Masked,
+				msg.Provider, msg.Attempts, next, msg.Segments, msg.Encoding, msg.Error)
+		}
+		return tw.Flush()
+	})
 }
