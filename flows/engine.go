@@ -26,12 +26,12 @@ type Config struct {
 	// TTL is how long a session lives after its last hop. Aggregators end a USSD session within
 	// a few minutes; a session is kept a little longer so a late retry still gets its reply.
 	TTL time.Duration
-	// Limits is the USSD page size per provider; DefaultLimit serves any other.
-	Limits map[string]locales.Limit
-	// Pager lays a screen out as the pages that fit a limit (ussd.Pages). The conversation
-	// needs the pages only to know how many there are, for "98 More" and "99 Back", and to keep
-	// the page shown for a retried hop; it never lays a screen out itself. Required.
-	Pager func(s onestop.Screen, lim locales.Limit) []string
+	// Pager lays a screen out as the pages of the provider it goes to (ussd.Pager.Pages, which
+	// knows each provider's page size). The conversation needs the pages only to know how many
+	// there are, for "98 More" and "99 Back", and to keep the page shown for a retried hop; it
+	// never lays a screen out itself, and must return the same pages for the same screen and
+	// provider (they are laid out once). Required.
+	Pager func(provider string, s onestop.Screen) []string
 	// DefaultCountry is whose helplines a caller is told when neither the service she dialled
 	// nor her number is of a country served: the country the service runs in.
 	DefaultCountry string
@@ -317,13 +317,6 @@ func (e *Engine) Flush(ctx context.Context) (int, error) {
 
 // Live returns how many sessions are held in memory.
 func (e *Engine) Live() int { return int(e.live.Load()) }
-
-func (e *Engine) limit(provider string) locales.Limit {
-	if l, ok := e.cfg.Limits[provider]; ok {
-		return l
-	}
-	return locales.DefaultLimit
-}
 
 // country is the country whose helplines a caller from region is told about when the service
 // she dialled is not known: her number's, when it is a country served.

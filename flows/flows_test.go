@@ -83,7 +83,9 @@ func newFixtureWith(t testing.TB, cfg flows.Config) *fixture {
 func newEngine(tb testing.TB, db *bolt.DB, cases *casebook.Casebook, box *seal.Box, dir *directory.Directory, cfg flows.Config) *flows.Engine {
 	ctx := context.Background()
 	tb.Helper()
-	cfg.Pager = ussd.Pages
+	if cfg.Pager == nil {
+		cfg.Pager = ussd.Pager{}.Pages
+	}
 	e, err := flows.New(ctx, db, cases, box, dir, cfg)
 	if err != nil {
 		tb.Fatal(err)

@@ -84,7 +84,7 @@ func TestTheServiceDialledDecidesHerCountry(t *testing.T) {
 	defer db.Close()
 	box, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	dir, _ := directory.Embedded()
-	if _, err := flows.New(ctx, db, casebook.New(db, box), box, dir, flows.Config{ServiceCodes: map[string]string{"*1#": "XX"}, Pager: ussd.Pages}); onestop.ErrorCode(err) != onestop.EINVALID {
+	if _, err := flows.New(ctx, db, casebook.New(db, box), box, dir, flows.Config{ServiceCodes: map[string]string{"*1#": "XX"}, Pager: ussd.Pager{}.Pages}); onestop.ErrorCode(err) != onestop.EINVALID {
 		t.Fatalf("a service code of a country with no helpline: %v", err)
 	}
 }

@@ -32,7 +32,9 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Pager = ussd.Pages
+	if cfg.Pager == nil {
+		cfg.Pager = ussd.Pager{}.Pages
+	}
 	e, err := New(ctx, db, casebook.New(db, box), box, dir, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +86,7 @@ func areaVariants(e *Engine, country, state string) []areaHop {
 // provider's page limit; every closing screen must fit one page on its own.
 func TestEveryScreenFitsAPageInEveryLanguage(t *testing.T) {
 	for _, lim := range []locales.Limit{locales.DefaultLimit, {GSM7: 160, UCS2: 72}} {
-		e := testEngine(t, Config{Limits: map[string]locales.Limit{"test": lim}})
+		e := testEngine(t, Config{Pager: ussd.Pager{Limits: map[string]locales.Limit{"test": lim}}.Pages})
 		for _, lang := range onestop.Langs {
 			for _, country := range []string{"BD", "IN", "PS"} {
 				for _, state := range allStates {

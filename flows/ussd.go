@@ -586,8 +586,7 @@ var (
 	}
 )
 
-// pages lays the current screen out through the engine's pager, split into pages that fit the
-// provider's limit.
+// pages lays the current screen out through the engine's pager, as pages of the provider's size.
 func (st *step) pages() []string { return st.laid().pages }
 
 // laidScreen is a screen and its pages as the pager laid them out.
@@ -603,15 +602,14 @@ func (st *step) laid() laidScreen {
 	if s.Hint != "" {
 		hint = locales.Text(s.Lang, locales.Key(s.Hint))
 	}
-	lim := st.e.limit(s.Provider)
 	switch s.State {
 	case stHelp, stNoMatch, stDistricts, stMatches, stCentres:
 		scr := st.areaScreen(hint)
-		return laidScreen{scr, st.e.cfg.Pager(scr, lim)}
+		return laidScreen{scr, st.e.cfg.Pager(s.Provider, scr)}
 	}
 	// Every other screen is the same for everyone on the same screen in the same language and
-	// country, with the same hint: it is laid out once.
-	k := screenKey{lang: s.Lang, lim: lim, hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall}
+	// country, with the same hint, through the same provider: it is laid out once.
+	k := screenKey{lang: s.Lang, provider: s.Provider, hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall}
 	if s.State == stTopic {
 		k.topic = s.Topic
 	}
@@ -619,18 +617,17 @@ func (st *step) laid() laidScreen {
 		return p.(laidScreen)
 	}
 	scr := st.screen(hint)
-	l := laidScreen{scr, st.e.cfg.Pager(scr, lim)}
+	l := laidScreen{scr, st.e.cfg.Pager(s.Provider, scr)}
 	st.e.screens.Store(k, l)
 	return l
 }
 
 // screenKey is what a screen outside find-help depends on.
 type screenKey struct {
-	lang                 onestop.Lang
-	lim                  locales.Limit
-	hint, state, country string
-	topic                int
-	noCall               bool
+	lang                           onestop.Lang
+	provider, hint, state, country string
+	topic                          int
+	noCall                         bool
 }
 
 // screen is the current screen outside find-help, with hint (already in her language) shown

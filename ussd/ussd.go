@@ -1,5 +1,5 @@
-// Package ussd lays a conversation's screen out as USSD pages: pages that fit the aggregator's
-// limit (182 GSM-7 or 80 UCS-2 units by default, measured by locales), "98 More" and "99 Back"
+// Package ussd lays a conversation's screen out as USSD pages: pages that fit each aggregator's
+// limit (Pager: 182 GSM-7 or 80 UCS-2 units by default, measured by locales), "98 More" and "99 Back"
 // between them, "0" to exit, and the CON/END of the replies that Africa's Talking and the
 // gateways that copy it expect.
 //
@@ -11,6 +11,28 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/locales"
 )
+
+// Pager lays screens out at each provider's page size: the limit of a USSD page is the
+// aggregator's, so it is looked up by the provider the session came through.
+type Pager struct {
+	// Limits is the page size per provider; Default serves any other (zero: locales.DefaultLimit).
+	Limits  map[string]locales.Limit
+	Default locales.Limit
+}
+
+// Limit returns provider's page size.
+func (p Pager) Limit(provider string) locales.Limit {
+	if l, ok := p.Limits[provider]; ok {
+		return l
+	}
+	if p.Default != (locales.Limit{}) {
+		return p.Default
+	}
+	return locales.DefaultLimit
+}
+
+// Pages lays s out as the pages of provider's size.
+func (p Pager) Pages(provider string, s onestop.Screen) []string { return Pages(s, p.Limit(provider)) }
 
 // Pages lays s out over as many pages as lim needs. An ending is one page, as it is. Returns at
 // least one page.

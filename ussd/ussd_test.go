@@ -67,3 +67,21 @@ func TestTextIsSentAsLaidOut(t *testing.T) {
 		t.Fatalf("reply = %q", r)
 	}
 }
+
+func TestPagerLaysOutAtEachProvidersLimit(t *testing.T) {
+	small := locales.Limit{GSM7: 60, UCS2: 30}
+	p := ussd.Pager{Limits: map[string]locales.Limit{"small": small}}
+	if p.Limit("small") != small || p.Limit("other") != locales.DefaultLimit {
+		t.Fatalf("limits %v %v", p.Limit("small"), p.Limit("other"))
+	}
+	if d := (ussd.Pager{Default: small}); d.Limit("other") != small {
+		t.Fatalf("default %v", d.Limit("other"))
+	}
+	s := onestop.Screen{Lang: onestop.English, Prompt: strings.Repeat("word ", 40), Prose: true}
+	if got, want := len(p.Pages("small", s)), len(ussd.Pages(s, small)); got != want || got < 2 {
+		t.Fatalf("%d pages at the small limit, want %d", got, want)
+	}
+	if got, want := len(p.Pages("other", s)), len(ussd.Pages(s, locales.DefaultLimit)); got != want {
+		t.Fatalf("%d pages at the default limit, want %d", got, want)
+	}
+}

@@ -403,7 +403,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	if m.Engine, err = flows.New(ctx, m.DB, m.Cases, m.Box, m.Dir, flows.Config{
-		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Limits: m.Config.PageLimits, Pager: pager.Pages,
+		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Pager: pager.Pager{Limits: m.Config.PageLimits}.Pages,
 		Recorded: m.Alerts.Recorded, Log: m.Log,
 		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.Staff.OnDutyNow,
 	}); err != nil {

@@ -46,7 +46,7 @@ func newServer(ctx context.Context, t testing.TB, cfg gateway.Config) *server {
 	cases := casebook.New(db, box)
 	g := gateway.New(cfg, store.Health{Store: db})
 	// Someone on duty: the half-hour promise is made only then.
-	engine, err := flows.New(ctx, db, cases, box, dir, flows.Config{OnDuty: func(context.Context, time.Time) bool { return true }, Pager: ussd.Pages})
+	engine, err := flows.New(ctx, db, cases, box, dir, flows.Config{OnDuty: func(context.Context, time.Time) bool { return true }, Pager: ussd.Pager{}.Pages})
 	if err != nil {
 		t.Fatal(err)
 	}
