@@ -58,7 +58,7 @@ func BenchmarkStepParallel(b *testing.B) {
 				n := next.Add(1)
 				id, caller, path = fmt.Sprintf("p%d", n), callers[n%4], paths[(n/4)%2]
 			}
-			r, err := f.engine.Step(ctx, flows.Turn{Provider: "africastalking", SessionID: id, Caller: caller, Text: path[hop]})
+			r, err := f.engine.Step(ctx, atText(flows.Turn{Provider: "africastalking", SessionID: id, Caller: caller}, path[hop]))
 			if err != nil {
 				b.Fatal(err)
 			}

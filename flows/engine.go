@@ -337,13 +337,19 @@ func (e *Engine) serviceCountry(code, region string) (string, onestop.Lang) {
 }
 
 // Step answers one hop. What the reply says was recorded is committed before Step returns it.
-// A retried hop (same session, same text) gets the stored reply and records nothing. A hop that
-// cannot continue its session (unknown, expired, not extending what was typed) gets a kind END
-// screen and changes nothing; soon after a restart, keys typed in a session the store has not
-// seen are played again instead (see replay). Returns EINVALID for a turn that cannot be a caller's hop; on any
-// other error the screen is still a kind ending that claims nothing was recorded, so the
-// gateway can show it rather than the aggregator's generic failure. The screen's Text is always
-// the page laid out for her.
+//
+// A session keeps the number of the last hop it answered and a keyed hash of what she sent up to
+// it (Turn.typedHash). A turn with that number and that hash is a retry: it gets the stored reply
+// and records nothing. The next number is handled, for a channel that resends her inputs only
+// if they are the ones this session answered. A turn further on, on a channel that resends, is
+// played again from the last hop the store holds (see replay), only soon after a restart and
+// only for a session not in memory; otherwise it counts as one invalid key. Any other hop
+// (unknown, expired, ended, earlier, not her history) gets a kind END screen and changes
+// nothing.
+//
+// Returns EINVALID for a turn that cannot be a caller's hop; on any other error the screen is
+// still a kind ending that claims nothing was recorded, so the gateway can show it rather than
+// the aggregator's generic failure. The screen's Text is always the page laid out for her.
 func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	if err := t.Validate(); err != nil {
 		return onestop.Screen{}, err
@@ -391,46 +397,58 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 			Provider: t.Provider, Network: t.Network, State: stMenu, Created: now,
 		}
 		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
-		if t.Text != "" {
+		if t.Hop > 0 {
 			// A session the store never saw that has already begun: soon after a restart, it
-			// lived in the memory of the process before, and its keys are played again from the
-			// first screen. At any other time it is unknown, or expired and swept.
-			if !e.mayHaveLost(now) {
+			// lived in the memory of the process before, and a channel that resends her inputs
+			// has them played again from the first screen. At any other time, or on a channel
+			// that does not resend, it is unknown, or expired and swept.
+			if !t.Resends || !e.mayHaveLost(now) {
 				return e.over(lang, country), nil
 			}
-			if st = st.replay(ctx, *s, strings.Split(t.Text, "*")); st == nil {
+			if st = st.replay(ctx, *s, t.History, t.Input); st == nil {
 				return e.over(lang, country), nil
 			}
 		}
 		return st.finish(ctx)
 	}
-	if now.After(s.Expires) || !bytes.Equal(s.CallerHash, hash) {
+	if now.After(s.Expires) || !bytes.Equal(s.CallerHash, hash) || s.Hop < 0 {
+		// (A session of a record from before hops were numbered cannot tell a retry from the
+		// next hop: ended kindly, like one expired.)
 		return e.over(s.Lang, s.Country), nil
 	}
-	isHistory := func(text string) bool {
-		return len(text) == s.TypedLen && bytes.Equal(e.box.Hash(text), s.TypedHash)
-	}
-	if isHistory(t.Text) {
-		// The page as she was shown it, byte for byte: the screen it was laid out from is not
-		// kept, and a retry needs nothing else. (An ending is its own text.)
+	switch {
+	case t.Hop == s.Hop && bytes.Equal(t.typedHash(e.box), s.TypedHash):
+		// A retry: the page as she was shown it, byte for byte. The screen it was laid out
+		// from is not kept, and a retry needs nothing else. (An ending is its own text.)
 		if s.End {
 			return ending(s.Lang, s.Reply), nil
 		}
 		return onestop.Screen{Lang: s.Lang, Page: s.Page, Text: s.Reply}, nil
-	}
-	input, ok := newInput(t.Text, s.TypedLen, isHistory)
-	if s.End || !ok {
+	case s.End:
 		return e.over(s.Lang, s.Country), nil
-	}
-	before := *s
-	st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
-	st.handle(ctx, locales.Normalize(input))
-	if !live && s.Invalid > before.Invalid && strings.Contains(input, "*") && e.mayHaveLost(now) {
-		if r := st.replay(ctx, before, strings.Split(input, "*")); r != nil {
-			st = r
+	case t.Hop == s.Hop+1 && (!t.Resends || bytes.Equal(historyHash(e.box, t.History), s.TypedHash)):
+		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
+		st.handle(ctx, locales.Normalize(t.Input))
+		return st.finish(ctx)
+	case t.Hop > s.Hop+1 && t.Resends && bytes.Equal(historyHash(e.box, t.History[:s.Hop]), s.TypedHash):
+		// Her session, further on than it was answered. Soon after a restart, the store may
+		// hold it as of a hop that recorded something, the hops after it having recorded
+		// nothing and been lost with the memory of the process before this one: they are
+		// played again. (A session in memory has lost nothing.)
+		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
+		if !live && e.mayHaveLost(now) {
+			if r := st.replay(ctx, *s, t.History[s.Hop:], t.Input); r != nil {
+				return r.finish(ctx)
+			}
 		}
+		// Otherwise what she sent since is one input that no screen takes (a channel that
+		// joins inputs with a key she can type reads her one input as several): shown again
+		// with the hint, as any invalid key is.
+		st.invalid()
+		return st.finish(ctx)
 	}
-	return st.finish(ctx)
+	// A hop from before the last one answered, a history that is not hers, or a hop skipped.
+	return e.over(s.Lang, s.Country), nil
 }
 
 // mayHaveLost reports whether a session's latest state can have been lost with the memory of a
@@ -440,26 +458,23 @@ func (e *Engine) mayHaveLost(now time.Time) bool { return now.Before(e.started.A
 // errClosed answers a hop that arrives after Flush.
 var errClosed = onestop.Errorf(onestop.EUNAVAILABLE, "the conversation engine is closed")
 
-// replay applies keys one at a time to the session as it was before this hop, and returns the
-// step of the last key, or nil if any earlier key would not have been a valid hop that records
-// nothing. It is for a text that extends what is stored by more than one key: hops that record
-// nothing are kept in memory only, so a restart loses them while the aggregator, which sends
-// everything she typed, carries on. Their keys are played again and she gets the screen her last
-// key leads to. A key that would have recorded something is never played again: its hop would be
-// in the store. (Her last key alone can hold a '*' too, so a stored session tries this only when
-// the whole text is not a valid input.)
-func (st *step) replay(ctx context.Context, s session.Session, keys []string) *step {
-	for i, key := range keys {
+// replay applies her inputs one at a time to the session as it was before this hop (keys, then
+// last), and returns the step of the last, or nil if any earlier input would not have been a
+// valid hop that records nothing. Hops that record nothing are kept in memory only, for a
+// channel that resends every input, so a restart loses them while the aggregator carries on.
+// Their inputs are played again and she gets the screen her last input leads to. An input that
+// would have recorded something is never played again: its hop would be in the store.
+func (st *step) replay(ctx context.Context, s session.Session, keys []string, last string) *step {
+	for _, key := range keys {
 		r := &step{e: st.e, sh: st.sh, s: &s, turn: st.turn, num: st.num, now: st.now}
 		r.handle(ctx, locales.Normalize(key))
-		if i == len(keys)-1 {
-			return r
-		}
 		if s.Invalid > 0 || r.end != "" || r.contact != nil || r.saveLang || r.doNotContact {
 			return nil
 		}
 	}
-	return nil
+	r := &step{e: st.e, sh: st.sh, s: &s, turn: st.turn, num: st.num, now: st.now}
+	r.handle(ctx, locales.Normalize(last))
+	return r
 }
 
 // over is the kind ending for a hop that cannot go on: a neutral line and the helpline of

@@ -111,10 +111,9 @@ func shown(s onestop.Screen, err error) (reply, error) { return reply{Text: s.Te
 
 func (f *fixture) hop(session, caller, text string) reply {
 	f.t.Helper()
-	r, err := shown(f.engine.Step(context.Background(), flows.Turn{
+	r, err := shown(f.engine.Step(context.Background(), atText(flows.Turn{
 		Channel: onestop.USSD, Provider: "africastalking", SessionID: session, Caller: caller,
-		ServiceCode: "*109#", Network: "47001", Text: text,
-	}))
+		ServiceCode: "*109#", Network: "47001"}, text)))
 	if err != nil {
 		f.t.Fatalf("hop %q: %v", text, err)
 	}
@@ -464,8 +463,15 @@ func TestBadTurnsAreRefused(t *testing.T) {
 		{Provider: "africastalking", SessionID: "s"},
 		{Provider: "africastalking", SessionID: "s", Caller: "not a number"},
 		{Provider: "africastalking", SessionID: strings.Repeat("x", 200), Caller: bdCaller},
-		{Provider: "africastalking", SessionID: "s", Caller: bdCaller, Text: strings.Repeat("1*", 600)},
-		{Provider: "africastalking", SessionID: "s", Caller: bdCaller, Text: "\xff"},
+		atText(flows.Turn{Provider: "africastalking", SessionID: "s", Caller: bdCaller}, strings.Repeat("1*", 600)),
+		atText(flows.Turn{Provider: "africastalking", SessionID: "s", Caller: bdCaller}, strings.Repeat("*", 600)), // more hops than a session has
+		atText(flows.Turn{Provider: "africastalking", SessionID: "s", Caller: bdCaller}, "\xff"),
+		atText(flows.Turn{Provider: "africastalking", SessionID: "s", Caller: bdCaller}, "1*\x00"),
+		{Provider: "twilio", SessionID: "s", Caller: bdCaller, Hop: 1, Input: strings.Repeat("1", 1100)},
+		{Provider: "twilio", SessionID: "s", Caller: bdCaller, Hop: -1},
+		{Provider: "twilio", SessionID: "s", Caller: bdCaller, Hop: 0, Input: "1"},                         // the first hop carries none
+		{Provider: "twilio", SessionID: "s", Caller: bdCaller, Hop: 2, Input: "1", History: []string{"1"}}, // history it does not resend
+		{Provider: "africastalking", SessionID: "s", Caller: bdCaller, Hop: 3, Input: "1", Resends: true, History: []string{"1"}},
 	} {
 		if _, err := f.engine.Step(context.Background(), tc); onestop.ErrorCode(err) != onestop.EINVALID {
 			t.Errorf("%+v: err = %v, want EINVALID", tc, err)
@@ -536,7 +542,7 @@ func BenchmarkStep(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		id := fmt.Sprintf("b%d", i/4)
 		text := [...]string{"", "4", "4*1", "4*1*98"}[i%4]
-		if _, err := f.engine.Step(ctx, flows.Turn{Provider: "africastalking", SessionID: id, Caller: bdCaller, Text: text}); err != nil {
+		if _, err := f.engine.Step(ctx, atText(flows.Turn{Provider: "africastalking", SessionID: id, Caller: bdCaller}, text)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -572,11 +578,11 @@ func TestRecordedRunsInsideTheContactsWrite(t *testing.T) {
 	// A hook that fails fails the hop: nothing of it is recorded, and she is told nothing was.
 	fail = true
 	before := f.snapshot(ctx)
-	r, err := shown(f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: ""}))
+	r, err := shown(f.engine.Step(context.Background(), atText(flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller}, "")))
 	if err != nil {
 		t.Fatal(err) // the first screen records no contact, so no hook runs
 	}
-	r, err = shown(f.engine.Step(context.Background(), flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller, Text: "1"}))
+	r, err = shown(f.engine.Step(context.Background(), atText(flows.Turn{Provider: "africastalking", SessionID: "s2", Caller: bdCaller}, "1")))
 	if err == nil || !r.End || r.Text != locales.Text(onestop.Bengali, locales.SessionOver, "109") {
 		t.Fatalf("failing hook: %+v, %v", r, err)
 	}
@@ -621,8 +627,8 @@ func TestOnlyHopsThatRecordWaitForTheDisk(t *testing.T) {
 	go func() {
 		var rs []reply
 		for _, text := range []string{"", "5", "5*99", "5*99"} {
-			r, err := shown(f.engine.Step(context.Background(), flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
-				SessionID: "s", Caller: bdCaller, Text: text}))
+			r, err := shown(f.engine.Step(context.Background(), atText(flows.Turn{Channel: onestop.USSD, Provider: "africastalking",
+				SessionID: "s", Caller: bdCaller}, text)))
 			if err != nil {
 				t.Error(err)
 			}
@@ -713,9 +719,20 @@ func (f *fixture) restart(cfg flows.Config) *flows.Engine {
 	return newEngine(f.t, f.db, f.cases, box, dir, cfg)
 }
 
+// atText sets t's input, hop and history from text as Africa's Talking sends it ("1*2*3": hop 3,
+// input "3" after "1" and "2"), as its adapter does: every '*' separates two inputs.
+func atText(t flows.Turn, text string) flows.Turn {
+	t.Resends = true
+	if text != "" {
+		in := strings.Split(text, "*")
+		t.Hop, t.History, t.Input = len(in), in[:len(in)-1], in[len(in)-1]
+	}
+	return t
+}
+
 func turn(session, text string) flows.Turn {
-	return flows.Turn{Channel: onestop.USSD, Provider: "africastalking", SessionID: session, Caller: bdCaller,
-		ServiceCode: "*109#", Network: "47001", Text: text}
+	return atText(flows.Turn{Channel: onestop.USSD, Provider: "africastalking", SessionID: session, Caller: bdCaller,
+		ServiceCode: "*109#", Network: "47001"}, text)
 }
 
 // TestSessionsInMemoryCarryOnAfterARestart: sessions whose hops recorded nothing live in memory

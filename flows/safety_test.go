@@ -24,10 +24,9 @@ import (
 func (f *fixture) dial(code, id, caller string, inputs ...string) []reply {
 	f.t.Helper()
 	step := func(text string) reply {
-		r, err := shown(f.engine.Step(context.Background(), flows.Turn{
+		r, err := shown(f.engine.Step(context.Background(), atText(flows.Turn{
 			Channel: onestop.USSD, Provider: "africastalking", SessionID: id, Caller: caller,
-			ServiceCode: code, Text: text,
-		}))
+			ServiceCode: code}, text)))
 		if err != nil {
 			f.t.Fatalf("hop %q: %v", text, err)
 		}
@@ -458,7 +457,7 @@ func TestAContactIsRecordedOnItsTurnsChannel(t *testing.T) {
 	f := newFixture(t)
 	for i, text := range []string{"", "1"} {
 		if _, err := f.engine.Step(context.Background(), flows.Turn{Channel: onestop.Voice, Provider: "twilio", SessionID: "CA0123456789",
-			Caller: bdCaller, ServiceCode: "109", Network: "47001", Text: text}); err != nil {
+			Caller: bdCaller, ServiceCode: "109", Network: "47001", Hop: i, Input: text}); err != nil {
 			t.Fatalf("hop %d: %v", i, err)
 		}
 	}

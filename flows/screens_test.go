@@ -211,23 +211,3 @@ func TestWindowsOpenAtTheirNextOccurrenceInHerTime(t *testing.T) {
 		t.Error("zones by country")
 	}
 }
-
-func TestNewInput(t *testing.T) {
-	is := func(h string) func(string) bool { return func(s string) bool { return s == h } }
-	for _, tc := range []struct {
-		text, history, input string
-		ok                   bool
-	}{
-		{"1", "", "1", true},
-		{"1*2", "1", "2", true},
-		{"1*2*3*4", "1*2", "3*4", true}, // she may type '*' herself
-		{"2*2", "1", "", false},
-		{"12", "1", "", false},
-		{"1", "1*2", "", false},
-	} {
-		in, ok := newInput(tc.text, len(tc.history), is(tc.history))
-		if in != tc.input || ok != tc.ok {
-			t.Errorf("newInput(%q after %q) = %q, %v", tc.text, tc.history, in, ok)
-		}
-	}
-}

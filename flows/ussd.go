@@ -428,8 +428,9 @@ var tomorrow = map[onestop.Window]locales.Key{
 }
 
 // finish renders the reply. A hop that records something commits the session, her contact, her
-// language and her area in one write before returning it; one that records nothing keeps the
-// session in memory and writes nothing. Either way a session that goes on is kept in memory.
+// language and her area in one write before returning it; one that records nothing, on a channel
+// that resends her inputs, keeps the session in memory and writes nothing. Either way a session
+// that goes on is kept in memory.
 func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	s, t := st.s, st.turn
 	var reply onestop.Screen
@@ -444,7 +445,7 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 		reply = l.screen
 		reply.Page, reply.Text = s.Page, l.pages[s.Page]
 	}
-	s.TypedLen, s.TypedHash = len(t.Text), st.e.box.Hash(t.Text)
+	s.Hop, s.TypedHash = t.Hop, t.typedHash(st.e.box)
 	s.Reply, s.End = reply.Text, reply.End
 	s.Updated, s.Expires = st.now, st.now.Add(st.e.cfg.TTL)
 	if reply.End {
@@ -466,11 +467,13 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 			st.e.unrecorded.Add(1)
 		}
 	}
-	// A hop that records nothing keeps the session in memory and answers at once. One that ends
-	// the question for her district writes that the session ended, as the hop confirming her
-	// plan used to: the store holds her session as asking until then.
+	// A hop that records nothing keeps the session in memory and answers at once, when her
+	// channel resends every input: after a crash they are played again (Step). On a channel that
+	// does not, nothing could bring the hop back, so it is written like any other. A hop that
+	// ends the question for her district writes that the session ended, as the hop confirming
+	// her plan used to: the store holds her session as asking until then.
 	ends := reply.End && s.Asking
-	if st.contact == nil && !st.saveLang && !st.doNotContact && !ends && st.e.keep(st.sh, s) {
+	if t.Resends && st.contact == nil && !st.saveLang && !st.doNotContact && !ends && st.e.keep(st.sh, s) {
 		return reply, nil
 	}
 	saved := *s              // each run of the write starts again from here

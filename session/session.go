@@ -1,8 +1,9 @@
-// Package session keeps each caller's conversation between hops: which screen she is on, what
-// she has typed so far, the last reply (so a retried hop gets the same answer), and the plan she
-// is building, and the places she chose or was offered on the find-help screens. It also
-// remembers a caller's chosen language under a keyed hash of her number, and nothing else: the
-// next person to dial from a shared phone must not inherit her district or her picks.
+// Package session keeps each caller's conversation between hops: which screen she is on, which
+// hop was answered last and a keyed hash of what she sent up to it, the last reply (so a retried
+// hop gets the same answer), the plan she is building, and the places she chose or was offered
+// on the find-help screens. It also remembers a caller's chosen language under a keyed hash of
+// her number, and nothing else: the next person to dial from a shared phone must not inherit her
+// district or her picks.
 //
 // It never stores a caller's number: a session holds only the keyed hash, and a number she
 // types for a callback is sealed.
@@ -41,10 +42,13 @@ type Session struct {
 	Invalid int    `json:"iv,omitempty"`
 	Hint    string `json:"hn,omitempty"`
 
-	// What she typed this session is never kept, since it can hold a number: only its length
-	// and keyed hash, enough to tell a retried hop from the next one. Reply and End are what the
-	// last hop answered, returned again for a retried hop.
-	TypedLen  int    `json:"tl,omitempty"`
+	// Hop is the number of the last hop answered (from 0, the first screen); -1 for a session
+	// read from a record of a format before hops were numbered, which cannot be told a retry
+	// from the next hop and is ended kindly. What she typed is never kept, since it can hold a
+	// number: TypedHash is only a keyed hash of it, enough to tell a retried hop from another
+	// and a resent history from one that is not this session's. Reply and End are what the last
+	// hop answered, returned again for a retried hop.
+	Hop       int    `json:"-"`
 	TypedHash []byte `json:"th"`
 	Reply     string `json:"re"`
 	End       bool   `json:"en,omitempty"`
@@ -217,6 +221,9 @@ func (ix *Index) DeleteStored(tx onestop.Tx, stored string) error {
 const (
 	formatBinary1 = 1
 	formatBinary2 = 2 // Area, Offered, NoCall, Asking and Closing added at the end
+	// formatBinary3 holds Hop where the length of everything she typed was: a channel that sends
+	// one input per hop has no such length, and the hops are numbered by the adapters instead.
+	formatBinary3 = 3
 	formatJSON    = '{'
 )
 
@@ -226,7 +233,7 @@ func decode(key string, v []byte) (*Session, error) {
 	}
 	s := &Session{Key: key, Expires: time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))}
 	switch v[8] {
-	case formatBinary1, formatBinary2:
+	case formatBinary1, formatBinary2, formatBinary3:
 		if err := s.unmarshal(v[9:], v[8]); err != nil {
 			return nil, fmt.Errorf("session %q: %w", key, err)
 		}
@@ -234,6 +241,7 @@ func decode(key string, v []byte) (*Session, error) {
 		if err := json.Unmarshal(v[8:], s); err != nil {
 			return nil, fmt.Errorf("session %q: %w", key, err)
 		}
+		s.Hop = -1
 	default:
 		return nil, fmt.Errorf("session %q: unknown record format %d", key, v[8])
 	}
@@ -247,7 +255,7 @@ func Encode(s *Session) []byte {
 		len(s.Lang)+len(s.Provider)+len(s.Network)+len(s.State)+len(s.Hint)+len(s.Urgency)+len(s.Window)+
 		len(s.Area)+len(s.Offered)+len(s.Closing))
 	binary.BigEndian.PutUint64(v, uint64(s.Expires.UnixNano()))
-	v[8] = formatBinary2
+	v[8] = formatBinary3
 	return s.marshal(v)
 }
 
@@ -262,8 +270,8 @@ func ExpiresAt(v []byte) time.Time {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))
 }
 
-// marshal appends s in the binary format's field order. A field added to Session must be added
-// here and in unmarshal, at the end (TestEveryFieldSurvives fails until it is).
+// marshal appends s in the binary format's field order (formatBinary3). A field added to Session
+// must be added here and in unmarshal, at the end (TestEveryFieldSurvives fails until it is).
 func (s *Session) marshal(b []byte) []byte {
 	b = store.AppendBytes(b, s.CallerHash)
 	b = store.AppendString(b, s.Country)
@@ -275,7 +283,7 @@ func (s *Session) marshal(b []byte) []byte {
 	b = binary.AppendVarint(b, int64(s.Topic))
 	b = binary.AppendVarint(b, int64(s.Invalid))
 	b = store.AppendString(b, s.Hint)
-	b = binary.AppendVarint(b, int64(s.TypedLen))
+	b = binary.AppendVarint(b, int64(s.Hop))
 	b = store.AppendBytes(b, s.TypedHash)
 	b = store.AppendString(b, s.Reply)
 	b = store.AppendBool(b, s.End)
@@ -306,7 +314,9 @@ func (s *Session) unmarshal(b []byte, version byte) error {
 	s.Topic = r.Int()
 	s.Invalid = r.Int()
 	s.Hint = r.String()
-	s.TypedLen = r.Int()
+	if s.Hop = r.Int(); version < formatBinary3 {
+		s.Hop = -1 // the length of the whole text, from which no hop number follows
+	}
 	s.TypedHash = r.Bytes()
 	s.Reply = r.String()
 	s.End = r.Bool()

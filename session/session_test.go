@@ -32,7 +32,7 @@ func typical(key string) *session.Session {
 	now := time.Unix(0, 1_795_000_000_123_456_789)
 	return &session.Session{
 		Key: key, CallerHash: bytes.Repeat([]byte{7}, 32), Country: "BD", Lang: onestop.Bengali,
-		Provider: "africastalking", Network: "47001", State: "when", TypedLen: 3,
+		Provider: "africastalking", Network: "47001", State: "when", Hop: 3,
 		TypedHash: bytes.Repeat([]byte{9}, 32), Reply: "কখন নিরাপদ?\n1 এখন\n2 সকাল 8-12\n3 দুপুর 12-5\n4 সন্ধ্যা 5-9\n99 পিছনে\n0 বের হোন",
 		ContactID: 42, Urgency: onestop.Urgent, MayCall: true, Created: now, Updated: now, Expires: now.Add(5 * time.Minute),
 	}
@@ -190,6 +190,10 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 		t.Fatalf("times: %v %v %v", got.Created, got.Updated, got.Expires)
 	}
 	got.Created, got.Updated = old.Created, old.Updated
+	if got.Hop != -1 {
+		t.Fatalf("a session of before hops were numbered read as hop %d", got.Hop)
+	}
+	old.Hop = -1 // kept as unknown, so that its next hop ends it kindly
 	if !reflect.DeepEqual(got, old) {
 		t.Fatalf("read back\n%+v\nwant\n%+v", got, old)
 	}
@@ -200,7 +204,7 @@ func TestJSONRecordsAreStillRead(t *testing.T) {
 		t.Fatalf("rewritten: %+v, %v", again, err)
 	}
 	db.View(ctx, func(tx onestop.Tx) error {
-		if rec := tx.Bucket(store.Sessions).Get(rawKey(0, old.Key)); rec == nil || rec[8] != 2 {
+		if rec := tx.Bucket(store.Sessions).Get(rawKey(0, old.Key)); rec == nil || rec[8] != 3 {
 			t.Errorf("rewritten record starts %q, where it was", rec[min(8, len(rec)):min(9, len(rec))])
 		}
 		if n := session.Count(tx); n != 1 {

@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"context"
 	"mime"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -109,7 +111,9 @@ func parse(c *fiber.Ctx) (flows.Turn, error) {
 		Caller:      get("phoneNumber"),
 		ServiceCode: get("serviceCode"),
 		Network:     get("networkCode"),
-		Text:        string(form.Peek("text")),
+	}
+	if err := splitText(&t, string(form.Peek("text"))); err != nil {
+		return t, err
 	}
 	if t.SessionID == "" {
 		return t, onestop.Errorf(onestop.EINVALID, "missing sessionId")
@@ -123,4 +127,32 @@ func parse(c *fiber.Ctx) (flows.Turn, error) {
 		t.Caller = "+" + t.Caller
 	}
 	return t, nil
+}
+
+// maxText bounds the text of a hop: a session's worth of short inputs is far less.
+const maxText = 1024
+
+// splitText turns text, everything she typed this session '*'-joined ("" on the first hop, then
+// "1", "1*2" …), into t's input, hop number and history: "1*2*3" is hop 3, input "3" after "1"
+// and "2". Africa's Talking resends the whole history with each hop, so its sessions can be
+// played again after a crash (flows.Turn.Resends).
+//
+// Every '*' is taken for the separator: Africa's Talking joins inputs with the key she can
+// also type, and nothing in text tells the two apart. A '*' she types herself therefore reads as
+// one more hop than she made, which the engine cannot take for the next one, and her session
+// ends kindly; no screen asks for a '*'.
+func splitText(t *flows.Turn, text string) error {
+	switch {
+	case len(text) > maxText:
+		return onestop.Errorf(onestop.EINVALID, "text is longer than %d bytes", maxText)
+	case !utf8.ValidString(text):
+		return onestop.Errorf(onestop.EINVALID, "text is not UTF-8")
+	}
+	t.Resends = true
+	if text == "" {
+		return nil
+	}
+	inputs := strings.Split(text, "*")
+	t.Hop, t.History, t.Input = len(inputs), inputs[:len(inputs)-1], inputs[len(inputs)-1]
+	return nil
 }

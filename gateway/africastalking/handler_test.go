@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -122,6 +123,8 @@ func TestUSSDWebhook(t *testing.T) {
 		{"JSON instead of a form", "application/json", `{"sessionId":"x"}`, 415, "content type must be", ""},
 		{"no content type", "", hop0, 415, "content type must be", ""},
 		{"body larger than a hop", form, hop0 + strings.Repeat("1", 5000), 413, "body is larger", ""},
+		{"text longer than a session's", form, hop0 + strings.Repeat("1", 1100), 400, "text is longer than 1024 bytes", ""},
+		{"more hops than a session's", form, hop0 + strings.Repeat("%2A", 600), 400, "hop 601 is not a session's", ""},
 		{"text that is not UTF-8", form, "sessionId=ATUid_bad&phoneNumber=%2B8801711000001&text=%FF", 400, "text is not UTF-8", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,3 +278,81 @@ func FuzzUSSDWebhook(f *testing.F) {
 }
 
 var _ = context.Background
+
+// recorder answers every hop with one screen and keeps the turns it was given.
+type recorder struct{ turns []flows.Turn }
+
+func (r *recorder) Step(_ context.Context, t flows.Turn) (onestop.Screen, error) {
+	r.turns = append(r.turns, t)
+	return onestop.Screen{Text: "ok"}, nil
+}
+
+// TestTextIsSplitIntoTheHopsInput: the whole '*'-joined history Africa's Talking sends is this
+// hop's input, its number and the inputs before it; every '*' separates two inputs, since
+// nothing in text tells one she typed apart.
+func TestTextIsSplitIntoTheHopsInput(t *testing.T) {
+	const head = "sessionId=ATUid_split&serviceCode=%2A109%23&phoneNumber=%2B8801711000001&networkCode=47001&text="
+	for _, tc := range []struct {
+		text    string // as sent, escaped
+		input   string
+		hop     int
+		history []string
+	}{
+		{"", "", 0, nil},
+		{"1", "1", 1, []string{}},
+		{"1%2A2%2A3", "3", 3, []string{"1", "2"}},
+		{"5%2A%E0%A7%A8", "২", 2, []string{"5"}},
+		{"1%2A", "", 2, []string{"1"}},
+		{"1%2A%2A2", "2", 3, []string{"1", ""}},
+	} {
+		rec := &recorder{}
+		g := gateway.New(gateway.Config{}, store.Health{})
+		africastalking.Register(g, rec)
+		req := httptest.NewRequest("POST", "/ussd/africastalking", strings.NewReader(head+tc.text))
+		req.Header.Set("Content-Type", form)
+		resp, err := g.App.Test(req, 5000)
+		if err != nil || resp.StatusCode != 200 || len(rec.turns) != 1 {
+			t.Fatalf("%q: %v %v, %d turns", tc.text, resp, err, len(rec.turns))
+		}
+		got := rec.turns[0]
+		if got.Input != tc.input || got.Hop != tc.hop || !got.Resends || len(got.History) != len(tc.history) ||
+			strings.Join(got.History, "|") != strings.Join(tc.history, "|") {
+			t.Errorf("%q: input %q hop %d history %q resends %v, want %q %d %q", tc.text, got.Input, got.Hop, got.History, got.Resends, tc.input, tc.hop, tc.history)
+		}
+		if got.Channel != onestop.USSD || got.Provider != africastalking.Provider || got.SessionID != "ATUid_split" ||
+			got.Caller != "+8801711000001" || got.ServiceCode != "*109#" || got.Network != "47001" {
+			t.Errorf("%q: turn %+v", tc.text, got)
+		}
+	}
+}
+
+// TestARetriedHopThroughTheWebhookChangesNothing: the same body twice is one hop; the second
+// answer is the first byte for byte, and the store is as the first left it.
+func TestARetriedHopThroughTheWebhookChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{})
+	snapshot := func() string {
+		var b strings.Builder
+		s.db.View(ctx, func(tx onestop.Tx) error {
+			for _, name := range [][]byte{store.Contacts, store.Sessions} {
+				tx.Bucket(name).ForEach(func(k, v []byte) error { fmt.Fprintf(&b, "%x %x\n", k, v); return nil })
+			}
+			return nil
+		})
+		return b.String()
+	}
+	for _, body := range []string{hop0, hop1} {
+		_, first := s.do(t, "POST", "/ussd/africastalking", form, body)
+		before := snapshot()
+		status, again := s.do(t, "POST", "/ussd/africastalking", form, body)
+		if status != 200 || again != first {
+			t.Fatalf("retry of %q: %d %q, first %q", body, status, again, first)
+		}
+		if snapshot() != before {
+			t.Fatalf("retry of %q changed the store", body)
+		}
+	}
+	if n := len(s.contacts(ctx, t)); n != 1 {
+		t.Fatalf("%d contacts, want 1", n)
+	}
+}
