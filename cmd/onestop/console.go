@@ -37,34 +37,24 @@ func (m *Main) openConsole(ctx context.Context) error {
 	return nil
 }
 
-const userUsage = `usage:
-  onestop user add --role counsellor|supervisor|admin [--password-stdin] [--data DIR] NAME
-  onestop user list [--data DIR]
-  onestop user disable [--data DIR] NAME
-`
-
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, userUsage)
-		return usageError("user: say add, list or disable")
+	var role *string
+	var fromStdin *bool
+	users := func(sub string) func(*command, []string) error {
+		return func(cmd *command, pos []string) error {
+			return cmd.withStore(ctx, "use the console", func(s *stores) error {
+				return userCommand(ctx, sub, pos, *role, *fromStdin, staff.NewUsers(s.DB, s.Cases), stdin, stdout)
+			})
+		}
 	}
-	sub, args := args[0], args[1:]
-	cmd := newCommand("user "+sub, stderr)
-	role := cmd.String("role", "", "counsellor, supervisor or admin (add)")
-	fromStdin := cmd.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
-	pos, err := cmd.args(args)
-	if err != nil {
-		return err
-	}
-	want := map[string]int{"add": 1, "list": 0, "disable": 1}
-	n, ok := want[sub]
-	if !ok || len(pos) != n {
-		fmt.Fprint(stderr, userUsage)
-		return usageError("user %s: wrong arguments %q", sub, pos)
-	}
-	return cmd.withStore(ctx, "use the console", func(s *stores) error {
-		return userCommand(ctx, sub, pos, *role, *fromStdin, staff.NewUsers(s.DB, s.Cases), stdin, stdout)
-	})
+	return group{name: "user", missing: "user: say add, list or disable", countExit: 2, flags: func(cmd *command) {
+		role = cmd.String("role", "", "counsellor, supervisor or admin (add)")
+		fromStdin = cmd.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
+	}, subs: []sub{
+		{name: "add", min: 1, max: 1, run: users("add")},
+		{name: "list", run: users("list")},
+		{name: "disable", min: 1, max: 1, run: users("disable")},
+	}}.run(args, stdout, stderr)
 }
 
 func userCommand(ctx context.Context, sub string, pos []string, role string, fromStdin bool, users *staff.Users, stdin io.Reader, stdout io.Writer) error {
@@ -125,15 +115,11 @@ func newPassword() string {
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: onestop audit verify [--data DIR]")
-		return usageError("audit: say verify")
-	}
-	cmd := newCommand("audit verify", stderr)
-	if err := cmd.Parse(args[1:]); err != nil {
-		return err
-	}
-	return cmd.withStore(ctx, "use the console", func(s *stores) error { return verifyAudit(ctx, s.Cases, stdout) })
+	return group{name: "audit", missing: "audit: say verify", countExit: 2, subs: []sub{
+		{name: "verify", run: func(cmd *command, _ []string) error {
+			return cmd.withStore(ctx, "use the console", func(s *stores) error { return verifyAudit(ctx, s.Cases, stdout) })
+		}},
+	}}.run(args, stdout, stderr)
 }
 
 // verifyAudit checks the audit log's hash chain and says where it breaks, if it does.
