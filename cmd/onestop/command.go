@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -95,6 +97,23 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// envDays reads a whole number of days from the variable key, def when it is unset: from 1 to
+// max, or 1 or more when max is 0.
+func envDays(key string, def, max int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := strconv.Atoi(strings.TrimSpace(v))
+	switch {
+	case max == 0 && (err != nil || d < 1):
+		return 0, fmt.Errorf("%s=%q: want a whole number of days, 1 or more", key, v)
+	case err != nil || d < 1 || d > max:
+		return 0, fmt.Errorf("%s=%q: want a whole number of days, from 1 to %d", key, v, max)
+	}
+	return d, nil
 }
 
 // openStore opens the database and the sealing key: what every command touching the store does.

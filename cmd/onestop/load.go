@@ -55,17 +55,7 @@ func parseLoad(args []string, stderr io.Writer) (loadFlags, error) {
 	if _, err := fmt.Sscanf(*page, "%d/%d", &cfg.Page.GSM7, &cfg.Page.UCS2); err != nil || cfg.Page.GSM7 < 60 || cfg.Page.UCS2 < 30 {
 		return cfg, fmt.Errorf("--page %q is not GSM7/UCS2, e.g. 182/80", *page)
 	}
-	switch {
-	case cfg.Callers < 1 || cfg.Callers > 20000:
-		return cfg, fmt.Errorf("--callers %d: give 1 to 20000", cfg.Callers)
-	case cfg.Duration <= 0 || cfg.Duration > 24*time.Hour:
-		return cfg, fmt.Errorf("--duration %v: give a positive duration up to 24h", cfg.Duration)
-	case cfg.Sessions < 0:
-		return cfg, fmt.Errorf("--sessions %d is negative", cfg.Sessions)
-	case cfg.Think < 0 || cfg.Think > time.Minute:
-		return cfg, fmt.Errorf("--think %v: give 0 to 1m", cfg.Think)
-	}
-	return cfg, nil
+	return cfg, cfg.Validate()
 }
 
 func runLoad(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -55,16 +55,14 @@ func readSMSConfig() (c smsConfig, err error) {
 			BaseURL: os.Getenv("ONESTOP_TWILIO_BASE_URL"), From: os.Getenv("ONESTOP_TWILIO_FROM"),
 			PublicURL: strings.TrimRight(os.Getenv("ONESTOP_PUBLIC_URL"), "/"),
 		},
-		RemindAfter: 3 * 24 * time.Hour, EscalateAfter: alerts.DefaultEscalateAfter,
+		EscalateAfter: alerts.DefaultEscalateAfter,
 	}
 	c.NameService, _ = strconv.ParseBool(os.Getenv("ONESTOP_SMS_NAME_SERVICE"))
-	if v := os.Getenv("ONESTOP_REFERRAL_REMIND_DAYS"); v != "" {
-		d, err := strconv.Atoi(v)
-		if err != nil || d < 1 || d > 365 {
-			return c, fmt.Errorf("ONESTOP_REFERRAL_REMIND_DAYS: %q is not a number of days from 1 to 365", v)
-		}
-		c.RemindAfter = time.Duration(d) * 24 * time.Hour
+	remind, err := envDays("ONESTOP_REFERRAL_REMIND_DAYS", 3, 365)
+	if err != nil {
+		return c, err
 	}
+	c.RemindAfter = time.Duration(remind) * 24 * time.Hour
 	if v := os.Getenv("ONESTOP_ALERT_ESCALATE"); v != "" {
 		if c.EscalateAfter, err = time.ParseDuration(v); err != nil || c.EscalateAfter < time.Minute || c.EscalateAfter > 24*time.Hour {
 			return c, fmt.Errorf("ONESTOP_ALERT_ESCALATE: %q is not a duration from 1m to 24h, such as 10m", v)
