@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -40,78 +38,63 @@ func (m *Main) openConsole(ctx context.Context) error {
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var role *string
 	var fromStdin *bool
-	users := func(sub string) func(*command, []string) error {
+	users := func(do func(*staff.Users, []string) error) func(*command, []string) error {
 		return func(cmd *command, pos []string) error {
-			return cmd.withStore(ctx, "use the console", func(s *stores) error {
-				return userCommand(ctx, sub, pos, *role, *fromStdin, staff.NewUsers(s.DB, s.Cases), stdin, stdout)
-			})
+			return cmd.withStore(ctx, "use the console", func(s *stores) error { return do(staff.NewUsers(s.DB, s.Cases), pos) })
 		}
 	}
 	return group{name: "user", missing: "user: say add, list or disable", countExit: 2, flags: func(cmd *command) {
 		role = cmd.String("role", "", "counsellor, supervisor or admin (add)")
 		fromStdin = cmd.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
 	}, subs: []sub{
-		{name: "add", min: 1, max: 1, run: users("add")},
-		{name: "list", run: users("list")},
-		{name: "disable", min: 1, max: 1, run: users("disable")},
-	}}.run(args, stdout, stderr)
-}
-
-func userCommand(ctx context.Context, sub string, pos []string, role string, fromStdin bool, users *staff.Users, stdin io.Reader, stdout io.Writer) error {
-	switch sub {
-	case "add":
-		password, generated := "", false
-		if fromStdin {
-			line, err := bufio.NewReader(stdin).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
+		{name: "add", min: 1, max: 1, run: users(func(users *staff.Users, pos []string) error {
+			password, generated := staff.RandomToken(15), true // 20 characters
+			if *fromStdin {
+				line, err := bufio.NewReader(stdin).ReadString('\n')
+				if err != nil && !errors.Is(err, io.EOF) {
+					return err
+				}
+				password, generated = strings.TrimRight(line, "\r\n"), false
+			}
+			if err := users.Add(ctx, "cli", pos[0], staff.Role(*role), password, true); err != nil {
 				return err
 			}
-			password = strings.TrimRight(line, "\r\n")
-		} else {
-			password, generated = newPassword(), true
-		}
-		if err := users.Add(ctx, "cli", pos[0], staff.Role(role), password, true); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], role)
-		if generated {
-			fmt.Fprintf(stdout, "one-time password: %s\n", password)
-		}
-		return nil
-	case "disable":
-		if err := users.Disable(ctx, "cli", pos[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", pos[0])
-		return nil
-	}
-	list, err := users.List(ctx)
-	if err != nil {
-		return err
-	}
-	tw := table(stdout)
-	fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED (UTC)")
-	for _, u := range list {
-		status := "active"
-		switch {
-		case u.Disabled:
-			status = "disabled"
-		case u.MustChange:
-			status = "must change password"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, status, u.Created.UTC().Format("2006-01-02 15:04"))
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(tw, "(no users: serve creates the first administrator)")
-	}
-	return tw.Flush()
-}
-
-// newPassword makes a one-time password: 20 characters from 15 random bytes.
-func newPassword() string {
-	b := make([]byte, 15)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+			fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], *role)
+			if generated {
+				fmt.Fprintf(stdout, "one-time password: %s\n", password)
+			}
+			return nil
+		})},
+		{name: "disable", min: 1, max: 1, run: users(func(users *staff.Users, pos []string) error {
+			if err := users.Disable(ctx, "cli", pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", pos[0])
+			return nil
+		})},
+		{name: "list", run: users(func(users *staff.Users, _ []string) error {
+			list, err := users.List(ctx)
+			if err != nil {
+				return err
+			}
+			tw := table(stdout)
+			fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED (UTC)")
+			for _, u := range list {
+				status := "active"
+				switch {
+				case u.Disabled:
+					status = "disabled"
+				case u.MustChange:
+					status = "must change password"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, status, u.Created.UTC().Format("2006-01-02 15:04"))
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(tw, "(no users: serve creates the first administrator)")
+			}
+			return tw.Flush()
+		})},
+	}}.run(args, stdout, stderr)
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
