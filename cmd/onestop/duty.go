@@ -26,8 +26,9 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lang, tz *string
 	var shiftFlags stringList
-	// withNumber checks --lang and the number in pos, if any, and opens the store for fn.
-	withNumber := func(cmd *command, pos []string, fn func(st *staff.Service, num phonenum.Number, now time.Time) error) error {
+	// withNumber checks the number in pos, if any, --lang, and the rest with check, if any, and
+	// opens the store for fn.
+	withNumber := func(cmd *command, pos []string, check func() error, fn func(st *staff.Service, num phonenum.Number, now time.Time) error) error {
 		var num phonenum.Number
 		if len(pos) == 1 {
 			var err error
@@ -38,10 +39,15 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if !onestop.Lang(*lang).Valid() {
 			return fmt.Errorf("--lang %q is not bn, hi, ar or en", *lang)
 		}
+		if check != nil {
+			if err := check(); err != nil {
+				return err
+			}
+		}
 		return cmd.withStore(ctx, "", func(s *stores) error { return fn(s.Staff, num, s.DB.Now()) })
 	}
 	list := func(cmd *command, pos []string) error {
-		return withNumber(cmd, pos, func(st *staff.Service, _ phonenum.Number, now time.Time) error {
+		return withNumber(cmd, pos, nil, func(st *staff.Service, _ phonenum.Number, now time.Time) error {
 			r, err := st.Roster(ctx)
 			if err != nil {
 				return err
@@ -58,25 +64,25 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		{name: "show", run: list},
 		{name: "set", min: 1, max: 1, run: func(cmd *command, pos []string) error {
 			var shifts []staff.Shift
-			for _, s := range shiftFlags {
-				sh, err := staff.ParseShift(s)
-				if err != nil {
-					return plain(err)
+			check := func() error {
+				for _, s := range shiftFlags {
+					sh, err := staff.ParseShift(s)
+					if err != nil {
+						return plain(err)
+					}
+					shifts = append(shifts, sh)
 				}
-				shifts = append(shifts, sh)
+				switch {
+				case len(shifts) > 0 && *tz == "":
+					return errors.New("duty set: --shift needs --tz, the zone its hours are in (Asia/Dhaka, say)")
+				case len(shifts) == 0 && *tz != "":
+					return errors.New("duty set: --tz without --shift: give the shifts its hours are for")
+				case *tz != "" && !staff.ValidZone(*tz):
+					return fmt.Errorf("--tz %q is not an IANA time zone such as Asia/Dhaka", *tz)
+				}
+				return nil
 			}
-			if _, err := staff.ParseNumber(pos[0]); err != nil {
-				return plain(err)
-			}
-			switch {
-			case len(shifts) > 0 && *tz == "":
-				return errors.New("duty set: --shift needs --tz, the zone its hours are in (Asia/Dhaka, say)")
-			case len(shifts) == 0 && *tz != "":
-				return errors.New("duty set: --tz without --shift: give the shifts its hours are for")
-			case *tz != "" && !staff.ValidZone(*tz):
-				return fmt.Errorf("--tz %q is not an IANA time zone such as Asia/Dhaka", *tz)
-			}
-			return withNumber(cmd, pos, func(st *staff.Service, num phonenum.Number, now time.Time) error {
+			return withNumber(cmd, pos, check, func(st *staff.Service, num phonenum.Number, now time.Time) error {
 				e := &staff.Counsellor{Number: num.E164, Masked: num.Mask(), Lang: onestop.Lang(*lang), TZ: *tz, Shifts: shifts, Since: now}
 				if err := st.SetDuty(ctx, e); err != nil {
 					return plain(err)
@@ -90,7 +96,7 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			})
 		}},
 		{name: "clear", max: 1, run: func(cmd *command, pos []string) error {
-			return withNumber(cmd, pos, func(st *staff.Service, num phonenum.Number, _ time.Time) error {
+			return withNumber(cmd, pos, nil, func(st *staff.Service, num phonenum.Number, _ time.Time) error {
 				if len(pos) == 0 {
 					if err := st.ClearRota(ctx); err != nil {
 						return err
@@ -106,7 +112,7 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			})
 		}},
 		{name: "fallback list", run: func(cmd *command, pos []string) error {
-			return withNumber(cmd, pos, func(st *staff.Service, _ phonenum.Number, _ time.Time) error {
+			return withNumber(cmd, pos, nil, func(st *staff.Service, _ phonenum.Number, _ time.Time) error {
 				r, err := st.Roster(ctx)
 				if err != nil {
 					return err
@@ -121,7 +127,7 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			})
 		}},
 		{name: "fallback add", min: 1, max: 1, run: func(cmd *command, pos []string) error {
-			return withNumber(cmd, pos, func(st *staff.Service, num phonenum.Number, now time.Time) error {
+			return withNumber(cmd, pos, nil, func(st *staff.Service, num phonenum.Number, now time.Time) error {
 				e := &staff.Fallback{Number: num.E164, Masked: num.Mask(), Lang: onestop.Lang(*lang), Since: now}
 				if err := st.AddFallback(ctx, e); err != nil {
 					return plain(err)
@@ -131,7 +137,7 @@ func runDuty(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			})
 		}},
 		{name: "fallback remove", min: 1, max: 1, run: func(cmd *command, pos []string) error {
-			return withNumber(cmd, pos, func(st *staff.Service, num phonenum.Number, _ time.Time) error {
+			return withNumber(cmd, pos, nil, func(st *staff.Service, num phonenum.Number, _ time.Time) error {
 				if err := st.RemoveFallback(ctx, num.E164); err != nil {
 					return plain(err)
 				}

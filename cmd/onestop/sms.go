@@ -161,11 +161,17 @@ func (m *Main) openSMS(ctx context.Context) error {
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var name, lang, area *string
-	// number reads the worker's number and opens the store for what is done with it.
-	number := func(cmd *command, arg string, fn func(*stores, phonenum.Number) error) error {
+	// number reads the worker's number, runs check, if any, on the rest of the command line, and
+	// opens the store for what is done with the number.
+	number := func(cmd *command, arg string, check func() error, fn func(*stores, phonenum.Number) error) error {
 		num, err := staff.ParseNumber(arg)
 		if err != nil {
 			return plain(err)
+		}
+		if check != nil {
+			if err := check(); err != nil {
+				return err
+			}
 		}
 		return cmd.withStore(ctx, "", func(s *stores) error { return fn(s, num) })
 	}
@@ -176,16 +182,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}, subs: []sub{
 		{name: "add", min: 1, max: 1, run: func(cmd *command, pos []string) error {
 			*area = strings.ToUpper(strings.TrimSpace(*area))
-			if _, err := staff.ParseNumber(pos[0]); err != nil {
-				return plain(err)
+			check := func() error {
+				if strings.TrimSpace(*name) == "" || !onestop.Lang(*lang).Valid() {
+					return fmt.Errorf("worker add needs --name and --lang (bn, hi, ar or en)")
+				}
+				if *area != "" && !staff.ValidAreaCode(*area) {
+					return fmt.Errorf("--area %q is not an area code such as BD-13", *area)
+				}
+				return nil
 			}
-			if strings.TrimSpace(*name) == "" || !onestop.Lang(*lang).Valid() {
-				return fmt.Errorf("worker add needs --name and --lang (bn, hi, ar or en)")
-			}
-			if *area != "" && !staff.ValidAreaCode(*area) {
-				return fmt.Errorf("--area %q is not an area code such as BD-13", *area)
-			}
-			return number(cmd, pos[0], func(s *stores, num phonenum.Number) error {
+			return number(cmd, pos[0], check, func(s *stores, num phonenum.Number) error {
 				w := &casebook.Worker{Number: num.E164, Name: strings.TrimSpace(*name), Lang: onestop.Lang(*lang), Area: *area, Added: s.DB.Now(), Masked: num.Mask()}
 				if err := s.Staff.AddWorker(ctx, w); err != nil {
 					return plain(err)
@@ -195,7 +201,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			})
 		}},
 		{name: "remove", min: 1, max: 1, run: func(cmd *command, pos []string) error {
-			return number(cmd, pos[0], func(s *stores, num phonenum.Number) error {
+			return number(cmd, pos[0], nil, func(s *stores, num phonenum.Number) error {
 				if err := s.Staff.RemoveWorker(ctx, num.E164); err != nil {
 					return errors.New(onestop.ErrorMessage(err))
 				}
