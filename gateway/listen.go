@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net"
 	"strings"
 )
@@ -24,4 +25,28 @@ func Loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// DefaultAddr is where the gateway listens with nothing configured: this machine only, so that
+// the webhooks, unauthenticated until a token or basic auth is set, are not open to anyone.
+const DefaultAddr = "127.0.0.1:8080"
+
+// CheckListen refuses addr beyond this machine unless the webhooks are authenticated, and a
+// simulation anywhere but on loopback: an aggregator pointed at one would have real callers
+// recorded as made up, and alerted to nobody. Each refusal is one line saying what to do.
+func (c Config) CheckListen(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q is not host:port, e.g. %s", addr, DefaultAddr)
+	}
+	if Loopback(host) {
+		return nil
+	}
+	if c.Simulated {
+		return fmt.Errorf("refusing to serve a simulation on %s: a simulation listens on loopback only (e.g. --addr 127.0.0.1:8080)", addr)
+	}
+	if !c.Authenticated() {
+		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), of %d characters or more, or listen on %s", addr, MinSecret, DefaultAddr)
+	}
+	return nil
 }

@@ -30,3 +30,28 @@ func TestAuthenticatedAndLoopback(t *testing.T) {
 		}
 	}
 }
+
+// Moved from cmd/onestop with CheckListen: beyond loopback only with the webhooks authenticated,
+// and a simulation never.
+func TestCheckListen(t *testing.T) {
+	long := strings.Repeat("k", MinSecret)
+	for _, tc := range []struct {
+		c       Config
+		addr    string
+		refused string
+	}{
+		{Config{}, "127.0.0.1:8080", ""},
+		{Config{}, "localhost:0", ""},
+		{Config{Simulated: true}, "[::1]:8080", ""},
+		{Config{}, "8080", "not host:port"},
+		{Config{}, "0.0.0.0:8080", "unauthenticated webhooks"},
+		{Config{WebhookToken: long[1:]}, "0.0.0.0:8080", "unauthenticated webhooks"},
+		{Config{WebhookToken: long}, "0.0.0.0:8080", ""},
+		{Config{WebhookToken: long, Simulated: true}, "0.0.0.0:8080", "simulation"},
+	} {
+		err := tc.c.CheckListen(tc.addr)
+		if tc.refused == "" && err != nil || tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)) {
+			t.Errorf("%+v on %s: %v, want %q", tc.c, tc.addr, err, tc.refused)
+		}
+	}
+}

@@ -59,6 +59,24 @@ type LoadConfig struct {
 	Light bool
 }
 
+// Validate returns why cfg is not a run to make: a page too small for any menu, or callers,
+// a duration, a session count or a pause out of the bounds a run on one machine has.
+func (cfg LoadConfig) Validate() error {
+	switch {
+	case cfg.Page.GSM7 < 60 || cfg.Page.UCS2 < 30:
+		return fmt.Errorf("--page %d/%d is too small, e.g. 182/80", cfg.Page.GSM7, cfg.Page.UCS2)
+	case cfg.Callers < 1 || cfg.Callers > 20000:
+		return fmt.Errorf("--callers %d: give 1 to 20000", cfg.Callers)
+	case cfg.Duration <= 0 || cfg.Duration > 24*time.Hour:
+		return fmt.Errorf("--duration %v: give a positive duration up to 24h", cfg.Duration)
+	case cfg.Sessions < 0:
+		return fmt.Errorf("--sessions %d is negative", cfg.Sessions)
+	case cfg.Think < 0 || cfg.Think > time.Minute:
+		return fmt.Errorf("--think %v: give 0 to 1m", cfg.Think)
+	}
+	return nil
+}
+
 // Load drives cfg's callers at the gateway at cfg.URL and returns what they measured, after
 // checking that the gateway is on a loopback address and serves a simulation (its /healthz
 // says healthSimulated): load floods what it is pointed at with made-up callers, and a

@@ -220,3 +220,24 @@ func TestLoadLightCountsFailedHops(t *testing.T) {
 		t.Fatalf("%d errors in %d hops (the gateway saw %d, failed one in five)", res.Errors, res.Hops, hops.Load())
 	}
 }
+
+// Moved from cmd/onestop with Validate: the bounds of a run are the simulation's own.
+func TestLoadConfigValidate(t *testing.T) {
+	good := LoadConfig{Callers: 50, Duration: 30 * time.Second, Page: locales.DefaultLimit}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("good run refused: %v", err)
+	}
+	for name, bad := range map[string]func(*LoadConfig){
+		"--page":     func(c *LoadConfig) { c.Page.GSM7 = 59 },
+		"--callers":  func(c *LoadConfig) { c.Callers = 20001 },
+		"--duration": func(c *LoadConfig) { c.Duration = 0 },
+		"--sessions": func(c *LoadConfig) { c.Sessions = -1 },
+		"--think":    func(c *LoadConfig) { c.Think = 2 * time.Minute },
+	} {
+		c := good
+		bad(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

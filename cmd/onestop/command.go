@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,6 +99,23 @@ func env(key, def string) string {
 	return def
 }
 
+// envDays reads a whole number of days from the variable key, def when it is unset: from 1 to
+// max, or 1 or more when max is 0.
+func envDays(key string, def, max int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := strconv.Atoi(strings.TrimSpace(v))
+	switch {
+	case max == 0 && (err != nil || d < 1):
+		return 0, fmt.Errorf("%s=%q: want a whole number of days, 1 or more", key, v)
+	case err != nil || d < 1 || d > max:
+		return 0, fmt.Errorf("%s=%q: want a whole number of days, from 1 to %d", key, v, max)
+	}
+	return d, nil
+}
+
 // openStore opens the database and the sealing key: what every command touching the store does.
 // lockWait is how long to wait for another process holding the file.
 //
@@ -152,4 +172,97 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+//go:embed usage/*.txt
+var usageFiles embed.FS
+
+// usageText is the help text of a command, usage/NAME.txt, printed as it is: kept as text so
+// that it reads, and is edited, as the operator sees it.
+func usageText(name string) string {
+	b, err := usageFiles.ReadFile("usage/" + name + ".txt")
+	if err != nil {
+		panic(err) // the files are built in: one missing is a broken build, not a bad command line
+	}
+	return string(b)
+}
+
+// sub is one subcommand of a group: how many positional arguments it takes and what it does.
+type sub struct {
+	name     string
+	min, max int
+	run      func(cmd *command, pos []string) error
+	// setup, instead of run, adds the subcommand's own flags and returns what it does.
+	setup  func(cmd *command) func(pos []string) error
+	noData bool // takes no --data: it never opens the store
+}
+
+// group is a command whose first argument (or first two, as in "duty fallback add") names a
+// subcommand: every subcommand's flags, argument count and usage error are handled alike here.
+type group struct {
+	name string
+	// missing is the error with no subcommand; without one, the usage alone is printed, as for -h.
+	missing string
+	// countExit is the exit code for a subcommand given the wrong number of arguments.
+	countExit int
+	// help lets "help", -h and --help print the usage to standard output.
+	help  bool
+	flags func(cmd *command)
+	subs  []sub
+}
+
+func (g group) find(name string) *sub {
+	for i := range g.subs {
+		if g.subs[i].name == name {
+			return &g.subs[i]
+		}
+	}
+	return nil
+}
+
+// run runs the subcommand args name with the rest of args parsed over its flags.
+func (g group) run(args []string, stdout, stderr io.Writer) error {
+	usage := usageText(g.name)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		if g.missing == "" {
+			return flag.ErrHelp
+		}
+		return usageError("%s", g.missing)
+	}
+	if g.help && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	name, rest := args[0], args[1:]
+	if len(rest) > 0 && g.find(name+" "+rest[0]) != nil {
+		name, rest = name+" "+rest[0], rest[1:]
+	}
+	s := g.find(name)
+	if s == nil {
+		fmt.Fprint(stderr, usage)
+		return usageError("%s %s: wrong arguments", g.name, name)
+	}
+	cmd := newCommand(g.name+" "+name, stderr)
+	if s.noData {
+		cmd.FlagSet = flag.NewFlagSet(cmd.Name(), flag.ContinueOnError)
+		cmd.SetOutput(stderr)
+	}
+	if g.flags != nil {
+		g.flags(cmd)
+	}
+	run := s.run
+	if s.setup != nil {
+		do := s.setup(cmd)
+		run = func(_ *command, pos []string) error { return do(pos) }
+	}
+	pos, err := cmd.args(rest)
+	if err != nil {
+		return err
+	}
+	if len(pos) < s.min || len(pos) > s.max {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: g.countExit, err: fmt.Errorf("%s: wrong arguments %q", cmd.Name(), pos)}
+	}
+	return run(cmd, pos)
 }

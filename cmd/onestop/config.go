@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,9 +59,8 @@ func (c Config) KeyPath() string {
 	return filepath.Join(c.Data, "seal.key")
 }
 
-// DefaultAddr is where serve listens with nothing configured: this machine only, so that the
-// webhooks, unauthenticated until a token or basic auth is set, are not open to anyone.
-const DefaultAddr = "127.0.0.1:8080"
+// DefaultAddr is where serve listens with nothing configured (gateway.DefaultAddr).
+const DefaultAddr = gateway.DefaultAddr
 
 // DefaultConfig reads the environment's configuration over the built-in defaults.
 func DefaultConfig() Config {
@@ -106,40 +104,7 @@ func parseServiceCodes(s string) (map[string]string, error) {
 	return codes, nil
 }
 
-// doNotContactDays reads ONESTOP_DO_NOT_CONTACT_DAYS.
-func doNotContactDays() (int, error) {
-	v := os.Getenv("ONESTOP_DO_NOT_CONTACT_DAYS")
-	if v == "" {
-		return flows.DefaultDoNotContactDays, nil
-	}
-	d, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || d < 1 {
-		return 0, fmt.Errorf("ONESTOP_DO_NOT_CONTACT_DAYS=%q: want a whole number of days, 1 or more", v)
-	}
-	return d, nil
-}
-
 // gateway is the webhooks' part of the configuration.
 func (c Config) gateway() gateway.Config {
-	return gateway.Config{WebhookToken: c.WebhookToken, WebhookUser: c.WebhookUser, WebhookPassword: c.WebhookPassword}
-}
-
-// checkListen refuses an address beyond this machine unless the webhooks are authenticated, and
-// a simulation anywhere but on loopback: an aggregator pointed at one would have real callers
-// recorded as made up, and alerted to nobody. Each refusal is one line saying what to do.
-func (c Config) checkListen() error {
-	host, _, err := net.SplitHostPort(c.Addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q is not host:port, e.g. %s", c.Addr, DefaultAddr)
-	}
-	if gateway.Loopback(host) {
-		return nil
-	}
-	if c.Simulate {
-		return fmt.Errorf("refusing to serve a simulation on %s: a simulation listens on loopback only (e.g. --addr 127.0.0.1:8080)", c.Addr)
-	}
-	if !c.gateway().Authenticated() {
-		return fmt.Errorf("refusing to listen on %s with unauthenticated webhooks: set ONESTOP_WEBHOOK_TOKEN (or ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD), of %d characters or more, or listen on %s", c.Addr, gateway.MinSecret, DefaultAddr)
-	}
-	return nil
+	return gateway.Config{WebhookToken: c.WebhookToken, WebhookUser: c.WebhookUser, WebhookPassword: c.WebhookPassword, Simulated: c.Simulate}
 }

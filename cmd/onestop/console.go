@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -37,103 +35,74 @@ func (m *Main) openConsole(ctx context.Context) error {
 	return nil
 }
 
-const userUsage = `usage:
-  onestop user add --role counsellor|supervisor|admin [--password-stdin] [--data DIR] NAME
-  onestop user list [--data DIR]
-  onestop user disable [--data DIR] NAME
-`
-
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, userUsage)
-		return usageError("user: say add, list or disable")
+	var role *string
+	var fromStdin *bool
+	users := func(do func(*staff.Users, []string) error) func(*command, []string) error {
+		return func(cmd *command, pos []string) error {
+			return cmd.withStore(ctx, "use the console", func(s *stores) error { return do(staff.NewUsers(s.DB, s.Cases), pos) })
+		}
 	}
-	sub, args := args[0], args[1:]
-	cmd := newCommand("user "+sub, stderr)
-	role := cmd.String("role", "", "counsellor, supervisor or admin (add)")
-	fromStdin := cmd.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
-	pos, err := cmd.args(args)
-	if err != nil {
-		return err
-	}
-	want := map[string]int{"add": 1, "list": 0, "disable": 1}
-	n, ok := want[sub]
-	if !ok || len(pos) != n {
-		fmt.Fprint(stderr, userUsage)
-		return usageError("user %s: wrong arguments %q", sub, pos)
-	}
-	return cmd.withStore(ctx, "use the console", func(s *stores) error {
-		return userCommand(ctx, sub, pos, *role, *fromStdin, staff.NewUsers(s.DB, s.Cases), stdin, stdout)
-	})
-}
-
-func userCommand(ctx context.Context, sub string, pos []string, role string, fromStdin bool, users *staff.Users, stdin io.Reader, stdout io.Writer) error {
-	switch sub {
-	case "add":
-		password, generated := "", false
-		if fromStdin {
-			line, err := bufio.NewReader(stdin).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
+	return group{name: "user", missing: "user: say add, list or disable", countExit: 2, flags: func(cmd *command) {
+		role = cmd.String("role", "", "counsellor, supervisor or admin (add)")
+		fromStdin = cmd.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one (add)")
+	}, subs: []sub{
+		{name: "add", min: 1, max: 1, run: users(func(users *staff.Users, pos []string) error {
+			password, generated := staff.RandomToken(15), true // 20 characters
+			if *fromStdin {
+				line, err := bufio.NewReader(stdin).ReadString('\n')
+				if err != nil && !errors.Is(err, io.EOF) {
+					return err
+				}
+				password, generated = strings.TrimRight(line, "\r\n"), false
+			}
+			if err := users.Add(ctx, "cli", pos[0], staff.Role(*role), password, true); err != nil {
 				return err
 			}
-			password = strings.TrimRight(line, "\r\n")
-		} else {
-			password, generated = newPassword(), true
-		}
-		if err := users.Add(ctx, "cli", pos[0], staff.Role(role), password, true); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], role)
-		if generated {
-			fmt.Fprintf(stdout, "one-time password: %s\n", password)
-		}
-		return nil
-	case "disable":
-		if err := users.Disable(ctx, "cli", pos[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", pos[0])
-		return nil
-	}
-	list, err := users.List(ctx)
-	if err != nil {
-		return err
-	}
-	tw := table(stdout)
-	fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED (UTC)")
-	for _, u := range list {
-		status := "active"
-		switch {
-		case u.Disabled:
-			status = "disabled"
-		case u.MustChange:
-			status = "must change password"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, status, u.Created.UTC().Format("2006-01-02 15:04"))
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(tw, "(no users: serve creates the first administrator)")
-	}
-	return tw.Flush()
-}
-
-// newPassword makes a one-time password: 20 characters from 15 random bytes.
-func newPassword() string {
-	b := make([]byte, 15)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+			fmt.Fprintf(stdout, "added %s (%s); they must change the password at first login\n", pos[0], *role)
+			if generated {
+				fmt.Fprintf(stdout, "one-time password: %s\n", password)
+			}
+			return nil
+		})},
+		{name: "disable", min: 1, max: 1, run: users(func(users *staff.Users, pos []string) error {
+			if err := users.Disable(ctx, "cli", pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", pos[0])
+			return nil
+		})},
+		{name: "list", run: users(func(users *staff.Users, _ []string) error {
+			list, err := users.List(ctx)
+			if err != nil {
+				return err
+			}
+			tw := table(stdout)
+			fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED (UTC)")
+			for _, u := range list {
+				status := "active"
+				switch {
+				case u.Disabled:
+					status = "disabled"
+				case u.MustChange:
+					status = "must change password"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, status, u.Created.UTC().Format("2006-01-02 15:04"))
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(tw, "(no users: serve creates the first administrator)")
+			}
+			return tw.Flush()
+		})},
+	}}.run(args, stdout, stderr)
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: onestop audit verify [--data DIR]")
-		return usageError("audit: say verify")
-	}
-	cmd := newCommand("audit verify", stderr)
-	if err := cmd.Parse(args[1:]); err != nil {
-		return err
-	}
-	return cmd.withStore(ctx, "use the console", func(s *stores) error { return verifyAudit(ctx, s.Cases, stdout) })
+	return group{name: "audit", missing: "audit: say verify", countExit: 2, subs: []sub{
+		{name: "verify", run: func(cmd *command, _ []string) error {
+			return cmd.withStore(ctx, "use the console", func(s *stores) error { return verifyAudit(ctx, s.Cases, stdout) })
+		}},
+	}}.run(args, stdout, stderr)
 }
 
 // verifyAudit checks the audit log's hash chain and says where it breaks, if it does.

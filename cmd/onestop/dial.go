@@ -11,17 +11,6 @@ import (
 	"github.com/onestop-helpline/onestop/simulate"
 )
 
-// dialUsage is printed with -h and after a bad command line.
-const dialUsage = `Usage: onestop dial [flags] +8801711000001
-
-Walk the USSD menus of a running gateway from a terminal, speaking Africa's Talking's callback
-format as a feature phone on the other end of it would. Type a reply and press Enter; an empty
-line sends nothing; end of input (Ctrl-D) or Ctrl-C hangs up. When the gateway wants basic auth,
-set ONESTOP_WEBHOOK_USER and ONESTOP_WEBHOOK_PASSWORD as it has them.
-
-Flags:
-`
-
 func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg, err := parseDial(args, stderr)
 	if err != nil {
@@ -44,7 +33,7 @@ func parseDial(args []string, stderr io.Writer) (simulate.DialConfig, error) {
 	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), dialUsage)
+		fmt.Fprint(fs.Output(), usageText("dial"))
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.URL, "url", cfg.URL, "base URL of the running gateway (env ONESTOP_DIAL_URL)")

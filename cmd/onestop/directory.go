@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -14,43 +13,15 @@ import (
 	"github.com/onestop-helpline/onestop/directory"
 )
 
-const directoryUsage = `Usage:
-  onestop directory check [FILE]
-        validate the embedded directory, or a centres or areas CSV against it
-  onestop directory areas [--country BD] [--level district] [--json] [--data DIR]
-        list areas: code, names, headquarters point
-  onestop directory nearest --lat 23.72 --lon 90.40 [-n 5] [--service shelter] [--json] [--data DIR]
-        the nearest centres to a point, then the national helpline
-  onestop directory export [--table centres|areas] [--data DIR]
-        write the directory in force as CSV
-  onestop directory import FILE [--dry-run] [--data DIR]
-        replace the centres or areas with FILE: all rows valid or nothing changes
-`
-
 // The directory commands.
 func runDirectory(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, directoryUsage)
-		return flag.ErrHelp
-	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "check":
-		return runDirectoryCheck(rest, stdin, stdout, stderr)
-	case "areas":
-		return runDirectoryAreas(ctx, rest, stdout, stderr)
-	case "nearest":
-		return runDirectoryNearest(ctx, rest, stdout, stderr)
-	case "export":
-		return runDirectoryExport(ctx, rest, stdout, stderr)
-	case "import":
-		return runDirectoryImport(ctx, rest, stdin, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, directoryUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, directoryUsage)
-	return usageError("unknown directory command %q", cmd)
+	return group{name: "directory", countExit: 2, help: true, subs: []sub{
+		{name: "check", max: 1, noData: true, run: func(_ *command, pos []string) error { return directoryCheck(pos, stdin, stdout) }},
+		{name: "areas", setup: func(cmd *command) func([]string) error { return directoryAreas(ctx, cmd, stdout) }},
+		{name: "nearest", setup: func(cmd *command) func([]string) error { return directoryNearest(ctx, cmd, stdout) }},
+		{name: "export", setup: func(cmd *command) func([]string) error { return directoryExport(ctx, cmd, stdout) }},
+		{name: "import", min: 1, max: 1, setup: func(cmd *command) func([]string) error { return directoryImport(ctx, cmd, stdin, stdout) }},
+	}}.run(args, stdout, stderr)
 }
 
 // loadDirectory returns the directory in force for the data directory: the operator's import if
@@ -75,16 +46,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-func runDirectoryCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("directory check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usageError("directory check takes at most one FILE, got %q", pos)
-	}
+func directoryCheck(pos []string, stdin io.Reader, stdout io.Writer) error {
 	d, err := directory.Embedded()
 	if err != nil {
 		return err
@@ -108,151 +70,129 @@ func runDirectoryCheck(args []string, stdin io.Reader, stdout, stderr io.Writer)
 	return nil
 }
 
-// noArgs parses a directory command that takes flags only.
-func noArgs(cmd *command, args []string) error {
-	if pos, err := cmd.args(args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageError("%s takes no arguments, got %q", cmd.Name(), pos)
-	}
-	return nil
-}
-
-func runDirectoryAreas(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("directory areas", stderr)
+func directoryAreas(ctx context.Context, cmd *command, stdout io.Writer) func([]string) error {
 	country := cmd.String("country", "", "BD, IN or PS (default all)")
 	level := cmd.String("level", "", "division, district, state or governorate (default all)")
 	asJSON := cmd.Bool("json", false, "print JSON, one area per line")
-	if err := noArgs(cmd, args); err != nil {
-		return err
-	}
-	*country = strings.ToUpper(*country)
-	if *country != "" && *country != "BD" && *country != "IN" && *country != "PS" {
-		return usageError("--country %q: want BD, IN or PS", *country)
-	}
-	if l := directory.Level(*level); l != "" && !l.Valid() {
-		return usageError("--level %q: want division, district, state or governorate", *level)
-	}
-	d, err := loadDirectory(ctx, cmd.Config)
-	if err != nil {
-		return err
-	}
-	areas := d.Areas(*country, directory.Level(*level))
-	if *asJSON {
-		rows := make([]directory.AreaRow, len(areas))
-		for i, a := range areas {
-			rows[i] = a.Row()
+	return func([]string) error {
+		*country = strings.ToUpper(*country)
+		if *country != "" && *country != "BD" && *country != "IN" && *country != "PS" {
+			return usageError("--country %q: want BD, IN or PS", *country)
 		}
-		return printJSON(stdout, rows)
+		if l := directory.Level(*level); l != "" && !l.Valid() {
+			return usageError("--level %q: want division, district, state or governorate", *level)
+		}
+		d, err := loadDirectory(ctx, cmd.Config)
+		if err != nil {
+			return err
+		}
+		areas := d.Areas(*country, directory.Level(*level))
+		if *asJSON {
+			rows := make([]directory.AreaRow, len(areas))
+			for i, a := range areas {
+				rows[i] = a.Row()
+			}
+			return printJSON(stdout, rows)
+		}
+		tw := table(stdout)
+		for _, a := range areas {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f,%.3f\n", a.Code, a.Level, a.Names[onestop.English], a.LocalName(), a.Lat, a.Lon)
+		}
+		return tw.Flush()
 	}
-	tw := table(stdout)
-	for _, a := range areas {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.3f,%.3f\n", a.Code, a.Level, a.Names[onestop.English], a.LocalName(), a.Lat, a.Lon)
-	}
-	return tw.Flush()
 }
 
-func runDirectoryNearest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("directory nearest", stderr)
+func directoryNearest(ctx context.Context, cmd *command, stdout io.Writer) func([]string) error {
 	lat := cmd.Float64("lat", math.NaN(), "latitude in degrees (required)")
 	lon := cmd.Float64("lon", math.NaN(), "longitude in degrees (required)")
 	n := cmd.Int("n", directory.DefaultLimit, "how many centres before the helpline")
 	service := cmd.String("service", "", "only centres giving medical, police, legal, counselling or shelter")
 	asJSON := cmd.Bool("json", false, "print JSON, one line per centre, the helpline last")
-	if err := noArgs(cmd, args); err != nil {
-		return err
-	}
-	switch {
-	case math.IsNaN(*lat) || math.IsNaN(*lon):
-		return usageError("give both --lat and --lon")
-	case *lat < -90 || *lat > 90 || *lon < -180 || *lon > 180:
-		return usageError("%g,%g is not a point: latitude within ±90, longitude within ±180", *lat, *lon)
-	case *n < 1 || *n > 100:
-		return usageError("-n %d: want 1 to 100", *n)
-	case *service != "" && !directory.Service(*service).Valid():
-		return usageError("--service %q: want medical, police, legal, counselling or shelter", *service)
-	}
-	d, err := loadDirectory(ctx, cmd.Config)
-	if err != nil {
-		return err
-	}
-	hits := d.ForPoint(*lat, *lon, directory.Query{Service: directory.Service(*service), Limit: *n})
-	if *asJSON {
-		rows := make([]directory.HitRow, len(hits))
-		for i, h := range hits {
-			rows[i] = h.Row(i + 1)
+	return func([]string) error {
+		switch {
+		case math.IsNaN(*lat) || math.IsNaN(*lon):
+			return usageError("give both --lat and --lon")
+		case *lat < -90 || *lat > 90 || *lon < -180 || *lon > 180:
+			return usageError("%g,%g is not a point: latitude within ±90, longitude within ±180", *lat, *lon)
+		case *n < 1 || *n > 100:
+			return usageError("-n %d: want 1 to 100", *n)
+		case *service != "" && !directory.Service(*service).Valid():
+			return usageError("--service %q: want medical, police, legal, counselling or shelter", *service)
 		}
-		return printJSON(stdout, rows)
-	}
-	tw := table(stdout)
-	for i, h := range hits {
-		ct, dist, number, flag := h.Centre, "helpline", h.Centre.Number(), ""
-		if h.Located {
-			dist = fmt.Sprintf("%.1f km", h.KM)
-		}
-		if number == "" {
-			number = "-"
-		}
-		if !ct.Verified {
-			flag = "unverified"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, dist, ct.ID, ct.Name(onestop.English), number, ct.Hours, flag)
-	}
-	return tw.Flush()
-}
-
-func runDirectoryExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("directory export", stderr)
-	table := cmd.String("table", string(directory.TableCentres), "centres or areas")
-	if err := noArgs(cmd, args); err != nil {
-		return err
-	}
-	t := directory.Table(*table)
-	if t != directory.TableCentres && t != directory.TableAreas {
-		return usageError("--table %q: want centres or areas", *table)
-	}
-	d, err := loadDirectory(ctx, cmd.Config)
-	if err != nil {
-		return err
-	}
-	return d.Export(stdout, t)
-}
-
-func runDirectoryImport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd := newCommand("directory import", stderr)
-	dryRun := cmd.Bool("dry-run", false, "show what would change, change nothing")
-	pos, err := cmd.args(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError("directory import takes one FILE (- for standard input)")
-	}
-	data, err := readInput(pos[0], stdin)
-	if err != nil {
-		return err
-	}
-	return cmd.withStore(ctx, "import in its console", func(s *stores) error {
-		ch, err := directory.Import(ctx, s.DB, data, *dryRun)
+		d, err := loadDirectory(ctx, cmd.Config)
 		if err != nil {
-			return fmt.Errorf("%s: nothing imported: %w", pos[0], err)
+			return err
 		}
-		verb := "imported"
-		if *dryRun {
-			verb = "dry run, nothing changed; would import"
-		}
-		fmt.Fprintf(stdout, "%s %s: %d added, %d changed, %d removed\n", verb, ch.Table, len(ch.Added), len(ch.Changed), len(ch.Removed))
-		for _, l := range []struct {
-			mark string
-			ids  []string
-		}{{"+", ch.Added}, {"~", ch.Changed}, {"-", ch.Removed}} {
-			for _, id := range l.ids {
-				fmt.Fprintf(stdout, "%s %s\n", l.mark, id)
+		hits := d.ForPoint(*lat, *lon, directory.Query{Service: directory.Service(*service), Limit: *n})
+		if *asJSON {
+			rows := make([]directory.HitRow, len(hits))
+			for i, h := range hits {
+				rows[i] = h.Row(i + 1)
 			}
+			return printJSON(stdout, rows)
 		}
-		if !*dryRun && !ch.Empty() {
-			fmt.Fprintln(stdout, "restart onestop serve to use it")
+		tw := table(stdout)
+		for i, h := range hits {
+			ct, dist, number, flag := h.Centre, "helpline", h.Centre.Number(), ""
+			if h.Located {
+				dist = fmt.Sprintf("%.1f km", h.KM)
+			}
+			if number == "" {
+				number = "-"
+			}
+			if !ct.Verified {
+				flag = "unverified"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, dist, ct.ID, ct.Name(onestop.English), number, ct.Hours, flag)
 		}
-		return nil
-	})
+		return tw.Flush()
+	}
+}
+
+func directoryExport(ctx context.Context, cmd *command, stdout io.Writer) func([]string) error {
+	table := cmd.String("table", string(directory.TableCentres), "centres or areas")
+	return func([]string) error {
+		t := directory.Table(*table)
+		if t != directory.TableCentres && t != directory.TableAreas {
+			return usageError("--table %q: want centres or areas", *table)
+		}
+		d, err := loadDirectory(ctx, cmd.Config)
+		if err != nil {
+			return err
+		}
+		return d.Export(stdout, t)
+	}
+}
+
+func directoryImport(ctx context.Context, cmd *command, stdin io.Reader, stdout io.Writer) func([]string) error {
+	dryRun := cmd.Bool("dry-run", false, "show what would change, change nothing")
+	return func(pos []string) error {
+		data, err := readInput(pos[0], stdin)
+		if err != nil {
+			return err
+		}
+		return cmd.withStore(ctx, "import in its console", func(s *stores) error {
+			ch, err := directory.Import(ctx, s.DB, data, *dryRun)
+			if err != nil {
+				return fmt.Errorf("%s: nothing imported: %w", pos[0], err)
+			}
+			verb := "imported"
+			if *dryRun {
+				verb = "dry run, nothing changed; would import"
+			}
+			fmt.Fprintf(stdout, "%s %s: %d added, %d changed, %d removed\n", verb, ch.Table, len(ch.Added), len(ch.Changed), len(ch.Removed))
+			for _, l := range []struct {
+				mark string
+				ids  []string
+			}{{"+", ch.Added}, {"~", ch.Changed}, {"-", ch.Removed}} {
+				for _, id := range l.ids {
+					fmt.Fprintf(stdout, "%s %s\n", l.mark, id)
+				}
+			}
+			if !*dryRun && !ch.Empty() {
+				fmt.Fprintln(stdout, "restart onestop serve to use it")
+			}
+			return nil
+		})
+	}
 }

@@ -17,33 +17,6 @@ import (
 // The load command: simulated callers walking the USSD menus of a gateway on this machine, each
 // reply checked against the screen that caller must see next (package simulate).
 
-const loadUsage = `Usage: onestop load [flags]
-
-Run simulated callers against a running gateway on this machine. Each caller walks real USSD
-paths (urgent, callback, find help, information, language, exit) in Bengali, Hindi, Arabic or
-English, one session after another, and every reply is checked against the screen she must see
-next. Prints hops/s, latency percentiles, errors, wrong screens and the server's RSS.
-
-With --baseline, the same client and callers also drive a bare Fiber handler that answers every
-hop with a fixed screen, in a process of its own as the gateway is; the two take turns of 5 s
-(unless --sessions bounds the run), so both meet the same moments of a shared machine, and the
-gateway's hops/s is printed as a ratio of the handler's.
-
-With --light, the client walks the same paths with the same keys but only counts and times each
-hop: it learns no screens and checks none (at the gateway or the baseline), so it takes less of
-the machine's CPU from the servers it measures. Its table says so; use the default, checked
-client to know the screens are right.
-
-Only a gateway on a loopback address, serving a simulation, is driven: start it with
-'onestop serve --simulate --data DIR' on a new data directory. It refuses a directory that holds
-real contacts, marks everything it records as simulated and only logs its messages, so no made-up
-caller is ever taken for a real one and no alert reaches a person. The run stops at --duration or after --sessions
-sessions, whichever comes first. When the gateway wants basic auth, set ONESTOP_WEBHOOK_USER and
-ONESTOP_WEBHOOK_PASSWORD as it has them.
-
-Flags:
-`
-
 // loadFlags is what load is told on its command line: the run, and how to print it.
 type loadFlags struct {
 	simulate.LoadConfig
@@ -60,7 +33,7 @@ func parseLoad(args []string, stderr io.Writer) (loadFlags, error) {
 	}}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, loadUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, usageText("load")); fs.PrintDefaults() }
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "the gateway's base URL; loopback only")
 	fs.StringVar(&cfg.Token, "token", os.Getenv("ONESTOP_WEBHOOK_TOKEN"), "the webhook token, if the gateway has one")
 	fs.IntVar(&cfg.Callers, "callers", 50, "simulated callers at once")
@@ -82,17 +55,7 @@ func parseLoad(args []string, stderr io.Writer) (loadFlags, error) {
 	if _, err := fmt.Sscanf(*page, "%d/%d", &cfg.Page.GSM7, &cfg.Page.UCS2); err != nil || cfg.Page.GSM7 < 60 || cfg.Page.UCS2 < 30 {
 		return cfg, fmt.Errorf("--page %q is not GSM7/UCS2, e.g. 182/80", *page)
 	}
-	switch {
-	case cfg.Callers < 1 || cfg.Callers > 20000:
-		return cfg, fmt.Errorf("--callers %d: give 1 to 20000", cfg.Callers)
-	case cfg.Duration <= 0 || cfg.Duration > 24*time.Hour:
-		return cfg, fmt.Errorf("--duration %v: give a positive duration up to 24h", cfg.Duration)
-	case cfg.Sessions < 0:
-		return cfg, fmt.Errorf("--sessions %d is negative", cfg.Sessions)
-	case cfg.Think < 0 || cfg.Think > time.Minute:
-		return cfg, fmt.Errorf("--think %v: give 0 to 1m", cfg.Think)
-	}
-	return cfg, nil
+	return cfg, cfg.Validate()
 }
 
 func runLoad(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -49,35 +49,10 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = `onestop: a helpline gateway for survivors of violence against women.
-
-Usage:
-  onestop serve [--addr 127.0.0.1:8080] [--data ./onestop-data] [--simulate]
-                                                         run the gateway (beyond loopback only
-                                                         with ONESTOP_WEBHOOK_TOKEN or basic auth)
-  onestop dial [--url http://127.0.0.1:8080] [--code '*109#'] +8801711000001
-                                                         walk the USSD menus from a terminal
-  onestop calls [--data DIR] [--json]                    recorded contacts, newest first
-  onestop directory check|areas|nearest|export|import    the directory of areas and centres
-  onestop worker add|list|remove                         registered community workers
-  onestop officials import FILE                          officials alerted per district
-  onestop duty set|list|clear|fallback                   the duty rota and the fallback list
-  onestop outbox list|retry|drop                         outbound messages and calls
-  onestop user add|list|disable                          console users
-  onestop audit verify                                   check the audit log's hash chain
-  onestop purge [--days 90]                              delete closed records past retention
-  onestop load [--callers 50] [--duration 30s] [--baseline]
-                                                         drive simulated callers at a loopback
-                                                         serve --simulate
-
-Run 'onestop COMMAND -h' for a command's flags. Configuration is also read from the
-environment (see README.md).
-`
-
 // Run runs the command named by args[0].
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usageText("onestop"))
 		return flag.ErrHelp
 	}
 	cmd, rest := args[0], args[1:]
@@ -107,9 +82,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "purge":
 		return runPurge(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageText("onestop"))
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usageText("onestop"))
 	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
 }

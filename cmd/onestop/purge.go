@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,19 +20,6 @@ func retentionEnv(k casebook.RetentionKind) string {
 	return "ONESTOP_RETENTION_" + strings.ToUpper(k.Name) + "_DAYS"
 }
 
-// days reads a number of days from the variable env, def when it is unset.
-func days(env string, def int) (int, error) {
-	v := os.Getenv(env)
-	if v == "" {
-		return def, nil
-	}
-	d, err := strconv.Atoi(v)
-	if err != nil || d < 1 || d > casebook.MaxRetentionDays {
-		return 0, fmt.Errorf("%s=%q: want a whole number of days, from 1 to %d", env, v, casebook.MaxRetentionDays)
-	}
-	return d, nil
-}
-
 // readRetention reads every kind's retention from the environment, general days standing in for
 // the kinds whose own variable is unset and whose default is the general one.
 func readRetention(general int) (r casebook.Retention, err error) {
@@ -43,7 +28,7 @@ func readRetention(general int) (r casebook.Retention, err error) {
 		if def == 0 {
 			def = general
 		}
-		if *k.Days(&r), err = days(retentionEnv(k), def); err != nil {
+		if *k.Days(&r), err = envDays(retentionEnv(k), def, casebook.MaxRetentionDays); err != nil {
 			return r, err
 		}
 	}
@@ -52,7 +37,7 @@ func readRetention(general int) (r casebook.Retention, err error) {
 
 // loadRetention reads the general default (ONESTOP_RETENTION_DAYS) and then every kind's.
 func loadRetention() (casebook.Retention, error) {
-	general, err := days("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays)
+	general, err := envDays("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays, casebook.MaxRetentionDays)
 	if err != nil {
 		return casebook.Retention{}, err
 	}
@@ -73,7 +58,7 @@ func purge(ctx context.Context, db *bolt.DB, cases *casebook.Casebook, ob *outbo
 }
 
 func runPurge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	general, err := days("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays)
+	general, err := envDays("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays, casebook.MaxRetentionDays)
 	if err != nil {
 		return err
 	}

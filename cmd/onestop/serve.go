@@ -108,7 +108,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	}
 	// Refused before the data is touched: an open door is no place to start from.
-	if err := m.Config.checkListen(); err != nil {
+	if err := m.Config.gateway().CheckListen(m.Config.Addr); err != nil {
 		return err
 	}
 	defer func() {
@@ -136,7 +136,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	if m.Config.DoNotContactDays == 0 {
-		if m.Config.DoNotContactDays, err = doNotContactDays(); err != nil {
+		if m.Config.DoNotContactDays, err = envDays("ONESTOP_DO_NOT_CONTACT_DAYS", flows.DefaultDoNotContactDays, 0); err != nil {
 			return err
 		}
 	}
@@ -150,7 +150,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Log.Info("older records sealed", "records", n)
 	}
 	gc := m.Config.gateway()
-	gc.Log, gc.Simulated = m.Log, m.Config.Simulate
+	gc.Log = m.Log
 	gc.KeyFits = func() error { return store.KeyFits(context.Background(), m.DB, m.Box.Check()) }
 	m.Gateway = gateway.New(gc, store.Health{Store: m.DB})
 	// The SMS side comes first: the engine's Recorded hook queues its alerts and callbacks. Its
