@@ -197,7 +197,7 @@ func callbackNote(contactID uint64, ref string, p *onestop.SafeContactPlan) *out
 // herClosing is when her window closes, on her clock.
 func herClosing(p *onestop.SafeContactPlan) string {
 	closes := p.Closes
-	if loc, err := time.LoadLocation(p.TZ); err == nil && p.TZ != "" {
+	if loc, err := onestop.LoadZone(p.TZ); err == nil && p.TZ != "" {
 		closes = closes.In(loc)
 	}
 	return closes.Format("15:04")

@@ -21,7 +21,7 @@ func PlanSummary(p *onestop.SafeContactPlan) string {
 	if p.OtherNumber {
 		who = "another number"
 	}
-	loc, err := time.LoadLocation(p.TZ)
+	loc, err := onestop.LoadZone(p.TZ)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -951,7 +951,7 @@ func zoneOf(country string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}
-	z, err := time.LoadLocation(name)
+	z, err := onestop.LoadZone(name)
 	if err != nil {
 		return time.UTC
 	}

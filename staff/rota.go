@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
@@ -192,7 +191,7 @@ func OnDuty(rota []*Counsellor, at time.Time) []*Counsellor {
 			out = append(out, e)
 			continue
 		}
-		loc, err := loadZone(e.TZ)
+		loc, err := onestop.LoadZone(e.TZ)
 		if err != nil || e.TZ == "" {
 			continue
 		}
@@ -202,23 +201,6 @@ func OnDuty(rota []*Counsellor, at time.Time) []*Counsellor {
 		}
 	}
 	return out
-}
-
-// zoneCache holds the zones OnDuty has loaded, by name. time.LoadLocation reads and parses the
-// zone's file on every call, which was most of what a closing screen's question "is anyone on
-// duty?" cost; a zone once loaded does not change. A zone that cannot be loaded is not kept, so
-// it is tried again next time, as before.
-var zoneCache sync.Map // string → *time.Location
-
-func loadZone(name string) (*time.Location, error) {
-	if loc, ok := zoneCache.Load(name); ok {
-		return loc.(*time.Location), nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err == nil {
-		zoneCache.Store(name, loc)
-	}
-	return loc, err
 }
 
 // Rota reads the rota from tx, numbers opened, in the order of their keys (the counsellor kept
