@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/store"
@@ -129,8 +131,8 @@ func TestUserCommands(t *testing.T) {
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("err %v, want %q\n%s", err, tt.wantErr, out)
 			}
-			if err != nil && exitCode(err) != tt.wantExit {
-				t.Fatalf("exit %d, want %d", exitCode(err), tt.wantExit)
+			if err != nil && admin.ExitCode(err) != tt.wantExit {
+				t.Fatalf("exit %d, want %d", admin.ExitCode(err), tt.wantExit)
 			}
 			for _, w := range tt.wantOut {
 				if !strings.Contains(out, w) {
@@ -144,11 +146,29 @@ func TestUserCommands(t *testing.T) {
 	}
 }
 
-func TestUserCommandsSaySoWhileServing(t *testing.T) {
+func TestUserCommandsWorkWhileServing(t *testing.T) {
 	m := MustRunMain(t)
-	_, err := run(t, "", "user", "list", "--data", m.Config.Data)
-	if err == nil || !strings.Contains(err.Error(), "held by a running onestop serve") {
-		t.Fatalf("user list while serving: %v", err)
+	out, err := run(t, "", "user", "list", "--data", m.Config.Data)
+	if err != nil || !strings.Contains(out, "admin") {
+		t.Fatalf("user list while serving: %v\n%s", err, out)
+	}
+	// Added through the server, the user can log in to that server's console at once.
+	if out, err := run(t, "a password from stdin\n", "user", "add", "--role", "counsellor", "--password-stdin", "--data", m.Config.Data, "asha"); err != nil {
+		t.Fatalf("user add while serving: %v\n%s", err, out)
+	}
+	if _, err := m.Users.Authenticate(context.Background(), "asha", "a password from stdin", time.Now()); err != nil {
+		t.Fatalf("the running server does not know the new user: %v", err)
+	}
+	log, err := m.Cases.AuditLog(context.Background(), casebook.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audited bool
+	for _, e := range log {
+		audited = audited || (e.Action == "command" && e.Subject == "user add asha counsellor")
+	}
+	if !audited {
+		t.Fatalf("the command is not in the audit log: %+v", log)
 	}
 }
 
@@ -178,10 +198,10 @@ func TestAuditVerify(t *testing.T) {
 	db.Close()
 	out, err = run(t, "", "audit", "verify", "--data", data)
 	var ce *casebook.ChainError
-	if !errors.As(err, &ce) || ce.Seq != 2 || exitCode(err) != 1 || !strings.Contains(out, "BROKEN at entry 2") {
+	if !errors.As(err, &ce) || ce.Seq != 2 || admin.ExitCode(err) != 1 || !strings.Contains(out, "BROKEN at entry 2") {
 		t.Fatalf("verify after tampering: %v\n%s", err, out)
 	}
-	if _, err := run(t, "", "audit"); exitCode(err) != 2 {
+	if _, err := run(t, "", "audit"); admin.ExitCode(err) != 2 {
 		t.Fatalf("audit without verify: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/simulate"
 )
 
@@ -47,18 +48,18 @@ func parseDial(args []string, stderr io.Writer) (simulate.DialConfig, error) {
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return cfg, &exitError{code: 2, err: errors.New("dial needs the caller's number, e.g. onestop dial +8801711000001")}
+		return cfg, &admin.ExitError{Code: 2, Err: errors.New("dial needs the caller's number, e.g. onestop dial +8801711000001")}
 	}
 	cfg.Number = fs.Arg(0)
 	if err := parseFlags(fs, fs.Args()[1:]); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, &exitError{code: 2, err: fmt.Errorf("dial takes one number, got %q as well (write the number without spaces)", fs.Args())}
+		return cfg, &admin.ExitError{Code: 2, Err: fmt.Errorf("dial takes one number, got %q as well (write the number without spaces)", fs.Args())}
 	}
 	// A number or a URL that cannot be dialled is a bad command line, as a bad flag is.
 	if err := cfg.Validate(); err != nil {
-		return cfg, &exitError{code: 2, err: err}
+		return cfg, &admin.ExitError{Code: 2, Err: err}
 	}
 	return cfg, nil
 }
@@ -67,7 +68,7 @@ func parseDial(args []string, stderr io.Writer) (simulate.DialConfig, error) {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return &exitError{code: 2, err: err}
+		return &admin.ExitError{Code: 2, Err: err}
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/simulate"
 )
 
@@ -76,7 +77,7 @@ func TestDialCommandLine(t *testing.T) {
 				return
 			}
 			err := Run(context.Background(), append([]string{"dial"}, tt.args...), strings.NewReader(""), io.Discard, io.Discard)
-			if got := exitCode(err); err == nil || got != tt.wantExit {
+			if got := admin.ExitCode(err); err == nil || got != tt.wantExit {
 				t.Errorf("exit code %d, want %d (%v)", got, tt.wantExit, err)
 			}
 			if err != nil && !strings.Contains(err.Error(), tt.errMsg) {
@@ -136,8 +137,8 @@ func TestDialThroughTheCommand(t *testing.T) {
 	mu.Unlock()
 	var errOut strings.Builder
 	err := Run(context.Background(), args, strings.NewReader(""), io.Discard, &errOut)
-	if exitCode(err) != 1 || !strings.Contains(errOut.String(), "500 Internal Server Error") || strings.Contains(errOut.String(), "tok123") {
-		t.Errorf("a failed hop: %v (exit %d)\n%s", err, exitCode(err), errOut.String())
+	if admin.ExitCode(err) != 1 || !strings.Contains(errOut.String(), "500 Internal Server Error") || strings.Contains(errOut.String(), "tok123") {
+		t.Errorf("a failed hop: %v (exit %d)\n%s", err, admin.ExitCode(err), errOut.String())
 	}
 }
 

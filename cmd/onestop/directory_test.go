@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/directory"
 )
 
@@ -42,8 +43,8 @@ func TestDirectoryCheck(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(bad, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 	_, _, err = runDir(t, "", "check", bad)
-	if err == nil || exitCode(err) != 1 {
-		t.Fatalf("check of a bad file: %v (exit %d)", err, exitCode(err))
+	if err == nil || admin.ExitCode(err) != 1 {
+		t.Fatalf("check of a bad file: %v (exit %d)", err, admin.ExitCode(err))
 	}
 	for _, want := range []string{"line 3: dial", "line 4: lat", "line 6: area"} {
 		if !strings.Contains(err.Error(), want) {
@@ -103,7 +104,7 @@ func TestDirectoryAreas(t *testing.T) {
 		t.Error("listing areas created a database")
 	}
 	for _, args := range [][]string{{"--level", "village"}, {"--country", "NP"}, {"extra"}} {
-		if _, _, err := runDir(t, "", append([]string{"areas"}, args...)...); exitCode(err) != 2 {
+		if _, _, err := runDir(t, "", append([]string{"areas"}, args...)...); admin.ExitCode(err) != 2 {
 			t.Errorf("areas %v: %v, want exit 2", args, err)
 		}
 	}
@@ -142,7 +143,7 @@ func TestDirectoryNearest(t *testing.T) {
 		{"--lat", "23", "--lon", "90", "--service", "spa"},
 		{"--lat", "23", "--lon", "90", "-n", "0"},
 	} {
-		if _, _, err := runDir(t, "", append([]string{"nearest"}, args...)...); exitCode(err) != 2 {
+		if _, _, err := runDir(t, "", append([]string{"nearest"}, args...)...); admin.ExitCode(err) != 2 {
 			t.Errorf("nearest %v: %v, want exit 2", args, err)
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/onestop-helpline/onestop/admin"
 )
 
 func main() {
@@ -25,28 +27,8 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "onestop:", err)
 		}
-		os.Exit(exitCode(err))
+		os.Exit(admin.ExitCode(err))
 	}
-}
-
-// exitError carries an exit code other than 1.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func exitCode(err error) int {
-	var e *exitError
-	if errors.As(err, &e) {
-		return e.code
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 2
-	}
-	return 1
 }
 
 // Run runs the command named by args[0].
@@ -56,35 +38,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return flag.ErrHelp
 	}
 	cmd, rest := args[0], args[1:]
+	if admin.Is(cmd) {
+		return runAdmin(ctx, args, stdin, stdout, stderr)
+	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, stderr)
 	case "dial":
 		return runDial(ctx, rest, stdin, stdout, stderr)
-	case "calls":
-		return runCalls(ctx, rest, stdout, stderr)
-	case "directory":
-		return runDirectory(ctx, rest, stdin, stdout, stderr)
-	case "worker":
-		return runWorker(ctx, rest, stdout, stderr)
-	case "officials":
-		return runOfficials(ctx, rest, stdout, stderr)
-	case "duty":
-		return runDuty(ctx, rest, stdout, stderr)
-	case "outbox":
-		return runOutbox(ctx, rest, stdout, stderr)
-	case "user":
-		return runUser(ctx, rest, stdin, stdout, stderr)
-	case "audit":
-		return runAudit(ctx, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, rest, stdin, stdout, stderr)
-	case "purge":
-		return runPurge(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usageText("onestop"))
 		return nil
 	}
 	fmt.Fprint(stderr, usageText("onestop"))
-	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+	return &admin.ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}
 }

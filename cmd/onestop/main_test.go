@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/staff"
 )
@@ -79,16 +81,16 @@ func allOnes(tb testing.TB, addr, session, caller string) string {
 	return last
 }
 
-func callsJSON(tb testing.TB, data string) []callRow {
+func callsJSON(tb testing.TB, data string) []admin.CallRow {
 	tb.Helper()
 	var out, errb bytes.Buffer
 	if err := Run(context.Background(), []string{"calls", "--data", data, "--json"}, nil, &out, &errb); err != nil {
 		tb.Fatalf("calls: %v %s", err, errb.String())
 	}
-	var rows []callRow
+	var rows []admin.CallRow
 	dec := json.NewDecoder(&out)
 	for dec.More() {
-		var r callRow
+		var r admin.CallRow
 		if err := dec.Decode(&r); err != nil {
 			tb.Fatal(err)
 		}
@@ -168,13 +170,28 @@ func get(tb testing.TB, u string) int {
 	return resp.StatusCode
 }
 
-func TestCallsSaysSoWhenTheServerHoldsTheDatabase(t *testing.T) {
+func TestCallsWhileServing(t *testing.T) {
 	m := MustRunMain(t)
+	allOnes(t, m.Addr(), "ATUid_calls", "+8801711000001")
+	// Through the server's admin socket, the same rows as from the file.
+	rows := callsJSON(t, m.Config.Data)
+	if len(rows) != 1 || rows[0].Urgency != "urgent" || strings.Contains(rows[0].Masked, "711000001") {
+		t.Fatalf("calls while serving: %+v", rows)
+	}
+	m.Close()
+	if again := callsJSON(t, m.Config.Data); len(again) != 1 || again[0] != rows[0] {
+		t.Fatalf("calls from the file: %+v, through the server: %+v", again, rows)
+	}
+}
+
+func TestCommandsSaySoWhenTheServerDoesNotAnswer(t *testing.T) {
+	m := MustRunMain(t)
+	// A server that holds the file but whose socket is gone: the command gives up soon and says why.
+	os.Remove(filepath.Join(m.Config.Data, admin.SocketName))
 	start := time.Now()
-	var errb bytes.Buffer
-	err := Run(context.Background(), []string{"calls", "--data", m.Config.Data}, nil, io.Discard, &errb)
+	err := Run(context.Background(), []string{"calls", "--data", m.Config.Data}, nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "held by a running onestop serve") {
-		t.Fatalf("calls while serving: %v", err)
+		t.Fatalf("calls with the socket gone: %v", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("calls took %v to give up", d)
@@ -193,8 +210,8 @@ func TestServeRefusesATakenPort(t *testing.T) {
 }
 
 func TestUnknownCommandAndFlags(t *testing.T) {
-	if err := Run(context.Background(), []string{"fly"}, nil, io.Discard, io.Discard); exitCode(err) != 2 {
-		t.Fatalf("unknown command: %v (exit %d)", err, exitCode(err))
+	if err := Run(context.Background(), []string{"fly"}, nil, io.Discard, io.Discard); admin.ExitCode(err) != 2 {
+		t.Fatalf("unknown command: %v (exit %d)", err, admin.ExitCode(err))
 	}
 	if err := Run(context.Background(), []string{"serve", "--nope"}, nil, io.Discard, io.Discard); err == nil {
 		t.Fatal("serve accepted an unknown flag")

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -55,35 +53,6 @@ func purge(ctx context.Context, db *bolt.DB, cases *casebook.Casebook, ob *outbo
 		Logins:    staff.NewUsers(db, cases).PurgeLogins,
 		Compact:   db.Compact,
 	}, always)
-}
-
-func runPurge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	general, err := envDays("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays, casebook.MaxRetentionDays)
-	if err != nil {
-		return err
-	}
-	cmd := newCommand("purge", stderr)
-	cmd.IntVar(&general, "days", general, "the general retention: days a closed contact, referral or message is kept when its own variable is unset (env ONESTOP_RETENTION_DAYS)")
-	if err := cmd.Parse(args); err != nil {
-		return err
-	}
-	if general < 1 || general > casebook.MaxRetentionDays {
-		return &exitError{code: 2, err: fmt.Errorf("--days must be from 1 to %d", casebook.MaxRetentionDays)}
-	}
-	r, err := readRetention(general)
-	if err != nil {
-		return err
-	}
-	return cmd.withStore(ctx, "leave it to serve, which purges by itself every day", func(s *stores) error {
-		rep, err := purge(ctx, s.DB, s.Cases, outbox.New(s.DB, s.Box, s.Cases, outbox.Config{}), r, true)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "purged %d contacts (kept %d days), %d referrals (%d days), %d messages (%d days), %d inbound message ids (%d days), %d audit entries (%d days), %d remembered languages (%d days), %d console logins (%d days); the file is compacted\n",
-			rep.Contacts, r.Contacts, rep.Referrals, r.Referrals, rep.Messages, r.Messages, rep.Inbound, r.Inbound,
-			rep.Audit, r.Audit, rep.Languages, r.Languages, rep.Logins, r.Logins)
-		return nil
-	})
 }
 
 // purgeEvery runs the retention purge now and then every interval until ctx ends.

@@ -44,12 +44,16 @@ type Main struct {
 	SMS     *flows.SMS
 	Staff   *staff.Service
 	Alerts  *alerts.Service
+	Users   *staff.Users // the console's
 
 	smsConfig smsConfig
 
 	ln     net.Listener
 	cancel context.CancelFunc
-	served chan error
+	// admin is the admin socket's listener; adminDone closes when its commands have finished.
+	admin     net.Listener
+	adminDone chan struct{}
+	served    chan error
 }
 
 // NewMain returns a Main with the environment's configuration.
@@ -181,6 +185,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openConsole(ctx); err != nil {
 		return err
 	}
+	m.serveAdmin(ctx)
 
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
@@ -211,6 +216,10 @@ func (m *Main) Close() error {
 	}
 	if m.Gateway != nil && m.ln != nil {
 		errs = append(errs, m.Gateway.App.ShutdownWithTimeout(10*time.Second))
+	}
+	if m.admin != nil {
+		m.admin.Close()
+		<-m.adminDone
 	}
 	if m.Engine != nil {
 		// Sessions mid-menu live in memory; written now, they carry on after a restart.

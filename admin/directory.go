@@ -1,12 +1,10 @@
-package main
+package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/onestop-helpline/onestop"
@@ -14,46 +12,25 @@ import (
 )
 
 // The directory commands.
-func runDirectory(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func (r *runner) directory(args []string) error {
+	ctx, stdout := r.ctx, r.env.Stdout
 	return group{name: "directory", countExit: 2, help: true, subs: []sub{
-		{name: "check", max: 1, noData: true, run: func(_ *command, pos []string) error { return directoryCheck(pos, stdin, stdout) }},
+		{name: "check", max: 1, noData: true, run: func(cmd *command, pos []string) error { return directoryCheck(cmd, pos, stdout) }},
 		{name: "areas", setup: func(cmd *command) func([]string) error { return directoryAreas(ctx, cmd, stdout) }},
 		{name: "nearest", setup: func(cmd *command) func([]string) error { return directoryNearest(ctx, cmd, stdout) }},
 		{name: "export", setup: func(cmd *command) func([]string) error { return directoryExport(ctx, cmd, stdout) }},
-		{name: "import", min: 1, max: 1, setup: func(cmd *command) func([]string) error { return directoryImport(ctx, cmd, stdin, stdout) }},
-	}}.run(args, stdout, stderr)
+		{name: "import", min: 1, max: 1, setup: func(cmd *command) func([]string) error { return directoryImport(ctx, cmd, stdout) }},
+	}}.run(r, args)
 }
 
-// loadDirectory returns the directory in force for the data directory: the operator's import if
-// there is one. Without a database there can be none, so the embedded directory is returned and
-// nothing is created.
-func loadDirectory(ctx context.Context, c Config) (*directory.Directory, error) {
-	if _, err := os.Stat(c.DBPath()); errors.Is(err, os.ErrNotExist) {
-		return directory.Embedded()
-	}
-	var d *directory.Directory
-	return d, (&command{Config: c}).withStore(ctx, "", func(s *stores) (err error) {
-		d, err = directory.Load(ctx, s.DB)
-		return err
-	})
-}
-
-// readInput reads FILE, or standard input for "-".
-func readInput(name string, stdin io.Reader) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(io.LimitReader(stdin, 64<<20))
-	}
-	return os.ReadFile(name)
-}
-
-func directoryCheck(pos []string, stdin io.Reader, stdout io.Writer) error {
+func directoryCheck(cmd *command, pos []string, stdout io.Writer) error {
 	d, err := directory.Embedded()
 	if err != nil {
 		return err
 	}
 	what := "embedded directory"
 	if len(pos) == 1 {
-		data, err := readInput(pos[0], stdin)
+		data, err := cmd.readInput(pos[0])
 		if err != nil {
 			return err
 		}
@@ -82,7 +59,7 @@ func directoryAreas(ctx context.Context, cmd *command, stdout io.Writer) func([]
 		if l := directory.Level(*level); l != "" && !l.Valid() {
 			return usageError("--level %q: want division, district, state or governorate", *level)
 		}
-		d, err := loadDirectory(ctx, cmd.Config)
+		d, err := cmd.directory()
 		if err != nil {
 			return err
 		}
@@ -119,7 +96,7 @@ func directoryNearest(ctx context.Context, cmd *command, stdout io.Writer) func(
 		case *service != "" && !directory.Service(*service).Valid():
 			return usageError("--service %q: want medical, police, legal, counselling or shelter", *service)
 		}
-		d, err := loadDirectory(ctx, cmd.Config)
+		d, err := cmd.directory()
 		if err != nil {
 			return err
 		}
@@ -156,7 +133,7 @@ func directoryExport(ctx context.Context, cmd *command, stdout io.Writer) func([
 		if t != directory.TableCentres && t != directory.TableAreas {
 			return usageError("--table %q: want centres or areas", *table)
 		}
-		d, err := loadDirectory(ctx, cmd.Config)
+		d, err := cmd.directory()
 		if err != nil {
 			return err
 		}
@@ -164,15 +141,15 @@ func directoryExport(ctx context.Context, cmd *command, stdout io.Writer) func([
 	}
 }
 
-func directoryImport(ctx context.Context, cmd *command, stdin io.Reader, stdout io.Writer) func([]string) error {
+func directoryImport(ctx context.Context, cmd *command, stdout io.Writer) func([]string) error {
 	dryRun := cmd.Bool("dry-run", false, "show what would change, change nothing")
 	return func(pos []string) error {
-		data, err := readInput(pos[0], stdin)
+		data, err := cmd.readInput(pos[0])
 		if err != nil {
 			return err
 		}
-		return cmd.withStore(ctx, "import in its console", func(s *stores) error {
-			ch, err := directory.Import(ctx, s.DB, data, *dryRun)
+		return cmd.withStore(func(s *Services) error {
+			ch, err := directory.Import(ctx, s.Store, data, *dryRun)
 			if err != nil {
 				return fmt.Errorf("%s: nothing imported: %w", pos[0], err)
 			}
@@ -189,10 +166,15 @@ func directoryImport(ctx context.Context, cmd *command, stdin io.Reader, stdout 
 					fmt.Fprintf(stdout, "%s %s\n", l.mark, id)
 				}
 			}
-			if !*dryRun && !ch.Empty() {
-				fmt.Fprintln(stdout, "restart onestop serve to use it")
+			if *dryRun || ch.Empty() {
+				return nil
 			}
-			return nil
+			if s.Imported == nil {
+				fmt.Fprintln(stdout, "onestop serve uses it from its next start")
+			} else if err := s.Imported(ctx); err != nil {
+				return err
+			}
+			return cmd.changed(string(ch.Table))
 		})
 	}
 }
