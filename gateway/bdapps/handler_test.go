@@ -429,3 +429,27 @@ func FuzzUSSDWebhook(f *testing.F) {
 		s.h.Wait()
 	})
 }
+
+// TestAMaskedCallerIsAskedForAnotherNumber: with her number hidden, the service dialled gives
+// her language, and the plan asks for another number rather than offering the one it cannot
+// call.
+func TestAMaskedCallerIsAskedForAnotherNumber(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{}, time.Second)
+	masked := func(body string) string { return strings.Replace(body, "tel:8801711000001", "tel:B%3C4Dx9Qm%2Fa", 1) }
+	for _, body := range []string{mo("mo-init", "M1", "Q0", "*213*109#"), mo("mo-cont", "M1", "Q1", "1")} {
+		if status, got := s.do(t, "/ussd/bdapps", jsonType, masked(body)); status != 200 || got != ack {
+			t.Fatalf("%d %q", status, got)
+		}
+		s.h.Wait()
+	}
+	posts := s.platform.posts()
+	may, _ := posts[len(posts)-1]["message"].(string)
+	if !strings.Contains(may, locales.Text(onestop.Bengali, locales.AskMayCallOther)) || strings.Contains(may, "\n1 "+locales.Text(onestop.Bengali, locales.CallThis)+"\n") {
+		t.Fatalf("may-we-call screen %q", may)
+	}
+	cs := s.contacts(ctx, t)
+	if len(cs) != 1 || cs[0].Masked != "" || cs[0].Caller != "" || cs[0].Urgency != onestop.Urgent {
+		t.Fatalf("contacts %+v", cs)
+	}
+}
