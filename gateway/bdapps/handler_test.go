@@ -453,3 +453,19 @@ func TestAMaskedCallerIsAskedForAnotherNumber(t *testing.T) {
 		t.Fatalf("contacts %+v", cs)
 	}
 }
+
+// TestAHopOnAClosedStoreEndsKindly: a hop the engine cannot record is still acknowledged, and
+// her session is ended with the helpline rather than left to the network's timeout.
+func TestAHopOnAClosedStoreEndsKindly(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(ctx, t, gateway.Config{}, time.Second)
+	s.db.Close()
+	if status, body := s.do(t, "/ussd/bdapps", jsonType, mo("mo-init", "C1", "Z0", "*213*109#")); status != 200 || body != ack {
+		t.Fatalf("%d %q", status, body)
+	}
+	s.h.Wait()
+	posts := s.platform.posts()
+	if len(posts) != 1 || posts[0]["ussdOperation"] != "mt-fin" || posts[0]["message"] != locales.Text(onestop.Bengali, locales.SessionOver, "109") {
+		t.Fatalf("posts %v", posts)
+	}
+}

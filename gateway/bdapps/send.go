@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
@@ -108,7 +109,7 @@ func post(ctx context.Context, client *http.Client, url string, v any) (tapAnswe
 		return out, &statusError{status: resp.StatusCode, detail: "unreadable answer", header: resp.Header}
 	}
 	if out.StatusCode != ok {
-		return out, &statusError{status: resp.StatusCode, code: out.StatusCode, detail: out.StatusDetail, header: resp.Header}
+		return out, &statusError{status: resp.StatusCode, code: out.StatusCode, detail: scrub(out.StatusDetail), header: resp.Header}
 	}
 	return out, nil
 }
@@ -125,4 +126,41 @@ func (e *statusError) Error() string {
 		return fmt.Sprintf("bdapps: the platform answered %s %q", e.code, e.detail)
 	}
 	return fmt.Sprintf("bdapps: the platform answered HTTP %d %s", e.status, e.detail)
+}
+
+// scrub hides every run of seven or more digits in a platform's words, and cuts them to 200
+// bytes: a refusal may quote the address it refused, and what is logged or kept of it must hold
+// no number.
+func scrub(s string) string {
+	var b strings.Builder
+	digits := 0
+	flush := func(run string) {
+		if len(run) >= 7 {
+			b.WriteString("***")
+		} else {
+			b.WriteString(run)
+		}
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			if digits == 0 {
+				start = i
+			}
+			digits++
+			continue
+		}
+		if digits > 0 {
+			flush(s[start:i])
+			digits = 0
+		}
+		if i < len(s) {
+			b.WriteByte(s[i])
+		}
+	}
+	out := b.String()
+	if len(out) > 200 {
+		out = strings.ToValidUTF8(out[:200], "")
+	}
+	return out
 }

@@ -85,3 +85,18 @@ func TestSenderFailures(t *testing.T) {
 		t.Fatal("an unreachable platform sent the message")
 	}
 }
+
+// TestARefusalKeepsNoNumber: what the platform says of a refused message is kept without the
+// number it may quote.
+func TestARefusalKeepsNoNumber(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"statusCode":"E1325","statusDetail":"Invalid destination tel:8801911000003 (code 42)"}`)
+	}))
+	defer srv.Close()
+	s := bdapps.NewSender(bdapps.Config{AppID: appID, Password: password, BaseURL: srv.URL}, srv.Client())
+	_, err := s.Send(context.Background(), &outbox.Message{ID: 1, Key: "k", Kind: outbox.SMS, Audience: outbox.Worker, To: "+8801911000003", Text: "ok"})
+	var se *outbox.SendError
+	if !errors.As(err, &se) || se.Msg != "Invalid destination tel:*** (code 42)" {
+		t.Fatalf("err %v", err)
+	}
+}

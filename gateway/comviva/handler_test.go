@@ -199,3 +199,34 @@ func TestParseParams(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUSSDPull sends arbitrary queries: the handler answers 200 with FC or FB, or a 4xx with a
+// reason, never a 5xx or a panic.
+func FuzzUSSDPull(f *testing.F) {
+	ctx := context.Background()
+	for _, seed := range []string{first, hop + "1", "/ussd/comviva?transId=&mobileNo=", "/ussd/comviva?transId=a&mobileNo=%2B&NEW_REQUEST=1&userData=%FF"} {
+		f.Add(strings.TrimPrefix(seed, "/ussd/comviva?"))
+	}
+	s := newServer(ctx, f, gateway.Config{}, comviva.DefaultParams)
+	f.Fuzz(func(t *testing.T, query string) {
+		req := httptest.NewRequest("POST", "/ussd/comviva", strings.NewReader(query))
+		req.Header.Set("Content-Type", form)
+		resp, err := s.g.App.Test(req, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		switch flow := resp.Header.Get("Freeflow"); {
+		case resp.StatusCode == 200:
+			if flow != "FC" && flow != "FB" {
+				t.Fatalf("200 with Freeflow %q: %q", flow, b)
+			}
+		case resp.StatusCode >= 400 && resp.StatusCode < 500:
+			if len(b) == 0 {
+				t.Fatal("4xx without a reason")
+			}
+		default:
+			t.Fatalf("status %d for %q: %q", resp.StatusCode, query, b)
+		}
+	})
+}
