@@ -354,9 +354,13 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	if err := t.Validate(); err != nil {
 		return onestop.Screen{}, err
 	}
-	num, err := e.numbers.Parse(t.Caller, "")
-	if err != nil {
-		return onestop.Screen{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
+	var num phone.Number // none, for a masked caller
+	if !t.Masked {
+		n, err := e.numbers.Parse(t.Caller, "")
+		if err != nil {
+			return onestop.Screen{}, onestop.Errorf(onestop.EINVALID, "phoneNumber is not a phone number")
+		}
+		num = n
 	}
 	key := e.sessionKey(t)
 	country, lang := e.serviceCountry(t.ServiceCode, num.Region)
@@ -368,17 +372,22 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	}
 
 	hash := e.box.Hash(num.E164)
+	if t.Masked {
+		// Only to tell her hops from another's: an opaque id is no number to remember a
+		// language or a do-not-contact mark by, and the plan has no number of hers to use.
+		hash = e.box.Hash("masked:" + t.Caller)
+	}
 	s, live, err := sh.get(key)
 	if err != nil {
 		return e.over(lang, country), err
 	}
 	now := e.db.Now()
 	var remembered onestop.Lang
-	noCall := false
+	noCall := t.Masked
 	if !live {
 		if err := e.db.View(ctx, func(tx onestop.Tx) error {
 			var err error
-			if s, err = e.stored.Get(tx, key); s == nil && err == nil {
+			if s, err = e.stored.Get(tx, key); s == nil && err == nil && !t.Masked {
 				remembered = session.Lang(tx, hash)
 				noCall, err = e.cases.DoNotContact(tx, num.E164, now)
 			}
@@ -449,6 +458,14 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	}
 	// A hop from before the last one answered, a history that is not hers, or a hop skipped.
 	return e.over(s.Lang, s.Country), nil
+}
+
+// masked is n as staff may see it, or "" when the aggregator hid her number (Turn.Masked).
+func masked(n phone.Number) string {
+	if n.E164 == "" {
+		return ""
+	}
+	return n.Mask()
 }
 
 // mayHaveLost reports whether a session's latest state can have been lost with the memory of a

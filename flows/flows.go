@@ -24,8 +24,14 @@ type Turn struct {
 	Provider string
 	// SessionID is the aggregator's id for the session, constant across its hops.
 	SessionID string
-	// Caller is her number as the aggregator sent it, in E.164.
+	// Caller is her number as the aggregator sent it, in E.164, or, with Masked, the opaque id
+	// the aggregator gave her instead.
 	Caller string
+	// Masked says the aggregator hid her number (hSenid's platforms may send "tel:" and an
+	// opaque id). Her session then starts in the language of the service she dialled, nothing
+	// is remembered or marked against the id, and her plan cannot use "this number": it asks
+	// for another one, or gives her the helpline when she says not to call.
+	Masked bool
 	// ServiceCode is the code she dialled ("*109#"): through Config.ServiceCodes it decides
 	// whose service she reached, and so her helplines, emergency number and time zone.
 	ServiceCode string

@@ -473,6 +473,9 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	// ends the question for her district writes that the session ended, as the hop confirming
 	// her plan used to: the store holds her session as asking until then.
 	ends := reply.End && s.Asking
+	if t.Masked {
+		st.saveLang, st.doNotContact = false, false // nothing is kept against an opaque id
+	}
 	if t.Resends && st.contact == nil && !st.saveLang && !st.doNotContact && !ends && st.e.keep(st.sh, s) {
 		return reply, nil
 	}
@@ -572,7 +575,7 @@ func (st *step) baseContact() onestop.Contact {
 	}
 	return onestop.Contact{
 		Time: st.now, Channel: channel, Provider: t.Provider, SessionID: st.e.cases.SessionHash(t.SessionID),
-		Country: s.Country, Network: t.Network, Lang: s.Lang, Status: onestop.Open, Masked: st.num.Mask(),
+		Country: s.Country, Network: t.Network, Lang: s.Lang, Status: onestop.Open, Masked: masked(st.num),
 	}
 }
 

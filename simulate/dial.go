@@ -38,6 +38,9 @@ type DialConfig struct {
 	Number  string // the caller's number, E.164
 	// User and Password are the webhooks' basic auth, when the gateway wants it.
 	User, Password string
+	// Provider is the aggregator dial plays: "africastalking" (or empty), "bdapps" (DialTAP, with
+	// its defaults) or "comviva" (DialFreeflow, with Banglalink's names).
+	Provider string
 }
 
 // Validate returns why cfg cannot be dialled: a number not in E.164 form, or a URL that is not
@@ -61,6 +64,15 @@ func (cfg DialConfig) endpoint() (string, error) {
 // up: not an error). It returns an error from Validate, or when a hop fails; what went wrong is
 // then described on stderr, never with the token.
 func Dial(ctx context.Context, cfg DialConfig, stdin io.Reader, stdout, stderr io.Writer) error {
+	switch cfg.Provider {
+	case "", "africastalking":
+	case "bdapps":
+		return DialTAP(ctx, cfg, TAPConfig{}, stdin, stdout, stderr)
+	case "comviva":
+		return DialFreeflow(ctx, cfg, FreeflowNames{}, stdin, stdout, stderr)
+	default:
+		return fmt.Errorf("--provider %q: dial plays africastalking, bdapps or comviva", cfg.Provider)
+	}
 	endpoint, err := cfg.endpoint()
 	if err != nil {
 		return err
