@@ -38,8 +38,15 @@ const (
 	AuditUserAdd      = "user.add"
 	AuditUserDisable  = "user.disable"
 	AuditUserPassword = "user.password"
-	AuditLogin        = "login"
-	AuditLockout      = "login.lockout"
+	// AuditUserReset is an administrator giving a user a new password to change at login.
+	AuditUserReset = "user.reset"
+	// AuditUserEnable is an administrator letting a disabled user log in again.
+	AuditUserEnable = "user.enable"
+	// AuditCaseOpen is a counsellor opening by its reference a case no list of hers showed;
+	// Note holds her reason, sealed.
+	AuditCaseOpen = "case.open"
+	AuditLogin    = "login"
+	AuditLockout  = "login.lockout"
 	// AuditReferralView is a view of the referrals page: it shows what workers wrote.
 	AuditReferralView = "referral.view"
 	// AuditOverride is a supervisor acting on a case outside her window (a callback attempt
