@@ -210,7 +210,7 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Post("/lang", cs.setLang)
 	g.Get("/", cs.today)
 	g.Get("/contacts", cs.need(seeLog), cs.contactLog)
-	g.Get("/case/:ref", cs.need(seeCases), cs.casePage)
+	g.Get("/case/:ref", cs.need(seeCases), cs.openByRef, cs.casePage)
 	g.Post("/case/:ref/reveal", cs.need(seeCases), cs.reveal)
 	g.Post("/case/:ref/note", cs.need(seeCases), cs.addNote)
 	g.Post("/case/:ref/ack", cs.need(seeCases), cs.acknowledge)
