@@ -11,8 +11,8 @@ require (
 	github.com/twilio/twilio-go v1.31.0
 	github.com/warthog618/sms v0.3.0
 	go.etcd.io/bbolt v1.5.0
-	golang.org/x/crypto v0.58.0
-	golang.org/x/text v0.43.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/text v0.44.0
 )
 
 require (
