@@ -112,7 +112,7 @@ func TestLoginRefusedWhenHashingIsBusy(t *testing.T) {
 	f.cs.Users.HashWait = 50 * time.Millisecond
 	cookie, csrf := f.loginForm()
 	var held []func()
-	for {
+	for range 10 {
 		release, err := f.cs.Users.HashSlot(ctx)
 		if err != nil {
 			break
