@@ -186,6 +186,11 @@ func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, erro
 			done, chainErr = 0, nil
 			b := tx.Bucket(store.Audit)
 			cp := auditCheckpoint(tx)
+			keyed, isKeyed, err := cb.readMark(tx, keyAuditKeyed, "keyed")
+			if err != nil {
+				chainErr = err
+				return nil
+			}
 			c := b.Cursor()
 			var keys [][]byte
 			for k, v := c.First(); k != nil && len(keys) < purgeChunk; k, v = c.Next() {
@@ -206,7 +211,7 @@ func (cb *Casebook) PurgeAudit(ctx context.Context, cutoff time.Time) (int, erro
 				switch {
 				case seq != cp.Seq+1:
 					chainErr = &ChainError{Seq: cp.Seq + 1, Reason: fmt.Sprintf("missing (the next entry is %d)", seq)}
-				case body.Seq != seq || body.Prev != cp.Hash || chainHash(cp.Hash, rec.Entry) != rec.Hash:
+				case body.Seq != seq || body.Prev != cp.Hash || cb.linkFor(keyed, isKeyed, seq)(cp.Hash, rec.Entry) != rec.Hash:
 					chainErr = &ChainError{Seq: seq, Reason: "does not follow the entry before it, or does not match its hash"}
 				}
 				if chainErr != nil {

@@ -408,3 +408,28 @@ func (cs *Console) disableUser(c *fiber.Ctx) error {
 	}
 	return seeOther(c, "/console/users?done=users")
 }
+
+// enableUser lets a disabled user log in again; audited.
+func (cs *Console) enableUser(c *fiber.Ctx) error {
+	if err := cs.Users.Enable(c.UserContext(), user(c).Name, c.Params("name")); err != nil {
+		return cs.fail(c, err)
+	}
+	return seeOther(c, "/console/users?done=users")
+}
+
+// resetPassword gives a user a temporary password chosen by the administrator, to be changed
+// at the next login, and ends every session of that user; audited. An administrator changes
+// her own password on the password page, where her current one is asked for.
+func (cs *Console) resetPassword(c *fiber.Ctx) error {
+	name := c.Params("name")
+	if name == user(c).Name {
+		return cs.fail(c, onestop.Errorf(onestop.ECONFLICT, "change your own password on the password page"))
+	}
+	err := cs.Users.ResetPassword(c.UserContext(), user(c).Name, name, c.FormValue("password"))
+	if errors.Is(err, staff.ErrBusy) {
+		return cs.refuse(c, fiber.StatusServiceUnavailable, reasonBusy, 5*time.Second)
+	} else if err != nil {
+		return cs.fail(c, err)
+	}
+	return seeOther(c, "/console/users?done=users")
+}

@@ -47,6 +47,15 @@ var staticFS embed.FS
 type Config struct {
 	// Idle is how long a login session lasts without a request.
 	Idle time.Duration
+	// Lifetime is how long a login session lasts at most, however busy (0: 12 hours).
+	Lifetime time.Duration
+	// AddressFailures failed logins from one client address within AddressWindow refuse that
+	// address's logins with 429 until the window has passed (0: 20 in 15 minutes).
+	AddressFailures int
+	AddressWindow   time.Duration
+	// Hashers bounds the bcrypt hashes run at once (0: 2); a login that waits a second for its
+	// turn is refused with 503.
+	Hashers int
 	// Secure forces Secure cookies even when the request does not say it came over TLS.
 	Secure bool
 	// OnDuty, when set, names (masked) the counsellors on duty at a moment, for the Today page:
@@ -68,6 +77,7 @@ type Console struct {
 	cfg   Config
 	log   *slog.Logger
 	pages map[string]*template.Template
+	limit *addressLimit
 }
 
 // New returns the console on db, reading contacts through cases and centres from dir.
@@ -78,7 +88,12 @@ func New(db onestop.Store, cases *casebook.Casebook, dir *directory.Directory, c
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	cs := &Console{db: db, cases: cases, dir: dir, Users: staff.NewUsers(db, cases), cfg: cfg, log: cfg.Log, pages: map[string]*template.Template{}}
+	cs := &Console{db: db, cases: cases, dir: dir, Users: staff.NewUsers(db, cases), cfg: cfg, log: cfg.Log, pages: map[string]*template.Template{},
+		limit: newAddressLimit(cfg.AddressFailures, cfg.AddressWindow)}
+	cs.Users.Hashers = cfg.Hashers
+	if cfg.Lifetime > 0 {
+		cs.Users.Lifetime = cfg.Lifetime
+	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -195,7 +210,7 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Post("/lang", cs.setLang)
 	g.Get("/", cs.today)
 	g.Get("/contacts", cs.need(seeLog), cs.contactLog)
-	g.Get("/case/:ref", cs.need(seeCases), cs.casePage)
+	g.Get("/case/:ref", cs.need(seeCases), cs.openByRef, cs.casePage)
 	g.Post("/case/:ref/reveal", cs.need(seeCases), cs.reveal)
 	g.Post("/case/:ref/note", cs.need(seeCases), cs.addNote)
 	g.Post("/case/:ref/ack", cs.need(seeCases), cs.acknowledge)
@@ -213,6 +228,8 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Get("/users", cs.need(manageUsers), cs.usersPage)
 	g.Post("/users", cs.need(manageUsers), cs.addUser)
 	g.Post("/users/:name/disable", cs.need(manageUsers), cs.disableUser)
+	g.Post("/users/:name/enable", cs.need(manageUsers), cs.enableUser)
+	g.Post("/users/:name/reset", cs.need(manageUsers), cs.resetPassword)
 	g.Use(func(c *fiber.Ctx) error { return cs.fail(c, onestop.Errorf(onestop.ENOTFOUND, "no such page")) })
 }
 

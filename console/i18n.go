@@ -209,6 +209,8 @@ var consoleEN = map[string]string{
 	"users.temp":     "Temporary password (at least 12 characters; to be changed at first login)",
 	"users.submit":   "Add",
 	"users.disable":  "Disable",
+	"users.enable":   "Enable",
+	"users.reset":    "Set a temporary password",
 	"users.disabled": "Disabled",
 	"users.done":     "Done.",
 
@@ -416,6 +418,8 @@ var consoleBN = map[string]string{
 	"users.temp":     "অস্থায়ী পাসওয়ার্ড (অন্তত ১২ অক্ষর; প্রথম লগ ইনে বদলাতে হবে)",
 	"users.submit":   "যোগ করুন",
 	"users.disable":  "নিষ্ক্রিয় করুন",
+	"users.enable":   "সক্রিয় করুন",
+	"users.reset":    "অস্থায়ী পাসওয়ার্ড দিন",
 	"users.disabled": "নিষ্ক্রিয়",
 	"users.done":     "হয়েছে।",
 
@@ -623,6 +627,8 @@ var consoleHI = map[string]string{
 	"users.temp":     "अस्थायी पासवर्ड (कम से कम 12 अक्षर; पहले लॉग इन पर बदलना होगा)",
 	"users.submit":   "जोड़ें",
 	"users.disable":  "निष्क्रिय करें",
+	"users.enable":   "सक्रिय करें",
+	"users.reset":    "अस्थायी पासवर्ड दें",
 	"users.disabled": "निष्क्रिय",
 	"users.done":     "हो गया।",
 
@@ -830,6 +836,8 @@ var consoleAR = map[string]string{
 	"users.temp":     "كلمة مرور مؤقتة (١٢ حرفًا على الأقل؛ تُغيَّر عند أول دخول)",
 	"users.submit":   "إضافة",
 	"users.disable":  "تعطيل",
+	"users.enable":   "تفعيل",
+	"users.reset":    "تعيين كلمة مرور مؤقتة",
 	"users.disabled": "معطّل",
 	"users.done":     "تم.",
 

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -38,10 +40,20 @@ func (cs *Console) login(c *fiber.Ctx) error {
 	if !sameToken(c.FormValue("csrf"), c.Cookies(loginCookie)) {
 		return cs.fail(c, errCSRF)
 	}
-	u, err := cs.Users.Authenticate(c.UserContext(), c.FormValue("name"), c.FormValue("password"), cs.db.Now())
-	if onestop.ErrorCode(err) == onestop.EFORBIDDEN {
+	// An address that failed too often is refused before any password is hashed; a login that
+	// finds every bcrypt slot taken is refused, not queued, so logins never starve the webhooks.
+	addr, now := c.IP(), cs.db.Now()
+	if wait := cs.limit.blocked(addr, now); wait > 0 {
+		return cs.refuse(c, fiber.StatusTooManyRequests, reasonTooMany, wait)
+	}
+	u, err := cs.Users.Authenticate(c.UserContext(), c.FormValue("name"), c.FormValue("password"), now)
+	switch {
+	case errors.Is(err, staff.ErrBusy):
+		return cs.refuse(c, fiber.StatusServiceUnavailable, reasonBusy, 5*time.Second)
+	case onestop.ErrorCode(err) == onestop.EFORBIDDEN:
+		cs.limit.fail(addr, now)
 		return cs.renderLogin(c, fiber.StatusUnauthorized, true)
-	} else if err != nil {
+	case err != nil:
 		return cs.fail(c, err)
 	}
 	token, _, err := cs.Users.StartSession(c.UserContext(), u.Name)
@@ -74,8 +86,14 @@ func (cs *Console) changePassword(c *fiber.Ctx) error {
 	u := user(c)
 	v := cs.view(c, "password.title", nil)
 	current, next, again := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
+	right, err := cs.Users.CheckPassword(c.UserContext(), u, current)
+	if errors.Is(err, staff.ErrBusy) {
+		return cs.refuse(c, fiber.StatusServiceUnavailable, reasonBusy, 5*time.Second)
+	} else if err != nil {
+		return cs.fail(c, err)
+	}
 	switch {
-	case !u.PasswordIs(current):
+	case !right:
 		v.Error = v.L.T("password.wrong")
 	case next != again:
 		v.Error = v.L.T("password.mismatch")
@@ -85,7 +103,11 @@ func (cs *Console) changePassword(c *fiber.Ctx) error {
 	if v.Error != "" {
 		return cs.render(c, fiber.StatusBadRequest, "password", v)
 	}
-	if err := cs.Users.SetPassword(c.UserContext(), u.Name, next); err != nil {
+	// Every other session of hers ends: whoever else had her password is logged out with it.
+	err = cs.Users.SetPassword(c.UserContext(), u.Name, next, c.Cookies(sessionCookie))
+	if errors.Is(err, staff.ErrBusy) {
+		return cs.refuse(c, fiber.StatusServiceUnavailable, reasonBusy, 5*time.Second)
+	} else if err != nil {
 		return cs.fail(c, err)
 	}
 	return seeOther(c, "/console/?done=password")

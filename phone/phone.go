@@ -31,8 +31,15 @@ func Parse(s, region string) (Number, error) {
 	if err != nil || !phonenumbers.IsPossibleNumber(n) {
 		return Number{}, onestop.Errorf(onestop.EINVALID, "not a phone number")
 	}
+	e164 := phonenumbers.Format(n, phonenumbers.E164)
+	// A national prefix inside an international number ("+971 0…") is dropped on parsing, so
+	// its E.164 would read as yet another number when parsed again: the same sender would be
+	// keyed one way now and another way later. Such a number is refused.
+	if again, err := phonenumbers.Parse(e164, ""); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+		return Number{}, onestop.Errorf(onestop.EINVALID, "not a phone number")
+	}
 	return Number{
-		E164:   phonenumbers.Format(n, phonenumbers.E164),
+		E164:   e164,
 		Region: phonenumbers.GetRegionCodeForNumber(n),
 		CC:     int(n.GetCountryCode()),
 		NSN:    phonenumbers.GetNationalSignificantNumber(n),

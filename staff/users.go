@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -81,6 +82,17 @@ type Users struct {
 	// Cost is bcrypt's cost for new passwords; tests lower it, since they check what is hashed,
 	// not how slowly.
 	Cost int
+	// Lifetime ends a login session this long after it began, however busy; 0 means 12 hours.
+	Lifetime time.Duration
+	// Hashers is how many bcrypt hashes or comparisons may run at once (0 means 2), and
+	// HashWait how long one waits for its turn before it is refused with EUNAVAILABLE (0 means
+	// one second). bcrypt takes a core for a quarter of a second: without a bound, a burst of
+	// logins would take every core from the webhooks that answer survivors.
+	Hashers  int
+	HashWait time.Duration
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 
 	// dummy is compared against when the name is unknown, so an unknown name takes as long as
 	// a wrong password. It is made on first use, not at start, because hashing is slow.
@@ -90,7 +102,75 @@ type Users struct {
 
 // NewUsers returns the users kept in db; changes to them are audited through cases.
 func NewUsers(db onestop.Store, cases *casebook.Casebook) *Users {
-	return &Users{db: db, cases: cases, MaxFailures: 5, LockFor: 15 * time.Minute, Cost: 12}
+	return &Users{db: db, cases: cases, MaxFailures: 5, LockFor: 15 * time.Minute, Cost: 12, Lifetime: DefaultLifetime}
+}
+
+// DefaultLifetime is how long a login session lasts at most, from its login.
+const DefaultLifetime = 12 * time.Hour
+
+// ErrBusy is the answer when every bcrypt slot stays taken for HashWait: the login is refused
+// at once rather than queued behind a burst.
+var ErrBusy = onestop.Errorf(onestop.EUNAVAILABLE, "too many logins at this moment: try again in a few seconds")
+
+// hashSlot waits up to HashWait for a turn to run bcrypt. The caller calls release when done.
+// Returns ErrBusy when no turn came.
+func (us *Users) hashSlot(ctx context.Context) (release func(), err error) {
+	us.slotsOnce.Do(func() {
+		n := us.Hashers
+		if n <= 0 {
+			n = 2
+		}
+		us.slots = make(chan struct{}, n)
+	})
+	wait := us.HashWait
+	if wait <= 0 {
+		wait = time.Second
+	}
+	select {
+	case us.slots <- struct{}{}:
+		return func() { <-us.slots }, nil
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case us.slots <- struct{}{}:
+		return func() { <-us.slots }, nil
+	case <-t.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ErrBusy
+	}
+}
+
+// HashSlot takes one of the bcrypt slots for work of the caller's own, as long as it holds it,
+// so that other hashing waits for it. Returns ErrBusy when no slot came free in HashWait.
+func (us *Users) HashSlot(ctx context.Context) (release func(), err error) { return us.hashSlot(ctx) }
+
+// hash hashes p in a bcrypt slot. Returns ErrBusy when no slot came free.
+func (us *Users) hash(ctx context.Context, p string) (string, error) {
+	release, err := us.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return us.hashPassword(p), nil
+}
+
+// matches compares p with stored in a bcrypt slot. Returns ErrBusy when no slot came free.
+func (us *Users) matches(ctx context.Context, stored, p string) (bool, error) {
+	release, err := us.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return passwordMatches(stored, p), nil
+}
+
+// CheckPassword reports whether p is u's password, comparing in a bcrypt slot. Returns ErrBusy
+// when no slot came free.
+func (us *Users) CheckPassword(ctx context.Context, u *User, p string) (bool, error) {
+	return us.matches(ctx, u.Hash, p)
 }
 
 func getUser(tx onestop.Tx, name string) (*User, error) {
@@ -151,7 +231,10 @@ func (us *Users) Add(ctx context.Context, by, name string, role Role, password s
 	if err := CheckPassword(password); err != nil {
 		return err
 	}
-	hash := us.hashPassword(password)
+	hash, err := us.hash(ctx, password)
+	if err != nil {
+		return err
+	}
 	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		if tx.Bucket(store.Users).Get([]byte(name)) != nil {
 			return onestop.Errorf(onestop.ECONFLICT, "user %s exists", name)
@@ -175,20 +258,24 @@ func (us *Users) Disable(ctx context.Context, by, name string) error {
 		if err := putUser(tx, u); err != nil {
 			return err
 		}
-		if err := endSessionsOf(tx, name); err != nil {
+		if err := endSessionsOf(tx, name, ""); err != nil {
 			return err
 		}
 		return us.cases.Append(tx, &casebook.AuditEntry{Time: us.db.Now(), Actor: by, Action: casebook.AuditUserDisable, Subject: "user:" + name})
 	})
 }
 
-// SetPassword replaces name's password and clears MustChange. Returns EINVALID for a password
-// too short, ENOTFOUND for no such user.
-func (us *Users) SetPassword(ctx context.Context, name, password string) error {
+// SetPassword replaces name's password, clears MustChange and ends every session of name but
+// the one whose token is keep (the session the change was made in; "" ends them all). Returns
+// EINVALID for a password too short, ENOTFOUND for no such user, ErrBusy when bcrypt is busy.
+func (us *Users) SetPassword(ctx context.Context, name, password, keep string) error {
 	if err := CheckPassword(password); err != nil {
 		return err
 	}
-	hash := us.hashPassword(password)
+	hash, err := us.hash(ctx, password)
+	if err != nil {
+		return err
+	}
 	return us.db.Update(ctx, func(tx onestop.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
@@ -198,7 +285,56 @@ func (us *Users) SetPassword(ctx context.Context, name, password string) error {
 		if err := putUser(tx, u); err != nil {
 			return err
 		}
+		if err := endSessionsOf(tx, name, keep); err != nil {
+			return err
+		}
 		return us.cases.Append(tx, &casebook.AuditEntry{Time: us.db.Now(), Actor: name, Action: casebook.AuditUserPassword, Subject: "user:" + name})
+	})
+}
+
+// ResetPassword gives name a password chosen by by (an administrator, or "cli"), to be changed
+// at the next login; it clears a lockout and ends every session of name. Returns EINVALID for
+// a password too short, ENOTFOUND for no such user, ErrBusy when bcrypt is busy.
+func (us *Users) ResetPassword(ctx context.Context, by, name, password string) error {
+	if err := CheckPassword(password); err != nil {
+		return err
+	}
+	hash, err := us.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	return us.db.Update(ctx, func(tx onestop.Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		u.Hash, u.MustChange, u.Failures, u.LockedTill = hash, true, 0, time.Time{}
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		if err := endSessionsOf(tx, name, ""); err != nil {
+			return err
+		}
+		return us.cases.Append(tx, &casebook.AuditEntry{Time: us.db.Now(), Actor: by, Action: casebook.AuditUserReset, Subject: "user:" + name})
+	})
+}
+
+// Enable lets a disabled user log in again, with a clean slate of failures. Returns ENOTFOUND
+// if no such user, ECONFLICT if the user is not disabled.
+func (us *Users) Enable(ctx context.Context, by, name string) error {
+	return us.db.Update(ctx, func(tx onestop.Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		if !u.Disabled {
+			return onestop.Errorf(onestop.ECONFLICT, "user %s is not disabled", name)
+		}
+		u.Disabled, u.Failures, u.LockedTill = false, 0, time.Time{}
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		return us.cases.Append(tx, &casebook.AuditEntry{Time: us.db.Now(), Actor: by, Action: casebook.AuditUserEnable, Subject: "user:" + name})
 	})
 }
 
@@ -229,14 +365,25 @@ func (us *Users) dummyHash() string {
 
 // Authenticate checks name's password at now. MaxFailures wrong passwords in a row lock the user
 // out for LockFor, during which even the right password is refused. Returns errBadLogin
-// (EFORBIDDEN) for every failure.
+// (EFORBIDDEN) for every failure, ErrBusy (EUNAVAILABLE), checking nothing and counting no
+// failure, when bcrypt is busy.
 func (us *Users) Authenticate(ctx context.Context, name, password string, now time.Time) (*User, error) {
-	u, err := us.Get(ctx, name)
-	if err != nil {
-		passwordMatches(us.dummyHash(), password)
+	if len(password) > 72 || len(name) > 64 {
+		// Never a password or a name the console gives out; bcrypt would refuse it anyway.
 		return nil, errBadLogin
 	}
-	ok := passwordMatches(u.Hash, password)
+	u, err := us.Get(ctx, name)
+	stored := us.dummyHash()
+	if err == nil {
+		stored = u.Hash
+	}
+	ok, herr := us.matches(ctx, stored, password)
+	if herr != nil {
+		return nil, herr
+	}
+	if err != nil {
+		return nil, errBadLogin
+	}
 	var out *User
 	err = us.db.Update(ctx, func(tx onestop.Tx) error {
 		out = nil
@@ -344,7 +491,11 @@ func (us *Users) Session(ctx context.Context, token string, now time.Time, idle 
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Disabled || now.Sub(l.Seen) > idle {
+	lifetime := us.Lifetime
+	if lifetime <= 0 {
+		lifetime = DefaultLifetime
+	}
+	if u.Disabled || now.Sub(l.Seen) > idle || now.Sub(l.Created) > lifetime {
 		us.EndSession(ctx, token)
 		return nil, nil, onestop.Errorf(onestop.ENOTFOUND, "session ended")
 	}
@@ -365,12 +516,17 @@ func (us *Users) EndSession(ctx context.Context, token string) error {
 	return us.db.Update(ctx, func(tx onestop.Tx) error { return tx.Bucket(store.Logins).Delete(key) })
 }
 
-func endSessionsOf(tx onestop.Tx, name string) error {
+// endSessionsOf ends every session of name but the one whose token is keep.
+func endSessionsOf(tx onestop.Tx, name, keep string) error {
 	b := tx.Bucket(store.Logins)
+	var kept []byte
+	if keep != "" {
+		kept = tokenHash(keep)
+	}
 	var keys [][]byte
 	if err := b.ForEach(func(k, v []byte) error {
 		var l Login
-		if json.Unmarshal(v, &l) == nil && l.User == name {
+		if json.Unmarshal(v, &l) == nil && l.User == name && !bytes.Equal(k, kept) {
 			keys = append(keys, append([]byte(nil), k...))
 		}
 		return nil
