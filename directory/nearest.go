@@ -351,7 +351,13 @@ func (d *Directory) ForArea(code string, q Query) ([]Hit, bool) {
 	a := d.areas[ai]
 	q.Country = a.Country
 	k := q.limit()
-	inArea := func(c *Centre) bool { return c.Area != c.Country && d.inside(c.Area, code) }
+	// An upazila's point is its district's headquarters: its district's centres are its own, and
+	// told without a distance that would mean nothing.
+	scope := code
+	if a.Level == LevelUpazila {
+		scope = a.Parent
+	}
+	inArea := func(c *Centre) bool { return c.Area != c.Country && d.inside(c.Area, scope) }
 	var own []Hit
 	for i := range len(d.centres) + len(d.derived) {
 		c := d.at(i)

@@ -451,6 +451,10 @@ func deriveOSCs(centres []Centre, areas []Area) []Centre {
 	if scheme == nil {
 		return nil
 	}
+	byCode := map[string]Area{}
+	for _, a := range areas {
+		byCode[a.Code] = a
+	}
 	var helpline *Centre
 	for i := range centres {
 		if centres[i].Country == "IN" && centres[i].Kind == KindHelpline {
@@ -477,6 +481,11 @@ func deriveOSCs(centres []Centre, areas []Area) []Centre {
 		}
 		if a.LGD == 0 {
 			c.ID = "in-osc-" + strings.ToLower(a.Code)
+		}
+		// A district whose only point is its state's capital stands in for it: its centre is
+		// not placed there, where it would be offered as "0 km away" to the capital's callers.
+		if p, ok := byCode[a.Parent]; ok && p.Lat == a.Lat && p.Lon == a.Lon && !strings.Contains(a.Source, "headquarters town") {
+			c.Lat, c.Lon = 0, 0
 		}
 		for l, f := range oscNames {
 			c.Names[l] = strings.Replace(f, "%s", a.Name(l), 1)
