@@ -494,6 +494,7 @@ func deriveOSCs(centres []Centre, areas []Area) []Centre {
 		// state: never 181 where 181 does not answer (West Bengal).
 		if helpline != nil && (len(helpline.Serves) == 0 || slices.Contains(helpline.Serves, a.Parent)) {
 			c.Names[onestop.English] += " (call " + helpline.Number() + " for the address)"
+			c.Names[onestop.Hindi] += " (पता: " + helpline.Number() + " पर पूछें)"
 		}
 		out = append(out, c)
 	}

@@ -279,7 +279,7 @@ func (st *step) answerText() string {
 			parts = append(parts, c.Hours)
 		}
 		if h.Located && !h.InArea {
-			parts = append(parts, areaText(lang, areaKM, locales.Isolate(lang, km(h.KM))))
+			parts = append(parts, locales.Distance(lang, km(h.KM)))
 		}
 		if len(parts) == 0 {
 			b.WriteString(c.Name(lang))

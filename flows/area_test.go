@@ -311,3 +311,39 @@ func TestTheNextCallerOnASharedPhoneInheritsNoDistrict(t *testing.T) {
 		t.Fatalf("another caller's contact took her area: %q", c.Area)
 	}
 }
+
+// TestAPartialMatchIsConfirmedFirst: a name she typed that matches one place only in part or with
+// a slip is shown for her to confirm with one key; nothing is filed under it until she does, and
+// an upazila files her contact under its district.
+func TestAPartialMatchIsConfirmedFirst(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := directory.Embedded()
+	upazila, _ := dir.Area("BD-08-1") // Debidwar, in Cumilla
+	for _, lang := range onestop.Langs {
+		f := newFixture(t)
+		r := last(f.walk("s", bdCaller, "5", langKey(lang), "2", "Debidwr"))
+		if r.End || !strings.Contains(r.Text, locales.AreaText(lang, locales.AreaConfirm)) || !strings.Contains(r.Text, "1 "+upazila.Name(lang)) {
+			t.Fatalf("%s: typed a slip: %q, want Debidwar to confirm", lang, r.Text)
+		}
+		if cs := f.contacts(ctx); len(cs) == 1 && cs[0].Area != "" {
+			t.Errorf("%s: filed under %s before she confirmed", lang, cs[0].Area)
+		}
+		r = last(f.walk("s2", bdCaller, "5", langKey(lang), "2", "Debidwr", "1"))
+		if !strings.Contains(r.Text, upazila.Name(lang)) {
+			t.Errorf("%s: after confirming: %q", lang, r.Text)
+		}
+		var areas []string
+		for _, c := range f.contacts(ctx) {
+			areas = append(areas, c.Area)
+		}
+		if !slices.Contains(areas, "BD-08") || slices.Contains(areas, "BD-08-1") {
+			t.Errorf("%s: contacts filed under %q, want the confirmed one under BD-08", lang, areas)
+		}
+	}
+	// Hapur is answered as itself, never as a district it is part of the name of.
+	f := newFixture(t)
+	r := last(f.walk("s", inCaller, "5", langKey(onestop.English), "2", "Hapur"))
+	if !strings.Contains(r.Text, "Hapur") || strings.Contains(r.Text, "Thiruvananthapuram") {
+		t.Errorf("Hapur: %q", r.Text)
+	}
+}

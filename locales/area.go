@@ -1,6 +1,7 @@
 package locales
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/onestop-helpline/onestop"
@@ -78,6 +79,34 @@ var areaTexts = map[onestop.Lang][]string{
 		AreaNoneNear:       "No centre near %[1]s is known. Call:",
 		AreaDayNight:       "open day and night",
 	},
+}
+
+// Distance says how far a centre is, in lang, from the kilometres as a caller reads them ("54",
+// "3.5"). Arabic makes the noun agree with the number: كيلومتر واحد، كيلومتران، ٣ كيلومترات،
+// ١١ كيلومترًا، ١٠٠ كيلومتر.
+func Distance(lang onestop.Lang, km string) string {
+	if lang != onestop.Arabic {
+		return AreaText(lang, AreaKM, km)
+	}
+	n, err := strconv.Atoi(km)
+	switch {
+	case err != nil: // a fraction: the singular, as "٣٫٥ كيلومتر" is read
+		return "على بعد " + Isolate(lang, km) + " كيلومتر"
+	case n == 1:
+		return "على بعد كيلومتر واحد"
+	case n == 2:
+		return "على بعد كيلومترين"
+	}
+	noun := "كيلومتر"
+	switch r := n % 100; {
+	case r >= 3 && r <= 10:
+		noun = "كيلومترات"
+	case r >= 11:
+		noun = "كيلومترًا"
+	case n < 100: // 0
+		noun = "كيلومتر"
+	}
+	return "على بعد " + Isolate(lang, km) + " " + noun
 }
 
 // AreaText returns a find-help text in lang (English when lang has none) with its argument.
