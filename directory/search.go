@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -155,7 +156,7 @@ func (d *Directory) score(i int, q string, qr []rune) int {
 		case strings.Contains(f, q):
 			best = min(best, scoreInside)
 		case best == scoreNone:
-			if k := slips(len(qr)); k > 0 && within(qr, []rune(f), k) {
+			if k := slips(len(qr)); k > 0 && within(qr, f, k) {
 				best = scoreSlip
 			}
 		}
@@ -164,12 +165,18 @@ func (d *Directory) score(i int, q string, qr []rune) int {
 }
 
 // within reports whether a and b are at most k edits apart (Levenshtein, on runes).
-func within(a, b []rune, k int) bool {
-	if abs(len(a)-len(b)) > k {
+func within(a []rune, s string, k int) bool {
+	n := utf8.RuneCountInString(s)
+	if abs(len(a)-n) > k || n > 64 {
 		return false
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	var bb [64]rune
+	b := bb[:0]
+	for _, r := range s {
+		b = append(b, r)
+	}
+	var pb, cb [65]int
+	prev, cur := pb[:len(b)+1], cb[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
