@@ -409,15 +409,17 @@ func bdUpazilas(src string, curated []row) ([]row, error) {
 	return out, nil
 }
 
-// near returns the one name of names that k spells with at most two slips (Bagalkote and
-// Bagalkot), or k itself when it is among them, or "" when none or several are that near.
+// near returns the one name of names that k spells with at most two slips after the same first
+// letter (Bagalkote and Bagalkot), or k itself when it is among them, or "" when none or several are that near.
 func near(k string, names []string) string {
 	if slices.Contains(names, k) {
 		return k
 	}
 	found := ""
 	for _, n := range names {
-		if len(k) >= 5 && distance(k, n) <= 2 {
+		// The same first letter: a slip is not a different word (Ramban is not Samba, North
+		// Garo Hills not South Garo Hills).
+		if len(k) >= 5 && n != "" && k[0] == n[0] && distance(k, n) <= 2 {
 			if found != "" {
 				return ""
 			}
