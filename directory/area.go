@@ -26,12 +26,13 @@ const (
 	LevelDistrict    Level = "district"    // Bangladesh: 64 districts; India: districts by LGD code
 	LevelState       Level = "state"       // India: 28 states and 8 union territories
 	LevelGovernorate Level = "governorate" // Palestine: 16 governorates
+	LevelUpazila     Level = "upazila"     // Bangladesh: about 494 upazilas, each in its district
 )
 
 // Valid reports whether l is one of the known levels.
 func (l Level) Valid() bool {
 	switch l {
-	case LevelDivision, LevelDistrict, LevelState, LevelGovernorate:
+	case LevelDivision, LevelDistrict, LevelState, LevelGovernorate, LevelUpazila:
 		return true
 	}
 	return false
@@ -45,10 +46,11 @@ var reach = map[Level]float64{
 	LevelDistrict:    90,
 	LevelGovernorate: 40,
 	LevelDivision:    300,
+	LevelUpazila:     90,
 	LevelState:       1000,
 }
 
-// Area is one administrative area: a Bangladeshi division or district, an Indian state, union
+// Area is one administrative area: a Bangladeshi division, district or upazila, an Indian state, union
 // territory or district, or a Palestinian governorate.
 type Area struct {
 	// Code is the ISO 3166-2 code (BD-13, IN-UP, PS-RBH); an Indian district, which has none, is
@@ -104,6 +106,7 @@ var areaColumns = []string{
 var (
 	isoPattern      = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
 	districtPattern = regexp.MustCompile(`^IN-[A-Z]{2}-[0-9]{1,4}$`)
+	upazilaPattern  = regexp.MustCompile(`^BD-[0-9]{2}-[0-9]{1,4}$`)
 )
 
 // isAreaCode reports whether code has the shape of an area code of country.
@@ -111,7 +114,8 @@ func isAreaCode(code, country string) bool {
 	if !strings.HasPrefix(code, country+"-") {
 		return false
 	}
-	return isoPattern.MatchString(code) || (country == "IN" && districtPattern.MatchString(code))
+	return isoPattern.MatchString(code) || (country == "IN" && districtPattern.MatchString(code)) ||
+		(country == "BD" && upazilaPattern.MatchString(code))
 }
 
 // ParseAreas reads an areas CSV and validates every row and the tree they form: codes unique,
@@ -159,8 +163,12 @@ func ParseAreas(r io.Reader) ([]Area, error) {
 			}
 		case p.Country != a.Country:
 			add(lines[a.Code], "parent", "%q is in %s, not %s", a.Parent, p.Country, a.Country)
-		case p.Level == LevelDistrict:
-			add(lines[a.Code], "parent", "%q is a district: districts have no sub-areas here", a.Parent)
+		case a.Level == LevelUpazila && p.Level != LevelDistrict:
+			add(lines[a.Code], "parent", "%q is not a district: an upazila lies in a district", a.Parent)
+		case a.Level != LevelUpazila && p.Level == LevelDistrict:
+			add(lines[a.Code], "parent", "%q is a district: only upazilas lie in a district", a.Parent)
+		case p.Level == LevelUpazila:
+			add(lines[a.Code], "parent", "%q is an upazila: upazilas have no sub-areas here", a.Parent)
 		}
 	}
 	if len(perr.Errors) == 0 && len(areas) == 0 {
@@ -219,7 +227,9 @@ func parseAreaRow(get func(string) string) (Area, []LineError) {
 		v := get(name)
 		switch {
 		case v == "":
-			if lang == onestop.English || lang == localLang[a.Country] {
+			// An Indian district may lack its Hindi name: the sources give none for some of
+			// the newer ones, and its English name is shown instead (Check counts them).
+			if lang == onestop.English || (lang == localLang[a.Country] && !(a.Country == "IN" && a.Level == LevelDistrict)) {
 				bad(name, "missing: every area needs its English name and its name in %s", localLang[a.Country])
 			}
 			continue
@@ -266,7 +276,7 @@ func parseAreaRow(get func(string) string) (Area, []LineError) {
 func levelFits(country string, l Level, top bool) bool {
 	switch country {
 	case "BD":
-		return (l == LevelDivision && top) || (l == LevelDistrict && !top)
+		return (l == LevelDivision && top) || ((l == LevelDistrict || l == LevelUpazila) && !top)
 	case "IN":
 		return (l == LevelState && top) || (l == LevelDistrict && !top)
 	case "PS":

@@ -106,6 +106,9 @@ type Centre struct {
 	Source   string
 	AsOf     string
 	Verified bool
+	// Serves are the codes of the areas the centre serves, when its row names them; a centre
+	// whose row names none serves the region it sits in (see Directory.Serves).
+	Serves []string
 }
 
 // Name returns the centre's name in lang, or its English name when it has none in lang.
@@ -157,6 +160,7 @@ func (c Centre) clone() Centre {
 	}
 	c.Phones = slices.Clone(c.Phones)
 	c.Services = slices.Clone(c.Services)
+	c.Serves = slices.Clone(c.Serves)
 	return c
 }
 
@@ -172,10 +176,13 @@ type Directory struct {
 	areas    []Area
 	byCode   map[string]int
 	children map[string][]int
-	folded   [][]string // per area: its names and aliases folded for search
+	folded   [][]string      // per area: its names and aliases folded for search
+	homonym  map[string]bool // country|folded English name → more than one area has it
 
 	index *grid // every centre with a point, centres then derived
 }
+
+//go:generate go run ./gen -src ../../shared/data
 
 var (
 	//go:embed data/centres.csv
@@ -217,6 +224,7 @@ func newDirectory(centres []Centre, areas []Area) *Directory {
 		}
 		d.folded = append(d.folded, foldAll(a))
 	}
+	d.homonym = homonyms(areas)
 	d.derived = deriveOSCs(centres, areas)
 	for i, c := range d.derived {
 		if _, dup := d.byID[c.ID]; !dup {

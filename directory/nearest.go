@@ -274,10 +274,75 @@ func (d *Directory) ForPoint(lat, lon float64, q Query) []Hit {
 	return d.withHelpline(d.Nearest(lat, lon, q), q.Country)
 }
 
-// ForArea answers for an area she chose: the centres of the area itself (and of its districts)
-// first, nearest its headquarters first, then the nearest other centres of the country, then the
-// national helpline; at most q's limit of centres before the helpline. ok is false for an unknown
-// area code.
+// gazaStrip are the governorates of the Gaza Strip. A closed line separates them from the West
+// Bank: no centre of one is ever an answer for the other.
+var gazaStrip = map[string]bool{"PS-NGZ": true, "PS-GZA": true, "PS-DEB": true, "PS-KYS": true, "PS-RFH": true}
+
+// Region returns the region of the country an area lies in, which is what a centre serves when
+// its row names no areas: the division (Bangladesh), the state or union territory (India), or
+// the Gaza Strip or the West Bank (Palestine). It is "" for an unknown code; a country code is
+// its own region.
+func (d *Directory) Region(code string) string {
+	for range 4 {
+		i, ok := d.byCode[code]
+		if !ok {
+			if _, country := countries[code]; country {
+				return code
+			}
+			return ""
+		}
+		a := d.areas[i]
+		if a.TopLevel() {
+			if a.Country == "PS" {
+				if gazaStrip[a.Code] {
+					return "PS-GAZA"
+				}
+				return "PS-WESTBANK"
+			}
+			return a.Code
+		}
+		code = a.Parent
+	}
+	return ""
+}
+
+// within reports whether area code is area outer or lies in it.
+func (d *Directory) inside(code, outer string) bool {
+	for range 4 {
+		if code == outer {
+			return true
+		}
+		i, ok := d.byCode[code]
+		if !ok {
+			return false
+		}
+		code = d.areas[i].Parent
+	}
+	return false
+}
+
+// Serves reports whether centre c serves area code: an area its row names, or one inside such an
+// area; without named areas, any area of its region (a national line: any area of its country).
+// A centre never serves an area of another country.
+func (d *Directory) Serves(c Centre, code string) bool {
+	i, ok := d.byCode[code]
+	if !ok || d.areas[i].Country != c.Country {
+		return c.Country == code && len(c.Serves) == 0
+	}
+	if len(c.Serves) > 0 {
+		return slices.ContainsFunc(c.Serves, func(s string) bool { return d.inside(code, s) })
+	}
+	if c.Area == c.Country {
+		return true
+	}
+	return d.Region(c.Area) == d.Region(code)
+}
+
+// ForArea answers for an area she chose: the centres of the area itself (and of the areas in
+// it) first, nearest its headquarters first, then the nearest other centres that serve it (never
+// one across a border or a closed line), then the national helpline when it serves her area; at
+// most q's limit of centres before the helpline. When no centre serves her area, or no helpline
+// does, the emergency numbers end the answer. ok is false for an unknown area code.
 func (d *Directory) ForArea(code string, q Query) ([]Hit, bool) {
 	ai, ok := d.byCode[code]
 	if !ok {
@@ -286,17 +351,17 @@ func (d *Directory) ForArea(code string, q Query) ([]Hit, bool) {
 	a := d.areas[ai]
 	q.Country = a.Country
 	k := q.limit()
-	inArea := func(c *Centre) bool {
-		if c.Area == code {
-			return true
-		}
-		ci, ok := d.byCode[c.Area]
-		return ok && d.areas[ci].Parent == code
+	// An upazila's point is its district's headquarters: its district's centres are its own, and
+	// told without a distance that would mean nothing.
+	scope := code
+	if a.Level == LevelUpazila {
+		scope = a.Parent
 	}
+	inArea := func(c *Centre) bool { return c.Area != c.Country && d.inside(c.Area, scope) }
 	var own []Hit
 	for i := range len(d.centres) + len(d.derived) {
 		c := d.at(i)
-		if c.Kind == KindHelpline || c.Kind == KindEmergency || !inArea(c) {
+		if c.Kind == KindHelpline || c.Kind == KindEmergency || !inArea(c) || !d.Serves(*c, code) {
 			continue
 		}
 		if q.Service != "" && !slices.Contains(c.Services, q.Service) {
@@ -327,13 +392,40 @@ func (d *Directory) ForArea(code string, q Query) ([]Hit, bool) {
 		own = own[:k]
 	}
 	if more := k - len(own); more > 0 {
-		skip := func(i int32) bool { return inArea(d.at(int(i))) }
+		skip := func(i int32) bool {
+			c := d.at(int(i))
+			return inArea(c) || c.Kind == KindHelpline || c.Kind == KindEmergency || !d.Serves(*c, code)
+		}
 		cands := d.index.nearest(a.Lat, a.Lon, more, d.keeper(q, skip), make([]candidate, 0, more))
 		for _, c := range cands {
 			own = append(own, Hit{Centre: d.at(int(c.i)).PhoneSafe(), KM: hvToKM(c.hv), Located: true})
 		}
 	}
-	return d.withHelpline(own, a.Country), true
+	local := len(own) > 0
+	helpline := false
+	for _, c := range d.centres {
+		if c.Country == a.Country && c.Kind == KindHelpline && d.Serves(c, code) {
+			own = append(own, Hit{Centre: c.PhoneSafe()})
+			helpline = true
+			break
+		}
+	}
+	if !local || !helpline {
+		for _, c := range d.centres {
+			if c.Country == a.Country && c.Kind == KindEmergency && d.Serves(c, code) {
+				own = append(own, Hit{Centre: c.PhoneSafe()})
+			}
+		}
+	}
+	return own, true
+}
+
+// Local reports whether an answer holds a centre that serves her area, rather than only the
+// helplines and emergency numbers.
+func Local(hits []Hit) bool {
+	return slices.ContainsFunc(hits, func(h Hit) bool {
+		return h.Centre.Kind != KindHelpline && h.Centre.Kind != KindEmergency
+	})
 }
 
 // withHelpline ends an answer with the country's national helpline.

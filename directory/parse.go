@@ -25,8 +25,11 @@ var columns = []string{
 	"id", "country", "kind", "area",
 	"name_en", "name_bn", "name_hi", "name_ar",
 	"dial", "phones", "hours", "services", "lat", "lon",
-	"address", "address_confidential", "source", "as_of", "verified",
+	"address", "address_confidential", "source", "as_of", "verified", "serves",
 }
+
+// optionalColumns may be left out of a file: a file written before they existed still reads.
+var optionalColumns = []string{"serves"}
 
 // box is a rough latitude/longitude rectangle around a country: enough to catch a swapped lat/lon,
 // a dropped minus sign or a point geocoded to a namesake town abroad, not a border test.
@@ -179,6 +182,11 @@ func parseCentres(r io.Reader, byCode map[string]*Area) ([]Centre, error) {
 // checkArea checks a centre against the areas: its area must be known, and its point, when it
 // has one, within its area's reach of the area's headquarters.
 func checkArea(c Centre, byCode map[string]*Area) []LineError {
+	for _, code := range c.Serves {
+		if _, ok := byCode[code]; !ok {
+			return []LineError{{Column: "serves", Msg: fmt.Sprintf("%q is not a known area of %s", code, c.Country)}}
+		}
+	}
 	if c.Area == c.Country {
 		return nil
 	}
@@ -242,7 +250,12 @@ func readCSV(r io.Reader, want []string, add func(int, string, string, ...any), 
 			add(line, "", "has %d fields, want %d", len(rec), len(header))
 			continue
 		}
-		row(line, func(name string) string { return strings.TrimSpace(rec[col[name]]) })
+		row(line, func(name string) string {
+			if i, ok := col[name]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		})
 	}
 }
 
@@ -269,7 +282,7 @@ func readColumns(header, want []string, add func(int, string, string, ...any)) (
 		}
 	}
 	for _, w := range want {
-		if !hasKey(col, w) {
+		if !hasKey(col, w) && !slices.Contains(optionalColumns, w) {
 			add(1, w, "column missing")
 			ok = false
 		}
@@ -383,6 +396,15 @@ func parseRow(get func(string) string) (Centre, []LineError) {
 		bad("as_of", "%q: want a date YYYY-MM-DD", c.AsOf)
 	}
 	c.Verified, _ = parseBool(get("verified"), "verified", bad)
+	if v := get("serves"); v != "" {
+		for _, code := range strings.Split(v, ";") {
+			if code = strings.TrimSpace(code); code == "" || !isAreaCode(code, c.Country) {
+				bad("serves", "%q: want area codes of %s, separated by ;", code, c.Country)
+				continue
+			}
+			c.Serves = append(c.Serves, code)
+		}
+	}
 	return c, errs
 }
 

@@ -245,6 +245,7 @@ func centreRecord(c Centre) []string {
 		c.Names[onestop.English], c.Names[onestop.Bengali], c.Names[onestop.Hindi], c.Names[onestop.Arabic],
 		c.Dial, strings.Join(c.Phones, ";"), c.Hours, strings.Join(services, ";"), lat, lon,
 		c.Address, strconv.FormatBool(c.AddressConfidential), c.Source, c.AsOf, strconv.FormatBool(c.Verified),
+		strings.Join(c.Serves, ";"),
 	}
 }
 

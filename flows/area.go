@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,9 +40,16 @@ func (st *step) offer(codes []string) {
 
 // choose records the area she chose: on her contact, so whoever calls her back knows her
 // district, and in this session, for the answer on screen.
+//
+// An upazila is answered as itself, but her contact records its district: whoever calls her back,
+// and the officials' alerts, are organised by district.
 func (st *step) choose(code string) {
 	st.area.chosen, st.s.Area = code, code
-	st.change(func(c *onestop.Contact) { c.Area = code })
+	contact := code
+	if a, ok := st.e.dir.Area(code); ok && a.Level == directory.LevelUpazila {
+		contact = a.Parent
+	}
+	st.change(func(c *onestop.Contact) { c.Area = contact })
 }
 
 // offered returns the places the current screen lists: this hop's, or those kept in the session
@@ -64,15 +72,42 @@ func (st *step) chosenArea() string {
 	return st.s.Area
 }
 
+// firstStates are the Indian states and union territories the first find-help screen lists
+// first, in this order: the Hindi-speaking states, where most callers are, so that Uttar Pradesh
+// is on page one and not nine pages in.
+var firstStates = []string{"IN-UP", "IN-BR", "IN-MP", "IN-RJ", "IN-JH", "IN-CG", "IN-HR", "IN-DL", "IN-UK", "IN-HP"}
+
 // topCodes are the choices of the first find-help screen: the country's divisions, states and
-// union territories, or governorates, in the directory's order. Her remembered area is not shown
-// first: anyone else dialling from her phone would see that she had asked before.
+// union territories, or governorates, in the directory's order, except that India's Hindi-speaking
+// states come first and Palestine's West Bank governorates are listed before Gaza's, each region
+// together. Her remembered area is not shown first: anyone else dialling from her phone would see
+// that she had asked before.
 func (st *step) topCodes() []string {
 	var codes []string
-	for _, a := range st.e.dir.Top(st.s.Country) {
+	for _, a := range TopAreas(st.e.dir, st.s.Country) {
 		codes = append(codes, a.Code)
 	}
 	return codes
+}
+
+// TopAreas are the first find-help screen's choices for country, in the order it lists them.
+func TopAreas(dir *directory.Directory, country string) []directory.Area {
+	var first, rest, later []directory.Area
+	for _, a := range dir.Top(country) {
+		switch {
+		case slices.Contains(firstStates, a.Code):
+		case dir.Region(a.Code) == "PS-GAZA":
+			later = append(later, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	for _, c := range firstStates {
+		if a, ok := dir.Area(c); ok && a.Country == country {
+			first = append(first, a)
+		}
+	}
+	return append(append(first, rest...), later...)
 }
 
 // parseArea maps an input on a find-help screen to an event: a number picks from the list on
@@ -96,18 +131,20 @@ func (st *step) parseArea(in string) (event string, arg any, ok bool) {
 		}
 		return st.pick(list[i-1])
 	}
-	if a, ok := st.e.dir.Best(s.Country, in); ok {
-		return st.pick(a.Code)
+	// Only an exact name or alias is taken as her answer; a single partial match or a slip is
+	// offered alone, for her to confirm with one key, and several as a short list.
+	found := st.e.dir.Lookup(s.Country, in, maxMatches)
+	if found.Outcome == directory.Exact {
+		return st.pick(found.Areas[0].Code)
 	}
-	found := st.e.dir.Search(s.Country, in, maxMatches)
-	if len(found) == 0 {
+	if found.Outcome == directory.NotFound {
 		if s.State == stNoMatch {
 			return "", nil, false // the same screen again, as an invalid key: the third ends kindly
 		}
 		return "nomatch", nil, true
 	}
-	codes := make([]string, len(found))
-	for i, a := range found {
+	codes := make([]string, len(found.Areas))
+	for i, a := range found.Areas {
 		codes[i] = a.Code
 	}
 	if s.State == stMatches {
@@ -118,7 +155,8 @@ func (st *step) parseArea(in string) (event string, arg any, ok bool) {
 
 // pick is the event for choosing area code: its districts when it has any, else its answer.
 func (st *step) pick(code string) (string, any, bool) {
-	if len(st.e.dir.Children(code)) > 0 && st.s.State != stDistricts {
+	a, _ := st.e.dir.Area(code)
+	if a.TopLevel() && len(st.e.dir.Children(code)) > 0 && st.s.State != stDistricts {
 		return "division", code, true
 	}
 	if st.s.Asking {
@@ -139,21 +177,26 @@ func (st *step) areaScreen(hint string) onestop.Screen {
 	scr := onestop.Screen{Lang: lang, Hint: hint, Back: true, Exit: true}
 	switch s.State {
 	case stHelp, stNoMatch:
-		head := st.helplineLine() + "\n" + locales.Text(lang, locales.AskArea)
+		// The prompt names what the list holds: divisions, states or governorates.
+		ask := areaText(lang, st.askTop())
+		head := st.helplineLine() + "\n" + ask
 		if s.State == stNoMatch {
 			head = st.helplineLine() + "\n" + areaText(lang, areaNotFound)
 		}
 		if s.Asking { // asked for her district after her plan: she has the numbers already
-			head = locales.Text(lang, locales.AskArea)
+			head = ask
 			if s.State == stNoMatch {
 				head = areaText(lang, areaNotFound)
 			}
 		}
 		scr.Prompt, scr.Options = head, st.areaOptions(st.topCodes())
 	case stDistricts, stMatches:
-		head := locales.Text(lang, locales.AskArea)
+		head := areaText(lang, locales.AreaAskDistrict)
 		if s.State == stMatches {
 			head = areaText(lang, areaChoose)
+			if len(st.offered()) == 1 {
+				head = areaText(lang, locales.AreaConfirm)
+			}
 		}
 		scr.Prompt, scr.Options = head, st.areaOptions(st.offered())
 	case stCentres:
@@ -173,6 +216,19 @@ func (st *step) helplineLine() string {
 	return locales.Text(st.s.Lang, locales.HelplineShort, h.Number())
 }
 
+// askTop is the prompt over the first list: it names the country's first level.
+func (st *step) askTop() locales.AreaKey {
+	switch st.s.Country {
+	case "BD":
+		return locales.AreaAskDivision
+	case "IN":
+		return locales.AreaAskState
+	case "PS":
+		return locales.AreaAskGovernorate
+	}
+	return locales.AreaAskDistrict
+}
+
 func (st *step) areaOptions(codes []string) []onestop.Option {
 	opts := make([]onestop.Option, 0, len(codes))
 	for i, code := range codes {
@@ -180,7 +236,7 @@ func (st *step) areaOptions(codes []string) []onestop.Option {
 		if !ok {
 			continue
 		}
-		opts = append(opts, onestop.Option{Key: strconv.Itoa(i + 1), Label: a.Name(st.s.Lang)})
+		opts = append(opts, onestop.Option{Key: strconv.Itoa(i + 1), Label: st.e.dir.Label(a, st.s.Lang)})
 	}
 	return opts
 }
@@ -200,7 +256,12 @@ func (st *step) answerText() string {
 	}
 	var b strings.Builder
 	if a, ok := st.e.dir.Area(code); ok {
-		b.WriteString(areaText(lang, areaNear, a.Name(lang)))
+		if directory.Local(hits) {
+			b.WriteString(areaText(lang, areaNear, st.e.dir.Label(a, lang)))
+		} else {
+			// Nothing local is known: she is told so plainly, then the lines that serve her.
+			b.WriteString(areaText(lang, locales.AreaNoneNear, st.e.dir.Label(a, lang)))
+		}
 	} else {
 		b.WriteString(locales.Text(lang, locales.HelpHeader))
 	}
@@ -209,13 +270,16 @@ func (st *step) answerText() string {
 		b.WriteByte('\n')
 		parts := []string{}
 		if n := c.Number(); n != "" {
-			parts = append(parts, n)
+			parts = append(parts, locales.Isolate(lang, n))
 		}
-		if c.Hours != "" && (lang == onestop.English || !hasLatin(c.Hours)) {
+		switch {
+		case c.Hours == "24/7":
+			parts = append(parts, areaText(lang, locales.AreaDayNight))
+		case c.Hours != "" && (lang == onestop.English || !hasLatin(c.Hours)):
 			parts = append(parts, c.Hours)
 		}
 		if h.Located && !h.InArea {
-			parts = append(parts, areaText(lang, areaKM, km(h.KM)))
+			parts = append(parts, locales.Distance(lang, km(h.KM)))
 		}
 		if len(parts) == 0 {
 			b.WriteString(c.Name(lang))

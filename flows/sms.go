@@ -552,7 +552,10 @@ func (d DirectoryPlaces) Place(country, place string) (Place, bool) {
 	}
 	a, ok := d.Dir.Area(strings.ToUpper(place))
 	if !ok || a.Country != country {
-		a, ok = d.Dir.Best(country, place)
+		a, ok = d.Dir.Best(country, place) // an exact name or alias only: never a partial match
+	}
+	if p, up := d.Dir.Area(a.Parent); ok && up && a.Level == directory.LevelUpazila {
+		a = p // referrals, like contacts, are filed by district
 	}
 	if ok {
 		hits, _ := d.Dir.ForArea(a.Code, directory.Query{Limit: 5})

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -60,11 +62,36 @@ func folded(names []string) []string {
 func betrays(text string, words []string) string {
 	t := foldText.String(norm.NFC.String(text))
 	for _, w := range words {
-		if strings.Contains(t, w) {
-			return w
+		// A betraying word matches anywhere ("violen" in "violence"); a centre's name only as
+		// a whole, so that a district such as Sawai Madhopur does not read as the Sawa line.
+		for i := strings.Index(t, w); i >= 0; i = nextIndex(t, w, i) {
+			if isBetrayingWord(w) || !startsWithLetter(t[i+len(w):]) {
+				return w
+			}
 		}
 	}
 	return ""
+}
+
+func nextIndex(t, w string, i int) int {
+	if j := strings.Index(t[i+1:], w); j >= 0 {
+		return i + 1 + j
+	}
+	return -1
+}
+
+func isBetrayingWord(w string) bool {
+	for _, b := range betrayingWords {
+		if foldText.String(norm.NFC.String(b)) == w {
+			return true
+		}
+	}
+	return false
+}
+
+func startsWithLetter(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLetter(r) || unicode.Is(unicode.M, r)
 }
 
 // Every text a worker or a centre may be sent, in every language, with every centre's label,

@@ -14,7 +14,7 @@ var en = map[Key]string{
 	Exit: "Exit",
 
 	Invalid:        "Please choose a number.",
-	TooManyInvalid: "We could not understand. You can call %[1]s any time, free.",
+	TooManyInvalid: "We could not understand. You can call %[1]s free.",
 	Goodbye:        "Thank you. Goodbye.",
 	SessionOver:    "This session has ended. Please dial again, or call %[1]s free.",
 
@@ -29,7 +29,7 @@ var en = map[Key]string{
 	WhenMorning:   "Morning (8-12)",
 	WhenAfternoon: "Afternoon (12-5)",
 	WhenEvening:   "Evening (5-9)",
-	Cover:         "If someone else answers, our caller will say she is calling about a health check-up.",
+	Cover:         "If someone else answers, the woman who calls will say she is calling from the clinic.",
 	Understood:    "OK",
 
 	DoneNow:           "Ref %[1]s. We will call you within 30 minutes. In danger call %[2]s.",
@@ -37,8 +37,8 @@ var en = map[Key]string{
 	LaterMorning:      "in the morning",
 	LaterAfternoon:    "in the afternoon",
 	LaterEvening:      "in the evening",
-	DoneNoCall:        "Ref %[1]s. We will not call. Call %[2]s free any time. In danger call %[3]s.",
-	DoneNowNobody:     "Ref %[1]s. We cannot call you right now. Call %[2]s free now. In danger call %[3]s.",
+	DoneNoCall:        "Code %[1]s. We will not call. Call %[2]s free. In danger call %[3]s",
+	DoneNowNobody:     "Code %[1]s. We cannot call you right now. Call %[2]s free now. In danger call %[3]s",
 	TomorrowMorning:   "tomorrow morning",
 	TomorrowAfternoon: "tomorrow afternoon",
 	TomorrowEvening:   "tomorrow evening",
@@ -50,7 +50,7 @@ var en = map[Key]string{
 	HelpHeader:    "Help you can reach:",
 	HelpEntry:     "%[1]s: %[2]s",
 	HelplineShort: "Helpline %[1]s",
-	AskArea:       "Type your district or choose:",
+	AskArea:       "Choose your area, or type your district:",
 
 	InfoHeader:      "What do you want to know?",
 	InfoMedical:     "Medical care",
@@ -60,12 +60,12 @@ var en = map[Key]string{
 	InfoShelter:     "Safe shelter",
 	InfoRights:      "Your rights",
 
-	InfoMedicalBody:     "The centres give free medical care and a medical examination. You do not pay anything. Call %[1]s free, any time.",
-	InfoPoliceBody:      "The centre can help you go to the police and file a case. It is your choice. Call %[1]s free, any time.",
-	InfoLegalBody:       "You can get free legal aid: advice, and a lawyer for your case. Call %[1]s free, any time.",
-	InfoCounsellingBody: "You can talk to a trained counsellor in confidence. They will listen and help you think about what to do. Call %[1]s free, any time.",
-	InfoShelterBody:     "If it is not safe at home, you can stay in a safe place for a few days. Call %[1]s free, any time.",
-	InfoRightsBody:      "Violence at home is a crime. You have the right to free help. What you tell us is kept private. Call %[1]s free, any time.",
+	InfoMedicalBody:     "The centres give free medical care and a medical examination. You do not pay anything. Call %[1]s free.",
+	InfoPoliceBody:      "The centre can help you go to the police and file a case. It is your choice. Call %[1]s free.",
+	InfoLegalBody:       "You can get free legal aid: advice, and a lawyer for your case. Call %[1]s free.",
+	InfoCounsellingBody: "You can talk to a trained counsellor in confidence. They will listen and help you think about what to do. Call %[1]s free.",
+	InfoShelterBody:     "If it is not safe at home, you can stay in a safe place for a few days. Call %[1]s free.",
+	InfoRightsBody:      "Violence at home is a crime. You have the right to free help. What you tell us is kept private. Call %[1]s free.",
 
 	LanguageHeader: "Choose language:",
 }

@@ -45,7 +45,7 @@ func TestMenu(t *testing.T) {
 			"4 Four\n5 Five\n99 Back",
 		}},
 		{"native navigation", onestop.Bengali, DefaultLimit, "", five[:1], Nav{Back: true, Exit: true},
-			[]string{"1 One\n99 পিছনে\n0 বের হোন"}},
+			[]string{"1 One\n99 ফিরুন\n0 বন্ধ"}},
 		{"unknown language navigates in English", "fr", DefaultLimit, "", five[:1], Nav{Exit: true},
 			[]string{"1 One\n0 Exit"}},
 		{"long option truncated, gsm", onestop.English, Limit{GSM7: 30, UCS2: 15}, "",
