@@ -17,6 +17,7 @@ func (r *runner) directory(args []string) error {
 	return group{name: "directory", countExit: 2, help: true, subs: []sub{
 		{name: "check", max: 1, noData: true, run: func(cmd *command, pos []string) error { return directoryCheck(cmd, pos, stdout) }},
 		{name: "areas", setup: func(cmd *command) func([]string) error { return directoryAreas(ctx, cmd, stdout) }},
+		{name: "find", min: 1, max: 20, setup: func(cmd *command) func([]string) error { return directoryFind(cmd, stdout) }},
 		{name: "nearest", setup: func(cmd *command) func([]string) error { return directoryNearest(ctx, cmd, stdout) }},
 		{name: "export", setup: func(cmd *command) func([]string) error { return directoryExport(ctx, cmd, stdout) }},
 		{name: "import", min: 1, max: 1, setup: func(cmd *command) func([]string) error { return directoryImport(ctx, cmd, stdout) }},
@@ -41,15 +42,29 @@ func directoryCheck(cmd *command, pos []string, stdout io.Writer) error {
 	}
 	sum := d.Summary()
 	fmt.Fprintf(stdout, "%s: ok: %s\n", what, sum[0])
-	for _, line := range sum[1:] {
-		fmt.Fprintln(stdout, line)
+	return d.Check().Print(stdout)
+}
+
+// directoryFind shows what a survivor typing the text would get: the answer, a match to
+// confirm, a short list, or nothing found with the lines that serve her.
+func directoryFind(cmd *command, stdout io.Writer) func([]string) error {
+	country := cmd.String("country", "", "BD, IN or PS: the country whose service she dialled (default all)")
+	return func(pos []string) error {
+		*country = strings.ToUpper(*country)
+		if *country != "" && *country != "BD" && *country != "IN" && *country != "PS" {
+			return usageError("--country %q: want BD, IN or PS", *country)
+		}
+		d, err := cmd.directory()
+		if err != nil {
+			return err
+		}
+		return d.Find(*country, strings.Join(pos, " ")).Print(stdout)
 	}
-	return nil
 }
 
 func directoryAreas(ctx context.Context, cmd *command, stdout io.Writer) func([]string) error {
 	country := cmd.String("country", "", "BD, IN or PS (default all)")
-	level := cmd.String("level", "", "division, district, state or governorate (default all)")
+	level := cmd.String("level", "", "division, district, upazila, state or governorate (default all)")
 	asJSON := cmd.Bool("json", false, "print JSON, one area per line")
 	return func([]string) error {
 		*country = strings.ToUpper(*country)
@@ -57,7 +72,7 @@ func directoryAreas(ctx context.Context, cmd *command, stdout io.Writer) func([]
 			return usageError("--country %q: want BD, IN or PS", *country)
 		}
 		if l := directory.Level(*level); l != "" && !l.Valid() {
-			return usageError("--level %q: want division, district, state or governorate", *level)
+			return usageError("--level %q: want division, district, upazila, state or governorate", *level)
 		}
 		d, err := cmd.directory()
 		if err != nil {

@@ -22,17 +22,23 @@ func (r *runner) audit(args []string) error {
 	}}.run(r, args)
 }
 
-// verifyAudit checks the audit log's hash chain and says where it breaks, if it does.
+// verifyAudit checks the audit log's keyed hash chain and its count against the stored head,
+// and says where it breaks, if it does. A log with entries but no keyed part fails: it was
+// written before chains were keyed, or rewritten by someone without the key.
 func verifyAudit(ctx context.Context, cases *casebook.Casebook, stdout io.Writer) error {
-	n, err := cases.VerifyAudit(ctx)
+	r, err := cases.VerifyAuditReport(ctx)
 	var ce *casebook.ChainError
 	if errors.As(err, &ce) {
-		fmt.Fprintf(stdout, "audit log BROKEN at entry %d: %s (%d entries before it are intact)\n", ce.Seq, ce.Reason, n)
+		fmt.Fprintf(stdout, "audit log BROKEN at entry %d: %s (%d entries before it are intact)\n", ce.Seq, ce.Reason, r.Entries)
 		return ce
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "audit log intact: %d entries\n", n)
+	if r.KeyedFrom == 0 && r.Entries > 0 {
+		fmt.Fprintf(stdout, "audit log NOT KEYED: %d entries written before keyed chains, or rewritten without the key\n", r.Entries)
+		return &ExitError{Code: 2, Err: errors.New("the audit log has no keyed part")}
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries (keyed from entry %d, head %d)\n", r.Entries, r.KeyedFrom, r.Head)
 	if cp, err := cases.AuditCheckpoint(ctx); err == nil && cp.Seq > 0 {
 		fmt.Fprintf(stdout, "entries 1-%d were purged by retention; the chain is checked from the last of them\n", cp.Seq)
 	}

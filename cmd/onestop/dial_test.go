@@ -70,7 +70,7 @@ func TestDialCommandLine(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			if tt.wantExit == 0 {
-				got, err := parseDial(tt.args, io.Discard)
+				got, _, err := parseDial(tt.args, io.Discard)
 				if err != nil || got != tt.want {
 					t.Fatalf("parseDial(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
 				}

@@ -22,12 +22,29 @@ func runDir(t *testing.T, stdin string, args ...string) (string, string, error) 
 	return out.String(), errb.String(), err
 }
 
+func TestDirectoryFind(t *testing.T) {
+	for _, tt := range []struct{ typed, want string }{
+		{"hapur", `"hapur": the answer for Hapur (IN-UP-661)`},
+		{"Patan", "Patan"},
+		{"মোহাম্মদপুর", "asked to confirm"},
+	} {
+		out, _, err := runDir(t, "", "find", "--data", t.TempDir(), tt.typed)
+		if err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("find %q: %v\n%s", tt.typed, err, out)
+		}
+	}
+	if _, _, err := runDir(t, "", "find", "--country", "XX", "dhaka"); admin.ExitCode(err) != 2 {
+		t.Errorf("find --country XX: %v", err)
+	}
+}
+
 func TestDirectoryCheck(t *testing.T) {
 	out, _, err := runDir(t, "", "check")
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
-	for _, want := range []string{"ok:", "BD: 8 divisions, 64 districts", "IN: 36 states", "PS: 16 governorates"} {
+	for _, want := range []string{"ok:", "BD: 566 areas (8 divisions, 64 districts, 494 upazilas)", "IN: 799 areas (36 states, 763 districts)",
+		"PS: 16 areas (16 governorates)", "with a centre serving them: 11 of 16", "with a number"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}

@@ -20,6 +20,8 @@ import (
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/gateway"
 	"github.com/onestop-helpline/onestop/gateway/africastalking"
+	"github.com/onestop-helpline/onestop/gateway/bdapps"
+	"github.com/onestop-helpline/onestop/gateway/comviva"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/seal"
@@ -47,6 +49,7 @@ type Main struct {
 	Users   *staff.Users // the console's
 
 	smsConfig smsConfig
+	bdapps    *bdapps.Handler
 
 	ln     net.Listener
 	cancel context.CancelFunc
@@ -153,6 +156,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	} else if n > 0 {
 		m.Log.Info("older records sealed", "records", n)
 	}
+	if began, err := m.Cases.UpgradeAudit(ctx); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	} else if began {
+		m.Log.Info("audit log: the keyed chain begins here")
+	}
 	gc := m.Config.gateway()
 	gc.Log = m.Log
 	gc.KeyFits = func() error { return store.KeyFits(context.Background(), m.DB, m.Box.Check()) }
@@ -174,6 +182,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	africastalking.Register(m.Gateway, m.Engine)
+	if err := m.registerUSSD(); err != nil {
+		return err
+	}
 	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "onestop_sessions_in_memory",
 		Help: "USSD sessions going on, held in memory between hops; past their bound, a session is written to the store and read from there.",
@@ -202,6 +213,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return nil
 }
 
+// registerUSSD adds the operators' USSD webhooks: bdapps when its application is configured,
+// and the Comviva-style pull with the operator's parameter names (ONESTOP_COMVIVA_PARAMS).
+func (m *Main) registerUSSD() error {
+	if c := m.smsConfig.BDApps; c.Enabled() {
+		m.bdapps = bdapps.Register(m.Gateway, m.Engine, m.SMS, c, nil)
+	}
+	p, err := comviva.ParseParams(os.Getenv("ONESTOP_COMVIVA_PARAMS"))
+	if err != nil {
+		return fmt.Errorf("ONESTOP_COMVIVA_PARAMS: %w", err)
+	}
+	comviva.Register(m.Gateway, m.Engine, p)
+	return nil
+}
+
 // Addr is the address the gateway listens on.
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
@@ -220,6 +245,9 @@ func (m *Main) Close() error {
 	if m.admin != nil {
 		m.admin.Close()
 		<-m.adminDone
+	}
+	if m.bdapps != nil {
+		m.bdapps.Wait() // screens being posted to the platform
 	}
 	if m.Engine != nil {
 		// Sessions mid-menu live in memory; written now, they carry on after a restart.

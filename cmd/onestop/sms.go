@@ -12,6 +12,7 @@ import (
 	"github.com/onestop-helpline/onestop/alerts"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/gateway/africastalking"
+	"github.com/onestop-helpline/onestop/gateway/bdapps"
 	"github.com/onestop-helpline/onestop/gateway/twilio"
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/staff"
@@ -25,6 +26,7 @@ type smsConfig struct {
 	AT africastalking.Config // ONESTOP_AT_*
 	// Twilio is ONESTOP_TWILIO_*, and ONESTOP_PUBLIC_URL: the URL Twilio calls, for signatures.
 	Twilio twilio.Config
+	BDApps bdapps.Config // ONESTOP_BDAPPS_*
 
 	// RemindAfter is how long a referral goes without news before a reminder
 	// (ONESTOP_REFERRAL_REMIND_DAYS, default 3).
@@ -47,6 +49,10 @@ func readSMSConfig() (c smsConfig, err error) {
 			AccountSID: os.Getenv("ONESTOP_TWILIO_ACCOUNT_SID"), AuthToken: os.Getenv("ONESTOP_TWILIO_AUTH_TOKEN"),
 			BaseURL: os.Getenv("ONESTOP_TWILIO_BASE_URL"), From: os.Getenv("ONESTOP_TWILIO_FROM"),
 			PublicURL: strings.TrimRight(os.Getenv("ONESTOP_PUBLIC_URL"), "/"),
+		},
+		BDApps: bdapps.Config{
+			AppID: os.Getenv("ONESTOP_BDAPPS_APP_ID"), Password: os.Getenv("ONESTOP_BDAPPS_PASSWORD"),
+			BaseURL: os.Getenv("ONESTOP_BDAPPS_BASE_URL"), SMSSource: os.Getenv("ONESTOP_BDAPPS_SMS_SOURCE"),
 		},
 		EscalateAfter: alerts.DefaultEscalateAfter,
 	}
@@ -71,13 +77,15 @@ func readSMSConfig() (c smsConfig, err error) {
 }
 
 // defaultProvider is the provider a message goes through when nothing else decides: Africa's
-// Talking, else Twilio, else the log.
+// Talking, else Twilio, else bdapps, else the log.
 func (c smsConfig) defaultProvider() string {
 	switch {
 	case c.AT.Enabled():
 		return africastalking.Provider
 	case c.Twilio.Enabled():
 		return twilio.Provider
+	case c.BDApps.Enabled():
+		return bdapps.Provider
 	}
 	return outbox.LogName
 }
@@ -117,6 +125,7 @@ func (m *Main) openSMS(ctx context.Context) error {
 	if m.Config.Simulate {
 		// A simulation's messages reach nobody: whatever providers are configured, only the log.
 		c.AT.Username, c.AT.APIKey, c.Twilio.AccountSID, c.Twilio.AuthToken = "", "", "", ""
+		c.BDApps.AppID, c.BDApps.Password = "", ""
 	}
 	m.smsConfig = c
 	// Built once: the Recorded hook and the sweeps run on every contact and must not rebuild it.
@@ -127,6 +136,9 @@ func (m *Main) openSMS(ctx context.Context) error {
 	}
 	if c.Twilio.Enabled() {
 		senders = append(senders, twilio.NewSender(c.Twilio, m.Config.WebhookToken))
+	}
+	if c.BDApps.Enabled() {
+		senders = append(senders, bdapps.NewSender(c.BDApps, nil))
 	}
 	sms := flows.NewSMS(m.DB, m.Cases, m.Box, m.Dir, ob, flows.SMSConfig{
 		RemindAfter: c.RemindAfter, DefaultCountry: strings.ToUpper(m.Config.Country), Log: m.Log,
