@@ -179,15 +179,57 @@ func basicAuth(h string) (user, pass string, ok bool) {
 // errorHandler answers with a status and a plain reason. An onestop.Error's message is shown;
 // anything else is logged and shown as "Internal error." so internals never leak.
 func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
+	status, reason := fiber.StatusInternalServerError, ""
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		return c.Status(fe.Code).SendString(fe.Message)
+		status, reason = fe.Code, fe.Message
+	} else {
+		code := onestop.ErrorCode(err)
+		if code == onestop.EINTERNAL {
+			g.Log.Error("request failed", "route", c.Route().Path, "err", err)
+		}
+		status, reason = Status(code), onestop.ErrorMessage(err)
 	}
-	code := onestop.ErrorCode(err)
-	if code == onestop.EINTERNAL {
-		g.Log.Error("request failed", "route", c.Route().Path, "err", err)
+	if status < 500 && isWebhook(c.Path()) {
+		// One line per refusal, so an operator sees a misconfigured aggregator or a prober at
+		// once; the reason is ours, with any run of digits in it hidden.
+		g.Log.Warn("webhook rejected", "route", c.Route().Path, "status", status, "reason", hideDigits(reason))
 	}
-	return c.Status(Status(code)).SendString(onestop.ErrorMessage(err))
+	return c.Status(status).SendString(reason)
+}
+
+// isWebhook reports whether path is an aggregator's webhook.
+func isWebhook(path string) bool {
+	for _, p := range []string{"/ussd/", "/sms/", "/voice/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// hideDigits replaces each run of four digits or more in s: a reason must not carry a number.
+func hideDigits(s string) string {
+	var b strings.Builder
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			run++
+			continue
+		}
+		b.WriteString(digitsOrHidden(s[i-run : i]))
+		run = 0
+		b.WriteByte(s[i])
+	}
+	b.WriteString(digitsOrHidden(s[len(s)-run:]))
+	return b.String()
+}
+
+func digitsOrHidden(d string) string {
+	if len(d) >= 4 {
+		return "…"
+	}
+	return d
 }
 
 // Status maps an error code to its HTTP status.

@@ -37,12 +37,21 @@ func envDays(key string, def, max int) (int, error) {
 	if v == "" {
 		return def, nil
 	}
+	d, err := parseDays(v, max)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: %w", key, v, err)
+	}
+	return d, nil
+}
+
+// parseDays reads a whole number of days from 1 to max, or 1 or more when max is 0.
+func parseDays(v string, max int) (int, error) {
 	d, err := strconv.Atoi(strings.TrimSpace(v))
 	switch {
 	case max == 0 && (err != nil || d < 1):
-		return 0, fmt.Errorf("%s=%q: want a whole number of days, 1 or more", key, v)
+		return 0, errors.New("want a whole number of days, 1 or more")
 	case err != nil || d < 1 || d > max:
-		return 0, fmt.Errorf("%s=%q: want a whole number of days, from 1 to %d", key, v, max)
+		return 0, fmt.Errorf("want a whole number of days, from 1 to %d", max)
 	}
 	return d, nil
 }

@@ -34,7 +34,8 @@ type Config struct {
 	WebhookUser     string // ONESTOP_WEBHOOK_USER
 	WebhookPassword string // ONESTOP_WEBHOOK_PASSWORD
 
-	LogLevel string // ONESTOP_LOG_LEVEL: debug, info, warn, error
+	LogLevel  string // ONESTOP_LOG_LEVEL: debug, info, warn, error
+	LogFormat string // ONESTOP_LOG_FORMAT: text or json
 
 	// Simulate serves a simulation for onestop load (ONESTOP_SIMULATE, --simulate): only on a
 	// data directory of its own, only on loopback, and every message is only logged.
@@ -75,6 +76,7 @@ func DefaultConfig() Config {
 		WebhookUser:     os.Getenv("ONESTOP_WEBHOOK_USER"),
 		WebhookPassword: os.Getenv("ONESTOP_WEBHOOK_PASSWORD"),
 		LogLevel:        env("ONESTOP_LOG_LEVEL", "info"),
+		LogFormat:       env("ONESTOP_LOG_FORMAT", "text"),
 	}
 	c.Simulate, _ = strconv.ParseBool(os.Getenv("ONESTOP_SIMULATE"))
 	if d, err := time.ParseDuration(os.Getenv("ONESTOP_SESSION_TTL")); err == nil && d > 0 {

@@ -291,3 +291,32 @@ func TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty(t *testing.T) {
 		t.Fatalf("with a counsellor on duty: %q", end)
 	}
 }
+
+func TestServeRefusesSettingsThatDoNotParse(t *testing.T) {
+	for _, tt := range []struct{ name, value, want string }{
+		{"ONESTOP_SESSION_TTL", "five minutes", "ONESTOP_SESSION_TTL"},
+		{"ONESTOP_SIMULATE", "perhaps", "ONESTOP_SIMULATE"},
+		{"ONESTOP_LOG_FORMAT", "xml", "ONESTOP_LOG_FORMAT"},
+		{"ONESTOP_USSD_PAGE", "africastalkin=160/72", `"africastalkin" is not a provider`},
+		{"ONESTOP_RETENTION_AUDIT_DAYS", "0", "ONESTOP_RETENTION_AUDIT_DAYS"},
+		{"ONESTOP_WEBHOOK_TOKN", "x", "ONESTOP_WEBHOOK_TOKN is not a setting"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(tt.name, tt.value)
+			m := NewMain()
+			m.Config.Addr, m.Config.Data = "127.0.0.1:0", t.TempDir()
+			err := m.Open(context.Background())
+			if err == nil {
+				m.Close()
+				t.Fatal("serve started")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not name %q", err, tt.want)
+			}
+			// Refused before the data directory is touched.
+			if _, err := os.Stat(m.Config.DBPath()); !os.IsNotExist(err) {
+				t.Fatalf("the database was created: %v", err)
+			}
+		})
+	}
+}

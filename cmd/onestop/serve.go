@@ -68,6 +68,11 @@ func NewMain() *Main {
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: onestop serve [--addr ADDR] [--data DIR] [--simulate]")
+		fs.PrintDefaults()
+		printEnv(stderr)
+	}
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address (env ONESTOP_ADDR); beyond loopback only with the webhooks authenticated")
 	fs.BoolVar(&m.Config.Simulate, "simulate", m.Config.Simulate, "serve a simulation for onestop load: a data directory of its own, loopback only, nothing sent (env ONESTOP_SIMULATE)")
 	dataFlag(fs, &m.Config)
@@ -110,9 +115,17 @@ func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
 // Open opens the store, builds the gateway and starts serving. It listens before returning, so
 // a taken port is reported here and an address of ":0" can be read back with Addr.
 func (m *Main) Open(ctx context.Context) (err error) {
+	if err := checkEnv(os.Environ()); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(m.Config.LogLevel)); err == nil {
-		m.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		opts := &slog.HandlerOptions{Level: level}
+		if m.Config.LogFormat == "json" {
+			m.Log = slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		} else {
+			m.Log = slog.New(slog.NewTextHandler(os.Stderr, opts))
+		}
 	}
 	// Refused before the data is touched: an open door is no place to start from.
 	if err := m.Config.gateway().CheckListen(m.Config.Addr); err != nil {
