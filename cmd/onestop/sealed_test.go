@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -88,6 +89,12 @@ func forms(s string) [][]byte {
 func TestTheDatabaseFileHoldsNothingAPersonTyped(t *testing.T) {
 	ctx := context.Background()
 	noProviders(t)
+	// The SMS route is there only with Africa's Talking's credentials; its stand-in takes the replies.
+	srv := httptest.NewServer(&fakeAT{})
+	defer srv.Close()
+	t.Setenv("ONESTOP_AT_USERNAME", "onestop")
+	t.Setenv("ONESTOP_AT_API_KEY", "key")
+	t.Setenv("ONESTOP_AT_BASE_URL", srv.URL)
 	data := t.TempDir()
 	const (
 		survivor = "+8801711000431"

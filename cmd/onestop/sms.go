@@ -147,7 +147,11 @@ func (m *Main) openSMS(ctx context.Context) error {
 		Via:         outbox.ReplyVia(c.defaultProvider(), senders...),
 	})
 	m.SMS = sms
-	africastalking.RegisterSMS(m.Gateway, sms, ob)
+	// An SMS route exists only for a provider whose credentials are configured: a deployment
+	// using one provider's signatures must not be entered through another's route.
+	if c.AT.Enabled() {
+		africastalking.RegisterSMS(m.Gateway, sms, ob)
+	}
 	if c.Twilio.Enabled() {
 		twilio.Register(m.Gateway, c.Twilio, sms, ob)
 	}

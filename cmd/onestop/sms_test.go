@@ -377,3 +377,22 @@ func TestServeRefusesACallToANumberMarkedDoNotContact(t *testing.T) {
 		t.Fatalf("a call to a number marked do not contact: %v", err)
 	}
 }
+
+func TestUnconfiguredProvidersHaveNoRoutes(t *testing.T) {
+	noProviders(t)
+	m := MustRunMain(t)
+	for _, path := range []string{"/sms/africastalking", "/sms/africastalking/delivery", "/sms/twilio", "/sms/bdapps", "/ussd/bdapps"} {
+		resp, err := http.Post("http://"+m.Addr()+path, "application/x-www-form-urlencoded", strings.NewReader("from=%2B8801711000101&text=STATUS"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s with no credentials: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	// The generic USSD format needs no credentials and stays.
+	if got := hop(t, m.Addr(), "ATUid_routes", "+8801711000101", ""); !strings.HasPrefix(got, "CON ") {
+		t.Errorf("USSD: %q", got)
+	}
+}
