@@ -39,6 +39,9 @@ func (r *Renderer) Render(s onestop.Screen) Prompt {
 	if scr.Prompt != "" {
 		p.Say = append(p.Say, r.text(lang, scr.Prompt)...)
 	}
+	if quiet != "" {
+		p.Quiet = r.text(lang, quiet)
+	}
 	if p.End {
 		return p
 	}
@@ -59,9 +62,6 @@ func (r *Renderer) Render(s onestop.Screen) Prompt {
 	}
 	if p.Digits == 0 {
 		p.Say = append(p.Say, r.Line(lang, locales.VoiceThenHash)...)
-	}
-	if quiet != "" {
-		p.Quiet = r.text(lang, quiet)
 	}
 	return p
 }
