@@ -71,7 +71,7 @@ func (r *Renderer) Render(s onestop.Screen) Prompt {
 func (r *Renderer) Line(lang onestop.Lang, key locales.Key, args ...any) []Segment {
 	if len(args) == 0 {
 		if u := r.url(lang, key); u != "" {
-			return []Segment{{URL: u, Key: key}}
+			return []Segment{{URL: u, Text: Digits(locales.Spoken(lang, key)), Key: key}}
 		}
 	}
 	return []Segment{{Text: Digits(locales.Spoken(lang, key, args...)), Key: key}}
@@ -82,7 +82,7 @@ func (r *Renderer) option(lang onestop.Lang, o onestop.Option) []Segment {
 	if k, ok := locales.KeyOf(lang, o.Label); ok {
 		press := locales.Key("press_" + o.Key)
 		if a, b := r.url(lang, k), r.url(lang, press); a != "" && b != "" {
-			return []Segment{{URL: a, Key: k}, {URL: b, Key: press}}
+			return []Segment{{URL: a, Text: Digits(o.Label), Key: k}, {URL: b, Text: o.Key, Key: press}}
 		}
 	}
 	return []Segment{{Text: Digits(locales.Spoken(lang, locales.VoicePress, o.Label, o.Key))}}
@@ -98,7 +98,7 @@ func (r *Renderer) text(lang onestop.Lang, text string) []Segment {
 		}
 		if k, ok := locales.KeyOf(lang, line); ok {
 			if u := r.url(lang, k); u != "" {
-				out = append(out, Segment{URL: u, Key: k})
+				out = append(out, Segment{URL: u, Text: Digits(line), Key: k})
 				continue
 			}
 			out = append(out, Segment{Text: Digits(line), Key: k})

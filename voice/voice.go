@@ -21,7 +21,8 @@ import (
 	"github.com/onestop-helpline/onestop/locales"
 )
 
-// Segment is one thing said: a recording's URL when one exists, else text to speak.
+// Segment is one thing said: a recording's URL when one exists (played in preference), and
+// always its text, for a provider that cannot play it where it stands.
 type Segment struct {
 	Text string
 	URL  string
