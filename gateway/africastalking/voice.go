@@ -169,4 +169,3 @@ func atEsc(s string) string {
 	xml.EscapeText(&b, []byte(s))
 	return b.String()
 }
-
