@@ -109,3 +109,9 @@ func ServePrompt(dir string) fiber.Handler {
 		return c.SendFile(path)
 	}
 }
+
+// RegisterPrompts serves the recordings in dir at PromptsPath/{lang}/{file}, outside the
+// webhook token: providers fetch them by the URLs the prompts carry.
+func RegisterPrompts(app *fiber.App, dir string) {
+	app.Get(PromptsPath+"/:lang/:file", ServePrompt(dir))
+}
