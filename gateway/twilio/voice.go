@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -59,7 +60,15 @@ type VoiceHandler struct {
 	r      *voice.Renderer
 	calls  *prometheus.CounterVec
 	dialed func(ctx context.Context, o DialOutcome) error
+
+	// took holds, from a counsellor's press of 1 until her Dial reports, who took each call
+	// (by her CallSid): Twilio's Dial action does not say which number answered.
+	mu   sync.Mutex
+	took map[string]string
 }
+
+// maxTook bounds took: more calls in flight than any helpline has.
+const maxTook = 10_000
 
 // RegisterVoice adds Twilio's voice webhooks to the gateway. dialed, if not nil, records what
 // became of a call put through to the counsellors (casebook.RecordVoiceCall).
@@ -208,7 +217,7 @@ func (v *VoiceHandler) Dialed(c *fiber.Ctx) error {
 		o := DialOutcome{Provider: VoiceProvider, CallID: sid, Answered: answered, Status: status,
 			Duration: time.Duration(secs) * time.Second}
 		if answered {
-			o.Counsellor = strings.TrimSpace(params.Get("DialCallTo"))
+			o.Counsellor = v.taken(sid)
 		}
 		if err := v.dialed(c.UserContext(), o); err != nil {
 			v.g.Log.Error("cannot record what became of a call put through", "err", err)
@@ -252,9 +261,32 @@ func (v *VoiceHandler) Accept(c *fiber.Ctx) error {
 		return err
 	}
 	if strings.TrimSpace(params.Get("Digits")) == "1" {
+		v.take(strings.TrimSpace(params.Get("ParentCallSid")), strings.TrimSpace(params.Get("To")))
 		return twiml(c, "")
 	}
 	return twiml(c, "<Hangup/>")
+}
+
+func (v *VoiceHandler) take(parent, counsellor string) {
+	if parent == "" || counsellor == "" {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.took == nil {
+		v.took = map[string]string{}
+	}
+	if len(v.took) < maxTook {
+		v.took[parent] = counsellor
+	}
+}
+
+func (v *VoiceHandler) taken(sid string) string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := v.took[sid]
+	delete(v.took, sid)
+	return n
 }
 
 // Status counts a call's final status. Nothing is sent because of it: a missed call or a

@@ -71,7 +71,10 @@ func newVoiceServer(t testing.TB) *voiceServer {
 		OnDuty: func(context.Context, time.Time) ([]string, error) { return s.onDuty, nil },
 	})
 	s.v = twilio.RegisterVoice(s.g, twilio.Config{AuthToken: token, PublicURL: publicURL}, e, r,
-		func(_ context.Context, o twilio.DialOutcome) error { s.outcomes = append(s.outcomes, o); return nil })
+		func(ctx context.Context, o twilio.DialOutcome) error {
+			s.outcomes = append(s.outcomes, o)
+			return cases.RecordVoiceCall(ctx, o.Provider, o.CallID, o.Answered, o.Counsellor, o.Duration, o.Status)
+		})
 	return s
 }
 
@@ -194,7 +197,7 @@ func TestVoiceAllOnesPutsHerThroughToTheCounsellors(t *testing.T) {
 	if w != wantW {
 		t.Fatalf("whisper\n got %s\nwant %s", w, wantW)
 	}
-	if _, a := s.post(t, "/voice/twilio/accept", call("CallSid", "CA2", "Digits", "1")); a != head+`</Response>` {
+	if _, a := s.post(t, "/voice/twilio/accept", call("CallSid", "CA2", "ParentCallSid", callSid, "To", counsellor, "Digits", "1")); a != head+`</Response>` {
 		t.Fatalf("accept 1: %s", a)
 	}
 	if _, a := s.post(t, "/voice/twilio/accept", call("CallSid", "CA2", "Digits", "5")); a != head+`<Hangup/></Response>` {
@@ -202,12 +205,16 @@ func TestVoiceAllOnesPutsHerThroughToTheCounsellors(t *testing.T) {
 	}
 
 	// Answered: nothing more to say, and who took it is recorded, never her number.
-	_, d := s.post(t, "/voice/twilio/dialed?hop=2&k=1", call("DialCallStatus", "completed", "DialCallDuration", "312", "DialCallTo", counsellor))
+	_, d := s.post(t, "/voice/twilio/dialed?hop=2&k=1", call("DialCallStatus", "completed", "DialCallDuration", "312", "DialCallSid", "CA2"))
 	if d != head+`<Hangup/></Response>` {
 		t.Fatalf("dialed: %s", d)
 	}
 	if len(s.outcomes) != 1 || !s.outcomes[0].Answered || s.outcomes[0].Counsellor != counsellor || s.outcomes[0].Duration != 312*time.Second {
 		t.Fatalf("outcomes %+v", s.outcomes)
+	}
+	vcs, err := s.cases.VoiceCalls(ctx, cs[0].ID)
+	if err != nil || len(vcs) != 1 || !vcs[0].Answered || vcs[0].By != "+880 17** ***901" || vcs[0].Duration != 312*time.Second {
+		t.Fatalf("on her case: %+v %v", vcs, err)
 	}
 }
 
