@@ -127,7 +127,7 @@ var voiceAr = map[Key]string{
 	VoiceSafe:       "مرحبا. هل يمكنك التحدث بحرية الآن؟",
 	VoiceYes:        "نعم",
 	VoiceNo:         "لا",
-	VoicePress:      "لـ%[1]s اضغطي %[2]s.",
+	VoicePress:      "%[1]s: اضغطي %[2]s.",
 	VoiceBack:       "للعودة اضغطي النجمة.",
 	VoiceExit:       "لإنهاء المكالمة اضغطي 0.",
 	VoiceThenHash:   "ثم اضغطي المربع.",

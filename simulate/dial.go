@@ -38,6 +38,8 @@ type DialConfig struct {
 	Number  string // the caller's number, E.164
 	// User and Password are the webhooks' basic auth, when the gateway wants it.
 	User, Password string
+	// Voice walks a voice call (Africa's Talking's voice format, DialVoice) rather than USSD.
+	Voice bool
 }
 
 // Validate returns why cfg cannot be dialled: a number not in E.164 form, or a URL that is not
@@ -61,6 +63,9 @@ func (cfg DialConfig) endpoint() (string, error) {
 // up: not an error). It returns an error from Validate, or when a hop fails; what went wrong is
 // then described on stderr, never with the token.
 func Dial(ctx context.Context, cfg DialConfig, stdin io.Reader, stdout, stderr io.Writer) error {
+	if cfg.Voice {
+		return DialVoice(ctx, cfg, stdin, stdout, stderr)
+	}
 	endpoint, err := cfg.endpoint()
 	if err != nil {
 		return err
