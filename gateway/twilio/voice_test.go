@@ -44,7 +44,9 @@ type voiceServer struct {
 	rv       twclient.RequestValidator
 }
 
-func newVoiceServer(t testing.TB) *voiceServer {
+func newVoiceServer(t testing.TB) *voiceServer { return newVoiceServerWith(t, gateway.Config{}) }
+
+func newVoiceServerWith(t testing.TB, gcfg gateway.Config) *voiceServer {
 	t.Helper()
 	ctx := context.Background()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "onestop.db"), time.Second)
@@ -65,7 +67,8 @@ func newVoiceServer(t testing.TB) *voiceServer {
 		t.Fatal(err)
 	}
 	s := &voiceServer{db: db, cases: cases, onDuty: []string{counsellor}, rv: twclient.NewRequestValidator(token)}
-	s.g = gateway.New(gateway.Config{Log: quiet}, store.Health{Store: db})
+	gcfg.Log = quiet
+	s.g = gateway.New(gcfg, store.Health{Store: db})
 	r := voice.NewRenderer(voice.Config{
 		CallerID: helplineNo, Ring: 25 * time.Second,
 		OnDuty: func(context.Context, time.Time) ([]string, error) { return s.onDuty, nil },
@@ -178,6 +181,10 @@ func TestVoiceAllOnesPutsHerThroughToTheCounsellors(t *testing.T) {
 		whisper + counsellor + `</Number>` + whisper + `+8801711000902</Number></Dial></Response>`
 	if status != 200 || got != want {
 		t.Fatalf("%d\n got %s\nwant %s", status, got, want)
+	}
+	// Twilio retries the hop: put through again, and still one contact.
+	if _, again := s.post(t, "/voice/twilio?hop=2", call("Digits", "1")); again != want {
+		t.Fatalf("retry\n got %s\nwant %s", again, want)
 	}
 	cs, err := s.cases.List(ctx, casebook.Filter{Limit: 10})
 	if err != nil {
@@ -293,5 +300,27 @@ func TestVoiceStatusIsCountedAndNothingElse(t *testing.T) {
 	}
 	if cs, _ := s.cases.List(context.Background(), casebook.Filter{Limit: 10}); len(cs) != 0 {
 		t.Fatal("a status recorded a contact")
+	}
+}
+
+// With a webhook token, every URL Twilio is told to call next carries it.
+func TestVoiceURLsCarryTheWebhookToken(t *testing.T) {
+	s := newVoiceServerWith(t, gateway.Config{WebhookToken: "s3cret"})
+	if status, _ := s.post(t, "/voice/twilio", call()); status == 200 {
+		t.Fatal("answered without the token")
+	}
+	_, got := s.post(t, "/voice/twilio/s3cret", call())
+	if !strings.Contains(got, `action="https://gw.example.org/voice/twilio/s3cret?hop=1"`) {
+		t.Fatalf("first hop: %s", got)
+	}
+	s.post(t, "/voice/twilio/s3cret?hop=1", call("Digits", "1"))
+	_, got = s.post(t, "/voice/twilio/s3cret?hop=2", call("Digits", "1"))
+	for _, want := range []string{`action="https://gw.example.org/voice/twilio/dialed/s3cret?hop=2&amp;k=1"`, `url="https://gw.example.org/voice/twilio/whisper/s3cret?l=bn"`} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("talk now: %s lacks %s", got, want)
+		}
+	}
+	if _, d := s.post(t, "/voice/twilio/dialed/s3cret?hop=2&k=1", call("DialCallStatus", "no-answer")); !strings.Contains(d, "1 0 9") {
+		t.Fatalf("dialed: %s", d)
 	}
 }
