@@ -25,6 +25,9 @@ type Screen struct {
 	Back, Exit bool
 	// End says the session ends with this screen; an ending is one text, never paged.
 	End bool
+	// Connect, on a voice call, says she asked to talk to someone now: after the prompt the
+	// call is put through to the counsellors on duty. Other channels never set it.
+	Connect bool
 	// Page is the page she is on, from 0, for a channel that pages.
 	Page int
 	// Text is the page as laid out for her when the screen was first shown. The engine sets

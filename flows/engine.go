@@ -405,6 +405,9 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 			Key: key, CallerHash: hash, Country: country, Lang: lang, NoCall: noCall,
 			Provider: t.Provider, Network: t.Network, State: stMenu, Created: now,
 		}
+		if t.Channel == onestop.Voice {
+			s.State = stSafe // a call first asks whether she can talk
+		}
 		st := &step{e: e, sh: sh, s: s, turn: t, num: num, now: now}
 		if t.Hop > 0 {
 			// A session the store never saw that has already begun: soon after a restart, it

@@ -455,7 +455,7 @@ func TestTheAggregatorsSessionIDIsKeptOnlyAsAKeyedHash(t *testing.T) {
 func TestAContactIsRecordedOnItsTurnsChannel(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	for i, text := range []string{"", "1"} {
+	for i, text := range []string{"", "1", "1"} { // safe to talk, then talk now
 		if _, err := f.engine.Step(context.Background(), flows.Turn{Channel: onestop.Voice, Provider: "twilio", SessionID: "CA0123456789",
 			Caller: bdCaller, ServiceCode: "109", Network: "47001", Hop: i, Input: text}); err != nil {
 			t.Fatalf("hop %d: %v", i, err)

@@ -11,9 +11,10 @@ import (
 )
 
 // voiceHop is hop n of a session on a channel that sends one input per hop and numbers its hops
-// itself: no history, nothing to play again after a crash.
+// itself: no history, nothing to play again after a crash. (A USSD gateway that does not resend;
+// a voice call asks its own first question, voice_test.go.)
 func voiceHop(session string, hop int, input string) flows.Turn {
-	return flows.Turn{Channel: onestop.Voice, Provider: "twilio", SessionID: session, Caller: bdCaller,
+	return flows.Turn{Channel: onestop.USSD, Provider: "twilio", SessionID: session, Caller: bdCaller,
 		ServiceCode: "*109#", Network: "47001", Hop: hop, Input: input}
 }
 

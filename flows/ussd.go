@@ -144,6 +144,9 @@ type step struct {
 	area areaHop
 	// end, when set, is the closing screen: the session ends with it.
 	end string
+	// notSafe says she answered a voice call's first question "no": her number is marked
+	// "do not contact" though she chose nothing. connecting says the call is put through.
+	notSafe, connecting bool
 }
 
 // handle applies one input to the session.
@@ -216,6 +219,11 @@ func (st *step) invalid() {
 // parse maps an input on the current screen to an event and its argument.
 func (st *step) parse(in string) (event string, arg any, ok bool) {
 	s := st.s
+	if st.isVoice() {
+		if ev, ok, handled := st.voiceParse(in); handled {
+			return ev, nil, ok
+		}
+	}
 	if in == keyBack {
 		switch {
 		case s.State == stWhere:
@@ -223,7 +231,7 @@ func (st *step) parse(in string) (event string, arg any, ok bool) {
 		case s.Asking && (s.State == stHelp || s.State == stNoMatch):
 			return "where", nil, true
 		}
-		return "back", nil, s.State != stMenu
+		return "back", nil, s.State != stMenu && s.State != stSafe
 	}
 	switch s.State {
 	case stMenu:
@@ -436,6 +444,11 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	var reply onestop.Screen
 	if st.end != "" {
 		reply = ending(s.Lang, st.end)
+		if st.isVoice() {
+			// Kept as the voice renderer reads it, so a retry is put through again too.
+			reply.Connect = st.connecting
+			reply.Text = st.voicePage(reply)
+		}
 		s.State = stDone
 	} else {
 		l := st.laid()
@@ -462,7 +475,8 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	// Nothing is recorded of a session in which she chose nothing: no contact, so no trace of
 	// her number. Every contact has the urgency she chose.
 	if s.ContactID == 0 && s.Urgency == "" {
-		st.contact, st.doNotContact = nil, false
+		// (Saying a voice call is not safe marks her number all the same, by keyed hash.)
+		st.contact, st.doNotContact = nil, st.notSafe
 		if reply.End {
 			st.e.unrecorded.Add(1)
 		}
@@ -608,14 +622,19 @@ func (st *step) laid() laidScreen {
 	if s.Hint != "" {
 		hint = locales.Text(s.Lang, locales.Key(s.Hint))
 	}
+	pager := st.e.cfg.Pager
+	if st.isVoice() {
+		// A call is spoken, not paged: its one page is the screen for the voice renderer.
+		pager = func(_ string, scr onestop.Screen) []string { return []string{st.voicePage(scr)} }
+	}
 	switch s.State {
 	case stHelp, stNoMatch, stDistricts, stMatches, stCentres:
 		scr := st.areaScreen(hint)
-		return laidScreen{scr, st.e.cfg.Pager(s.Provider, scr)}
+		return laidScreen{scr, pager(s.Provider, scr)}
 	}
 	// Every other screen is the same for everyone on the same screen in the same language and
 	// country, with the same hint, through the same provider: it is laid out once.
-	k := screenKey{lang: s.Lang, provider: s.Provider, hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall}
+	k := screenKey{lang: s.Lang, provider: s.Provider, hint: s.Hint, state: s.State, country: s.Country, noCall: s.NoCall, voice: st.isVoice()}
 	if s.State == stTopic {
 		k.topic = s.Topic
 	}
@@ -623,7 +642,7 @@ func (st *step) laid() laidScreen {
 		return p.(laidScreen)
 	}
 	scr := st.screen(hint)
-	l := laidScreen{scr, st.e.cfg.Pager(s.Provider, scr)}
+	l := laidScreen{scr, pager(s.Provider, scr)}
 	st.e.screens.Store(k, l)
 	return l
 }
@@ -633,13 +652,16 @@ type screenKey struct {
 	lang                           onestop.Lang
 	provider, hint, state, country string
 	topic                          int
-	noCall                         bool
+	noCall, voice                  bool
 }
 
 // screen is the current screen outside find-help, with hint (already in her language) shown
 // after an invalid key.
 func (st *step) screen(hint string) onestop.Screen {
 	s := st.s
+	if scr, ok := st.voiceScreen(hint); ok {
+		return scr
+	}
 	lang := s.Lang
 	// A menu shows a question and its options. After an invalid key the hint goes above the
 	// question when both fit one page, and stands in for the question when they do not.

@@ -41,6 +41,8 @@ type DialConfig struct {
 	// Provider is the aggregator dial plays: "africastalking" (or empty), "bdapps" (DialTAP, with
 	// its defaults) or "comviva" (DialFreeflow, with Banglalink's names).
 	Provider string
+	// Voice walks a voice call (Africa's Talking's voice format, DialVoice) rather than USSD.
+	Voice bool
 }
 
 // Validate returns why cfg cannot be dialled: a number not in E.164 form, or a URL that is not
@@ -64,11 +66,13 @@ func (cfg DialConfig) endpoint() (string, error) {
 // up: not an error). It returns an error from Validate, or when a hop fails; what went wrong is
 // then described on stderr, never with the token.
 func Dial(ctx context.Context, cfg DialConfig, stdin io.Reader, stdout, stderr io.Writer) error {
-	switch cfg.Provider {
-	case "", "africastalking":
-	case "bdapps":
+	switch {
+	case cfg.Voice:
+		return DialVoice(ctx, cfg, stdin, stdout, stderr)
+	case cfg.Provider == "" || cfg.Provider == "africastalking":
+	case cfg.Provider == "bdapps":
 		return DialTAP(ctx, cfg, TAPConfig{}, stdin, stdout, stderr)
-	case "comviva":
+	case cfg.Provider == "comviva":
 		return DialFreeflow(ctx, cfg, FreeflowNames{}, stdin, stdout, stderr)
 	default:
 		return fmt.Errorf("--provider %q: dial plays africastalking, bdapps or comviva", cfg.Provider)

@@ -39,11 +39,12 @@ var (
 
 	DoNotContact = []byte("donotcontact") // numbers not to be contacted, by keyed hash, until when
 	Urgent       = []byte("urgent")       // urgent contacts' follow-ups: acknowledgement, escalation, problems
+	VoiceCalls   = []byte("voicecalls")   // what became of calls put through to counsellors, by contact ID and time
 )
 
 // Buckets lists every top-level bucket, so that a store can create them all at once.
 var Buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Workers, Officials, Duty,
-	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent}
+	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent, VoiceCalls}
 
 // U64 encodes v as 8 big-endian bytes, so that keys sort in numeric order.
 func U64(v uint64) []byte {
