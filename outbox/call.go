@@ -1,0 +1,240 @@
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onestop-helpline/onestop"
+	"github.com/onestop-helpline/onestop/casebook"
+	"github.com/onestop-helpline/onestop/phone"
+)
+
+// A bridged callback is a Call message to a survivor, with Leg the counsellor's number. The
+// provider calls Leg first; when the counsellor answers and presses a key, the provider's
+// webhook asks Connect for her number, which checks her Safe Contact Plan again at that moment,
+// and dials her from the helpline's caller id. Every step is recorded on her case
+// (casebook.RecordBridge) and in the audit log. A call is placed at most once per press: it is
+// never retried, and a crash while placing it leaves it failed for the operator.
+
+// CallRequest is what a Dialer places: call First, then, once it is answered, the provider's
+// webhook for message ID connects the survivor. Her number is not in it: it is given only to
+// the webhook, at the moment of dialling her, by Connect.
+type CallRequest struct {
+	// ID is the outbox message; webhooks name it in their path.
+	ID uint64
+	// Key is the message's idempotency key (no number in it).
+	Key string
+	// First is the counsellor's E.164 number, called first.
+	First string
+	// Country is the ISO country of her number: the helpline's caller id is chosen by it.
+	Country string
+}
+
+// Dialer places bridged calls through one provider's outbound call API.
+type Dialer interface {
+	// Name is the provider's name for calls, as messages name it (e.g. "twilio-call").
+	Name() string
+	// Dial asks the provider to call r.First. An error that is a *SendError says what the
+	// provider answered; a call is never retried whatever it says.
+	Dial(ctx context.Context, r CallRequest) (Receipt, error)
+}
+
+// DialSender makes d the Sender the outbox hands call requests for d.Name() to. It refuses
+// texts.
+func DialSender(d Dialer) Sender { return dialSender{d} }
+
+type dialSender struct{ d Dialer }
+
+func (s dialSender) Name() string { return s.d.Name() }
+
+func (s dialSender) Send(ctx context.Context, m *Message) (Receipt, error) {
+	if m.Kind != Call || m.Leg == "" {
+		return Receipt{}, &SendError{Permanent: true, Msg: s.d.Name() + ": only bridged calls"}
+	}
+	country := ""
+	if n, err := phone.Parse(m.To, ""); err == nil {
+		country = n.Region
+	}
+	return s.d.Dial(ctx, CallRequest{ID: m.ID, Key: m.Key, First: m.Leg, Country: country})
+}
+
+// validateLeg checks a call's first leg, when it has one (Bridge always gives one); a text has
+// none.
+func validateLeg(m *Message) error {
+	if m.Kind != Call {
+		if m.Leg != "" {
+			return onestop.Errorf(onestop.EINVALID, "only a call has a first leg")
+		}
+		return nil
+	}
+	if m.Leg == "" {
+		return nil
+	}
+	n, err := phone.Parse(m.Leg, "")
+	if err != nil || !strings.HasPrefix(m.Leg, "+") {
+		return onestop.Errorf(onestop.EINVALID, "the counsellor's number is not an E.164 number")
+	}
+	if n.E164 == m.To {
+		return onestop.Errorf(onestop.EINVALID, "the counsellor's number is the survivor's")
+	}
+	m.Leg = n.E164
+	return nil
+}
+
+// callDead makes call m dead with reason and records on her case that it was refused or
+// failed, in tx.
+func (o *Outbox) callDead(tx onestop.Tx, m *Message, now time.Time, reason string, hooks bool) error {
+	if err := o.dead(tx, m, now, reason, hooks); err != nil {
+		return err
+	}
+	outcome := casebook.BridgeFailed
+	if strings.HasPrefix(reason, "refused: ") {
+		outcome = casebook.BridgeRefused
+	}
+	return o.recordBridge(tx, m, outcome, reason, now)
+}
+
+func (o *Outbox) recordBridge(tx onestop.Tx, m *Message, outcome casebook.BridgeOutcome, reason string, now time.Time) error {
+	if o.cases == nil || m.ContactID == 0 {
+		return nil
+	}
+	_, err := o.cases.RecordBridge(tx, m.ContactID, m.Key, "system", outcome, maskDigits(reason), now)
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND {
+		return nil // purged meanwhile
+	}
+	return err
+}
+
+// CallProvider is the provider name a Dialer for provider's calls uses: "twilio-call".
+func CallProvider(provider string) string { return provider + "-call" }
+
+// PressKey returns a fresh idempotency key for one press of Call on contact id: the console puts
+// it in the form, so that the same press sent twice queues one call.
+func PressKey(id uint64) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "bridge:" + strconv.FormatUint(id, 10) + ":" + hex.EncodeToString(b[:])
+}
+
+// Bridge queues a bridged callback to the survivor of contact id, for the console user by whose
+// phone is counsellor, through provider's Dialer (CallProvider(provider)), keyed by press
+// (PressKey). Her plan is checked now and again at each step: a call it does not allow is
+// recorded on her case as refused, with the reason, and never placed; Bridge then returns the
+// EFORBIDDEN refusal. A press already queued returns the same message ID and queues nothing.
+func (o *Outbox) Bridge(ctx context.Context, id uint64, by, counsellor, provider, press string) (msgID uint64, err error) {
+	if !strings.HasPrefix(press, "bridge:"+strconv.FormatUint(id, 10)+":") {
+		return 0, onestop.Errorf(onestop.EINVALID, "the press does not name this contact")
+	}
+	var refused error
+	err = o.db.Update(ctx, func(tx onestop.Tx) error {
+		refused = nil
+		now := o.db.Now()
+		c, err := o.cases.Get(tx, id)
+		if err != nil {
+			return err
+		}
+		to := c.Caller
+		if c.Plan != nil && c.Plan.Number != "" {
+			to = c.Plan.Number
+		}
+		if to == "" {
+			to = "+0" // no number kept: refused below, for she agreed to no call
+		}
+		m := &Message{Key: press, Kind: Call, Audience: Survivor, Cause: CausePlan, ContactID: id, To: to, Leg: counsellor, Provider: CallProvider(provider)}
+		fresh, err := o.Enqueue(tx, m)
+		switch onestop.ErrorCode(err) {
+		case "":
+		case onestop.EFORBIDDEN, onestop.EINVALID:
+			if onestop.ErrorCode(err) == onestop.EINVALID && c.Plan != nil && c.Plan.MayCall && to != "+0" {
+				return err // a malformed request (the counsellor's number), not her plan
+			}
+			refused = onestop.Errorf(onestop.EFORBIDDEN, "%s", onestop.ErrorMessage(err))
+			_, rerr := o.cases.RecordBridge(tx, id, press, by, casebook.BridgeRefused, onestop.ErrorMessage(err), now)
+			return rerr
+		default:
+			return err
+		}
+		msgID = m.ID
+		if !fresh {
+			return nil
+		}
+		_, err = o.cases.RecordBridge(tx, id, press, by, casebook.BridgeRequested, "", now)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if refused != nil {
+		return 0, refused
+	}
+	o.Wake()
+	return msgID, nil
+}
+
+// Connect returns the number to dial for bridged call id, at the moment of dialling her, after
+// her Safe Contact Plan's checks run again (window, number, do-not-contact). A call they refuse
+// now is recorded on her case and Connect returns EFORBIDDEN: the webhook hangs up. Returns
+// ENOTFOUND for no such call.
+func (o *Outbox) Connect(ctx context.Context, id uint64) (number string, err error) {
+	var refused error
+	err = o.db.Update(ctx, func(tx onestop.Tx) error {
+		refused = nil
+		m, err := o.Get(tx, id)
+		if err != nil {
+			return err
+		}
+		if m.Kind != Call || m.Leg == "" {
+			return onestop.Errorf(onestop.ENOTFOUND, "no bridged call %d", id)
+		}
+		if m.State != Sent {
+			refused = onestop.Errorf(onestop.EFORBIDDEN, "the call is %s", m.State)
+			return nil
+		}
+		now := o.db.Now()
+		if err := o.check(tx, m, now); err != nil {
+			if onestop.ErrorCode(err) != onestop.EFORBIDDEN {
+				return err
+			}
+			refused = err
+			m.State, m.Updated, m.Error = Dead, now, "refused at dialling: "+onestop.ErrorMessage(err)
+			if err := o.put(tx, m); err != nil {
+				return err
+			}
+			return o.recordBridge(tx, m, casebook.BridgeRefused, "at dialling: "+onestop.ErrorMessage(err), now)
+		}
+		number = m.To
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if refused != nil {
+		return "", refused
+	}
+	return number, nil
+}
+
+// CallOutcome records what a provider reported of bridged call id: answered, no answer, busy,
+// failed or not safe. A report repeated (a provider's retry) is recorded once: fresh is false.
+// Returns ENOTFOUND for no such call.
+func (o *Outbox) CallOutcome(ctx context.Context, id uint64, outcome casebook.BridgeOutcome, reason string) (fresh bool, err error) {
+	err = o.db.Update(ctx, func(tx onestop.Tx) error {
+		m, err := o.Get(tx, id)
+		if err != nil {
+			return err
+		}
+		if m.Kind != Call || m.Leg == "" {
+			return onestop.Errorf(onestop.ENOTFOUND, "no bridged call %d", id)
+		}
+		if o.cases == nil || m.ContactID == 0 {
+			return nil
+		}
+		fresh, err = o.cases.RecordBridge(tx, m.ContactID, m.Key, "system", outcome, maskDigits(reason), o.db.Now())
+		return err
+	})
+	return fresh, err
+}
