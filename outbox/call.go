@@ -206,8 +206,10 @@ func (o *Outbox) Connect(ctx context.Context, id uint64) (number string, err err
 			}
 			return o.recordBridge(tx, m, casebook.BridgeRefused, "at dialling: "+onestop.ErrorMessage(err), now)
 		}
+		// Dialled once: a repeat of the webhook does not dial her again.
+		m.State, m.Updated = Delivered, now
 		number = m.To
-		return nil
+		return o.put(tx, m)
 	})
 	if err != nil {
 		return "", err
@@ -237,4 +239,28 @@ func (o *Outbox) CallOutcome(ctx context.Context, id uint64, outcome casebook.Br
 		return err
 	})
 	return fresh, err
+}
+
+// CallerIDs is the helpline's caller id per country: the neutral number a bridged call shows
+// on her phone, by the ISO country of her number ("BD": "+8809612000000").
+type CallerIDs map[string]string
+
+// For returns the caller id for country, "" when none is configured: the call is then not
+// placed, for no other number may show on her phone.
+func (c CallerIDs) For(country string) string { return c[strings.ToUpper(country)] }
+
+// ParseCallerIDs reads "BD:+8809612000000,IN:+918069000000" (ONESTOP_VOICE_CALLER_ID). Returns
+// EINVALID for an entry that is not COUNTRY:E164.
+func ParseCallerIDs(s string) (CallerIDs, error) {
+	out := CallerIDs{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		cc, num, ok := strings.Cut(f, ":")
+		cc = strings.ToUpper(strings.TrimSpace(cc))
+		n, err := phone.Parse(strings.TrimSpace(num), "")
+		if !ok || len(cc) != 2 || err != nil || !strings.HasPrefix(strings.TrimSpace(num), "+") {
+			return nil, onestop.Errorf(onestop.EINVALID, "caller id %q: want COUNTRY:+E164", f)
+		}
+		out[cc] = n.E164
+	}
+	return out, nil
 }

@@ -1408,6 +1408,11 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			if rc.Segments > 0 {
 				cur.Segments = rc.Segments
 			}
+			if cur.Kind == Call {
+				if err := o.recordBridge(tx, cur, casebook.BridgePlaced, "", now); err != nil {
+					return err
+				}
+			}
 			if urgent(cur.Cause) && hooks && o.cfg.OnSent != nil {
 				if err := o.cfg.OnSent(tx, cur); err != nil {
 					return &hookError{err}
