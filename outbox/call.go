@@ -264,3 +264,28 @@ func ParseCallerIDs(s string) (CallerIDs, error) {
 	}
 	return out, nil
 }
+
+// Connected returns, for bridged call id that Connect has let through, her number again, after
+// her plan's checks run once more: for a provider whose flow asks for the number in a step of
+// its own after the step that decided to connect (Exotel). Returns EFORBIDDEN for a call
+// Connect has not let through or that the checks now refuse, ENOTFOUND for no such call.
+func (o *Outbox) Connected(ctx context.Context, id uint64) (number string, err error) {
+	err = o.db.View(ctx, func(tx onestop.Tx) error {
+		m, err := o.Get(tx, id)
+		if err != nil {
+			return err
+		}
+		if m.Kind != Call || m.Leg == "" {
+			return onestop.Errorf(onestop.ENOTFOUND, "no bridged call %d", id)
+		}
+		if m.State != Delivered {
+			return onestop.Errorf(onestop.EFORBIDDEN, "the call was not connected")
+		}
+		if err := o.check(tx, m, o.db.Now()); err != nil {
+			return err
+		}
+		number = m.To
+		return nil
+	})
+	return number, err
+}
