@@ -289,3 +289,37 @@ func (o *Outbox) Connected(ctx context.Context, id uint64) (number string, err e
 	})
 	return number, err
 }
+
+// CounsellorPhones is each console user's own phone, called first on a bridged callback
+// ("cara": "+8801911000003").
+type CounsellorPhones map[string]string
+
+// ParseCounsellorPhones reads "cara:+8801911000003,sara:+8801911000004"
+// (ONESTOP_COUNSELLOR_PHONE). Returns EINVALID for an entry that is not USER:E164.
+func ParseCounsellorPhones(s string) (CounsellorPhones, error) {
+	out := CounsellorPhones{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		user, num, ok := strings.Cut(f, ":")
+		num = strings.TrimSpace(num)
+		n, err := phone.Parse(num, "")
+		if !ok || strings.TrimSpace(user) == "" || err != nil || !strings.HasPrefix(num, "+") {
+			return nil, onestop.Errorf(onestop.EINVALID, "counsellor phone %q: want USER:+E164", f)
+		}
+		out[strings.TrimSpace(user)] = n.E164
+	}
+	return out, nil
+}
+
+// BridgeFunc is console.Config.Call: a press of Call by a console user, placed through
+// provider's Dialer with the user's phone from phones. A user with no phone gets EINVALID and
+// nothing is queued.
+func (o *Outbox) BridgeFunc(phones CounsellorPhones, provider string) func(ctx context.Context, id uint64, by, press string) error {
+	return func(ctx context.Context, id uint64, by, press string) error {
+		n := phones[by]
+		if n == "" {
+			return onestop.Errorf(onestop.EINVALID, "no phone is set for %s: a bridged call calls the counsellor's phone first", by)
+		}
+		_, err := o.Bridge(ctx, id, by, n, provider, press)
+		return err
+	}
+}

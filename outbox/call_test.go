@@ -66,3 +66,32 @@ func TestBridgedCallIsPlacedAtMostOnce(t *testing.T) {
 		t.Fatal("a dialer sent a text")
 	}
 }
+
+func TestCallConfig(t *testing.T) {
+	ids, err := outbox.ParseCallerIDs("BD:+8809612000000, in:+918069000000")
+	if err != nil || ids.For("bd") != "+8809612000000" || ids.For("IN") != "+918069000000" || ids.For("PS") != "" {
+		t.Fatalf("caller ids: %v %v", ids, err)
+	}
+	for _, bad := range []string{"BD", "BD:8809612000000", "BGD:+8809612000000", "BD:+1"} {
+		if _, err := outbox.ParseCallerIDs(bad); onestop.ErrorCode(err) != onestop.EINVALID {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	phones, err := outbox.ParseCounsellorPhones("cara:+8801911000003")
+	if err != nil || phones["cara"] != "+8801911000003" {
+		t.Fatalf("phones: %v %v", phones, err)
+	}
+	if _, err := outbox.ParseCounsellorPhones("cara"); onestop.ErrorCode(err) != onestop.EINVALID {
+		t.Fatal(err)
+	}
+	f := newFixture(t, outbox.Config{})
+	id := f.contact(onestop.Open, callable())
+	f.clock.Set(start.Add(2 * time.Hour))
+	call := f.ob.BridgeFunc(phones, "p")
+	if err := call(context.Background(), id, "sara", outbox.PressKey(id)); onestop.ErrorCode(err) != onestop.EINVALID {
+		t.Fatalf("a user with no phone: %v", err)
+	}
+	if err := call(context.Background(), id, "cara", outbox.PressKey(id)); err != nil {
+		t.Fatal(err)
+	}
+}
