@@ -33,36 +33,36 @@ import (
 )
 
 const (
-	herNumber  = "+8801711000001"
-	counsellor = "+8801911000003"
-	helplineBD = "+8809612000000"
-	secret     = "correct horse battery"
+	bridgeHer        = "+8801711000001"
+	bridgeCounsellor = "+8801911000003"
+	bridgeHelpline   = "+8809612000000"
+	bridgeSecret     = "correct horse battery"
 )
 
 // 2026-11-23 04:00 UTC is 10:00 in Dhaka.
-var start = time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+var bridgeStart = time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 
-type testClock struct {
+type bridgeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Set(t time.Time) {
+func (c *bridgeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *bridgeClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
 }
 
-// twilioStandIn is Twilio's REST API: it records each Calls.json request.
-type twilioStandIn struct {
+// bridgeStandIn is Twilio's REST API: it records each Calls.json request.
+type bridgeStandIn struct {
 	mu    sync.Mutex
 	calls []url.Values
 	srv   *httptest.Server
 }
 
-func newStandIn(t *testing.T) *twilioStandIn {
-	s := &twilioStandIn{}
+func newBridgeStandIn(t *testing.T) *bridgeStandIn {
+	s := &bridgeStandIn{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/Accounts/AC1/Calls.json") {
 			http.Error(w, "not found", 404)
@@ -85,7 +85,7 @@ func newStandIn(t *testing.T) *twilioStandIn {
 	return s
 }
 
-func (s *twilioStandIn) requests() []url.Values {
+func (s *bridgeStandIn) requests() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]url.Values(nil), s.calls...)
@@ -93,14 +93,14 @@ func (s *twilioStandIn) requests() []url.Values {
 
 type bridgeFixture struct {
 	t       *testing.T
-	clock   *testClock
+	clock   *bridgeClock
 	db      *bolt.DB
 	cases   *casebook.Casebook
 	out     *outbox.Outbox
 	g       *gateway.Gateway
 	con     *fiber.App
 	cs      *console.Console
-	twilio  *twilioStandIn
+	twilio  *bridgeStandIn
 	senders map[string]outbox.Sender
 }
 
@@ -111,24 +111,24 @@ func newBridgeFixture(t *testing.T) *bridgeFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clk := &testClock{t: start}
+	clk := &bridgeClock{t: bridgeStart}
 	db.Clock = clk.Now
 	box, _ := seal.New(bytes.Repeat([]byte{4}, seal.KeySize))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cases := casebook.New(db, box)
 	out := outbox.New(db, box, cases, outbox.Config{Log: quiet, DoNotContact: cases.Marked})
-	ids := outbox.CallerIDs{"BD": helplineBD}
+	ids := outbox.CallerIDs{"BD": bridgeHelpline}
 	cfg := twilio.Config{AccountSID: "AC1", AuthToken: token, PublicURL: publicURL}
 	g := gateway.New(gateway.Config{Log: quiet}, store.Health{Store: db})
 	twilio.RegisterBridge(g, cfg, "", out, ids)
-	stand := newStandIn(t)
+	stand := newBridgeStandIn(t)
 	cfg.BaseURL = stand.srv.URL
 	dialer := twilio.NewDialer(cfg, "", ids)
 	dir, err := directory.Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
-	numbers := map[string]string{"cara": counsellor}
+	numbers := map[string]string{"cara": bridgeCounsellor}
 	cs, err := console.New(db, cases, dir, console.Config{Log: quiet, Call: func(ctx context.Context, id uint64, by, press string) error {
 		_, err := out.Bridge(ctx, id, by, numbers[by], twilio.Provider, press)
 		return err
@@ -141,7 +141,7 @@ func newBridgeFixture(t *testing.T) *bridgeFixture {
 		name string
 		role staff.Role
 	}{{"cara", staff.RoleCounsellor}, {"sara", staff.RoleSupervisor}, {"ada", staff.RoleAdmin}} {
-		if err := cs.Users.Add(context.Background(), "test", u.name, u.role, secret, false); err != nil {
+		if err := cs.Users.Add(context.Background(), "test", u.name, u.role, bridgeSecret, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -155,22 +155,22 @@ func newBridgeFixture(t *testing.T) *bridgeFixture {
 // 30 minutes.
 func (f *bridgeFixture) contact(opens time.Time) *onestop.Contact {
 	f.t.Helper()
-	c := &onestop.Contact{Time: start.Add(-10 * time.Minute), Channel: onestop.USSD, Country: "BD", Lang: onestop.Bengali,
-		Urgency: onestop.Urgent, Status: onestop.Open, Caller: herNumber, Masked: "+880 17** ***001",
-		Plan: &onestop.SafeContactPlan{MayCall: true, Number: herNumber, Window: onestop.Now, Opens: opens, Closes: opens.Add(30 * time.Minute),
-			TZ: "Asia/Dhaka", AgreedAt: start.Add(-10 * time.Minute)}}
+	c := &onestop.Contact{Time: bridgeStart.Add(-10 * time.Minute), Channel: onestop.USSD, Country: "BD", Lang: onestop.Bengali,
+		Urgency: onestop.Urgent, Status: onestop.Open, Caller: bridgeHer, Masked: "+880 17** ***001",
+		Plan: &onestop.SafeContactPlan{MayCall: true, Number: bridgeHer, Window: onestop.Now, Opens: opens, Closes: opens.Add(30 * time.Minute),
+			TZ: "Asia/Dhaka", AgreedAt: bridgeStart.Add(-10 * time.Minute)}}
 	if err := f.db.Update(context.Background(), func(tx onestop.Tx) error { return f.cases.Put(tx, c) }); err != nil {
 		f.t.Fatal(err)
 	}
 	return c
 }
 
-type page struct {
+type bridgePage struct {
 	status int
 	body   string
 }
 
-func (f *bridgeFixture) console(user, method, path string, form url.Values) (page, string) {
+func (f *bridgeFixture) console(user, method, path string, form url.Values) (bridgePage, string) {
 	f.t.Helper()
 	tok, csrf, err := f.cs.Users.StartSession(context.Background(), user)
 	if err != nil {
@@ -183,7 +183,7 @@ func (f *bridgeFixture) console(user, method, path string, form url.Values) (pag
 	}
 	req := httptest.NewRequest(method, path, body)
 	if form != nil {
-		req.Header.Set("Content-Type", form0)
+		req.Header.Set("Content-Type", bridgeForm)
 	}
 	req.AddCookie(&http.Cookie{Name: "onestop_session", Value: tok})
 	resp, err := f.con.Test(req, -1)
@@ -192,10 +192,10 @@ func (f *bridgeFixture) console(user, method, path string, form url.Values) (pag
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return page{resp.StatusCode, html.UnescapeString(string(b))}, csrf
+	return bridgePage{resp.StatusCode, html.UnescapeString(string(b))}, csrf
 }
 
-const form0 = "application/x-www-form-urlencoded"
+const bridgeForm = "application/x-www-form-urlencoded"
 
 // webhook posts params to a bridge webhook, signed as Twilio signs it (or with sig).
 func (f *bridgeFixture) webhook(path string, params url.Values, sig string) (int, string) {
@@ -205,7 +205,7 @@ func (f *bridgeFixture) webhook(path string, params url.Values, sig string) (int
 		sig = twilio.Signature(token, publicURL+path, params)
 	}
 	req := httptest.NewRequest("POST", path, strings.NewReader(body))
-	req.Header.Set("Content-Type", form0)
+	req.Header.Set("Content-Type", bridgeForm)
 	req.Header.Set("X-Twilio-Signature", sig)
 	resp, err := f.g.App.Test(req, 5000)
 	if err != nil {
@@ -224,7 +224,7 @@ func (f *bridgeFixture) bridges(c *onestop.Contact) []casebook.Bridge {
 	return bs
 }
 
-func outcomes(bs []casebook.Bridge) string {
+func bridgeOutcomes(bs []casebook.Bridge) string {
 	var s []string
 	for _, b := range bs {
 		s = append(s, string(b.Outcome))
@@ -232,10 +232,10 @@ func outcomes(bs []casebook.Bridge) string {
 	return strings.Join(s, ",")
 }
 
-var pressField = regexp.MustCompile(`name="press" value="([^"]+)"`)
+var bridgePressField = regexp.MustCompile(`name="press" value="([^"]+)"`)
 
-// herDigits are her number and the ways its digits could appear.
-var herDigits = []string{herNumber, "8801711000001", "01711000001", "1711000001", "880 1711 000001", "01711-000001"}
+// bridgeHerDigits are her number and the ways its digits could appear.
+var bridgeHerDigits = []string{bridgeHer, "8801711000001", "01711000001", "1711000001", "880 1711 000001", "01711-000001"}
 
 // everyPage fetches every console page as every role and fails if any shows her number.
 func (f *bridgeFixture) everyPage(refs ...string) {
@@ -252,7 +252,7 @@ func (f *bridgeFixture) everyPage(refs ...string) {
 			if pg.status == 200 {
 				seen++
 			}
-			for _, d := range herDigits {
+			for _, d := range bridgeHerDigits {
 				if strings.Contains(pg.body, d) {
 					f.t.Fatalf("%s as %s shows %q:\n%s", p, user, d, pg.body)
 				}
@@ -267,12 +267,12 @@ func (f *bridgeFixture) everyPage(refs ...string) {
 func TestBridgedCallback(t *testing.T) {
 	ctx := context.Background()
 	f := newBridgeFixture(t)
-	due := f.contact(start.Add(-5 * time.Minute))
-	later := f.contact(start.Add(8 * time.Hour))
+	due := f.contact(bridgeStart.Add(-5 * time.Minute))
+	later := f.contact(bridgeStart.Add(8 * time.Hour))
 
 	// The queue offers Call on the contact whose window is open, and shows only the mask.
 	q, _ := f.console("cara", "GET", "/console/callbacks", nil)
-	m := pressField.FindStringSubmatch(q.body)
+	m := bridgePressField.FindStringSubmatch(q.body)
 	if q.status != 200 || m == nil || !strings.Contains(q.body, "/console/callbacks/"+due.Ref+"/call") {
 		t.Fatalf("queue has no Call button:\n%s", q.body)
 	}
@@ -294,7 +294,7 @@ func TestBridgedCallback(t *testing.T) {
 	}
 	call := reqs[0]
 	// The counsellor's leg is called first, from the helpline's number; her number is not sent.
-	if call.Get("To") != counsellor || call.Get("From") != helplineBD {
+	if call.Get("To") != bridgeCounsellor || call.Get("From") != bridgeHelpline {
 		t.Fatalf("call: %v", call)
 	}
 	for k, vs := range call {
@@ -320,7 +320,7 @@ func TestBridgedCallback(t *testing.T) {
 	}
 	// She presses 1: her number is dialled from the helpline's, not recorded.
 	st, body = f.webhook(base+"/connect", url.Values{"CallSid": {"CA1"}, "Digits": {"1"}}, "")
-	want := `<Dial callerId="` + helplineBD + `" timeout="20" answerOnBridge="true" record="do-not-record" action="` + publicURL + base + `/dialed" method="POST"><Number>` + herNumber + `</Number></Dial>`
+	want := `<Dial callerId="` + bridgeHelpline + `" timeout="20" answerOnBridge="true" record="do-not-record" action="` + publicURL + base + `/dialed" method="POST"><Number>` + bridgeHer + `</Number></Dial>`
 	if st != 200 || !strings.Contains(body, want) {
 		t.Fatalf("connect: %d %s\nwant %s", st, body, want)
 	}
@@ -332,7 +332,7 @@ func TestBridgedCallback(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("dialed: %d", st)
 	}
-	if got := outcomes(f.bridges(due)); got != "requested,placed,answered" {
+	if got := bridgeOutcomes(f.bridges(due)); got != "requested,placed,answered" {
 		t.Fatalf("on her case: %s", got)
 	}
 
@@ -362,34 +362,34 @@ func TestBridgedCallback(t *testing.T) {
 func TestBridgeCheckedAgainWhenDialled(t *testing.T) {
 	ctx := context.Background()
 	f := newBridgeFixture(t)
-	c := f.contact(start.Add(-5 * time.Minute))
-	if _, err := f.out.Bridge(ctx, c.ID, "cara", counsellor, twilio.Provider, outbox.PressKey(c.ID)); err != nil {
+	c := f.contact(bridgeStart.Add(-5 * time.Minute))
+	if _, err := f.out.Bridge(ctx, c.ID, "cara", bridgeCounsellor, twilio.Provider, outbox.PressKey(c.ID)); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Set(start.Add(26 * time.Minute)) // her window closed at start+25m
+	f.clock.Set(bridgeStart.Add(26 * time.Minute)) // her window closed at start+25m
 	if n, _ := f.out.Flush(ctx, f.senders); n != 0 || len(f.twilio.requests()) != 0 {
 		t.Fatal("a call whose window closed while it waited reached Twilio")
 	}
-	if got := outcomes(f.bridges(c)); got != "requested,refused" {
+	if got := bridgeOutcomes(f.bridges(c)); got != "requested,refused" {
 		t.Fatalf("on her case: %s", got)
 	}
 
-	f.clock.Set(start)
-	c2 := f.contact(start.Add(-5 * time.Minute))
-	id, err := f.out.Bridge(ctx, c2.ID, "cara", counsellor, twilio.Provider, outbox.PressKey(c2.ID))
+	f.clock.Set(bridgeStart)
+	c2 := f.contact(bridgeStart.Add(-5 * time.Minute))
+	id, err := f.out.Bridge(ctx, c2.ID, "cara", bridgeCounsellor, twilio.Provider, outbox.PressKey(c2.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := f.out.Flush(ctx, f.senders); n != 1 {
 		t.Fatal("not placed")
 	}
-	f.clock.Set(start.Add(26 * time.Minute))
+	f.clock.Set(bridgeStart.Add(26 * time.Minute))
 	path := twilio.BridgePath + "/" + strconv.FormatUint(id, 10) + "/connect"
 	st, body := f.webhook(path, url.Values{"CallSid": {"CA1"}, "Digits": {"1"}}, "")
-	if st != 200 || strings.Contains(body, "<Dial") || strings.Contains(body, herNumber) || !strings.Contains(body, "<Hangup/>") {
+	if st != 200 || strings.Contains(body, "<Dial") || strings.Contains(body, bridgeHer) || !strings.Contains(body, "<Hangup/>") {
 		t.Fatalf("connect after her window: %d %s", st, body)
 	}
-	if got := outcomes(f.bridges(c2)); got != "requested,placed,refused" {
+	if got := bridgeOutcomes(f.bridges(c2)); got != "requested,placed,refused" {
 		t.Fatalf("on her case: %s", got)
 	}
 }
@@ -399,8 +399,8 @@ func TestBridgeCheckedAgainWhenDialled(t *testing.T) {
 func TestBridgeWebhooks(t *testing.T) {
 	ctx := context.Background()
 	f := newBridgeFixture(t)
-	c := f.contact(start.Add(-5 * time.Minute))
-	id, err := f.out.Bridge(ctx, c.ID, "cara", counsellor, twilio.Provider, outbox.PressKey(c.ID))
+	c := f.contact(bridgeStart.Add(-5 * time.Minute))
+	id, err := f.out.Bridge(ctx, c.ID, "cara", bridgeCounsellor, twilio.Provider, outbox.PressKey(c.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +439,7 @@ func TestBridgeWebhooks(t *testing.T) {
 		if st != tc.status || (tc.body != "" && body != tc.body) {
 			t.Errorf("%s: %d %s\nwant %d %s", tc.name, st, body, tc.status, tc.body)
 		}
-		if got := outcomes(f.bridges(c)); got != tc.outcomes {
+		if got := bridgeOutcomes(f.bridges(c)); got != tc.outcomes {
 			t.Errorf("%s: on her case %s, want %s", tc.name, got, tc.outcomes)
 		}
 	}
@@ -448,7 +448,7 @@ func TestBridgeWebhooks(t *testing.T) {
 	if got.Status != onestop.DoNotContact {
 		t.Fatalf("after not safe: %s", got.Status)
 	}
-	if _, err := f.out.Bridge(ctx, c.ID, "cara", counsellor, twilio.Provider, outbox.PressKey(c.ID)); onestop.ErrorCode(err) != onestop.EFORBIDDEN {
+	if _, err := f.out.Bridge(ctx, c.ID, "cara", bridgeCounsellor, twilio.Provider, outbox.PressKey(c.ID)); onestop.ErrorCode(err) != onestop.EFORBIDDEN {
 		t.Fatalf("a press after not safe: %v", err)
 	}
 }
