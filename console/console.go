@@ -65,6 +65,13 @@ type Config struct {
 	// CentreCode, when set, gives the neutral code a centre goes by in texts to workers
 	// (flows.CentreCode), shown beside its name so staff know which centre a worker means.
 	CentreCode func(id string) string
+	// Call, when set, places a bridged callback to the survivor of contact id for console user
+	// by: the provider calls the counsellor's phone first and connects her from the helpline's
+	// number, so her number is never shown (outbox.Outbox.Bridge, with the counsellor's number
+	// looked up by the caller). press is the idempotency key the queue's form carried
+	// (outbox.PressKey). An EFORBIDDEN error is a refusal by her plan, already on her case.
+	// Without it the queue has no Call button.
+	Call func(ctx context.Context, id uint64, by, press string) error
 }
 
 // Console is the console's handlers and what they share.
@@ -216,6 +223,7 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Post("/case/:ref/ack", cs.need(seeCases), cs.acknowledge)
 	g.Get("/callbacks", cs.need(workCallbacks), cs.callbackQueue)
 	g.Post("/callbacks/:ref", cs.need(workCallbacks), cs.recordAttempt)
+	g.Post("/callbacks/:ref/call", cs.need(workCallbacks), cs.placeCall)
 	g.Get("/referrals", cs.need(workReferrals), cs.referrals)
 	g.Post("/referrals/:id", cs.need(workReferrals), cs.updateReferral)
 	g.Get("/directory", cs.need(seeDirectory), cs.directoryPage)

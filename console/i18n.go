@@ -168,6 +168,9 @@ var consoleEN = map[string]string{
 	"callbacks.title":  "Callback queue",
 	"callbacks.help":   "Only callbacks whose safe window is open now, in her local time. Ask first whether it is safe to talk.",
 	"callbacks.record": "Record",
+	"callbacks.call":   "Call",
+	"call.refused":     "the call was refused and not placed: %s",
+	"ev.call":          "Bridged call: %s",
 	"callbacks.done":   "Recorded.",
 
 	"referrals.title":      "Referrals",
@@ -377,6 +380,9 @@ var consoleBN = map[string]string{
 	"callbacks.title":  "ফিরতি কলের সারি",
 	"callbacks.help":   "শুধু যাঁদের নিরাপদ সময় এখন চলছে, তাঁদের স্থানীয় সময়ে। আগে জিজ্ঞেস করুন কথা বলা নিরাপদ কি না।",
 	"callbacks.record": "নথিভুক্ত করুন",
+	"callbacks.call":   "কল করুন",
+	"call.refused":     "কলটি অনুমোদিত নয়, করা হয়নি: %s",
+	"ev.call":          "সংযুক্ত কল: %s",
 	"callbacks.done":   "নথিভুক্ত হয়েছে।",
 
 	"referrals.title":      "রেফারেল",
@@ -586,6 +592,9 @@ var consoleHI = map[string]string{
 	"callbacks.title":  "कॉल-बैक कतार",
 	"callbacks.help":   "केवल वे कॉल-बैक जिनका सुरक्षित समय अभी खुला है, उसके स्थानीय समय में। पहले पूछें कि क्या बात करना सुरक्षित है।",
 	"callbacks.record": "दर्ज करें",
+	"callbacks.call":   "कॉल करें",
+	"call.refused":     "कॉल की अनुमति नहीं, नहीं की गई: %s",
+	"ev.call":          "जोड़ी गई कॉल: %s",
 	"callbacks.done":   "दर्ज हो गया।",
 
 	"referrals.title":      "रेफ़रल",
@@ -795,6 +804,9 @@ var consoleAR = map[string]string{
 	"callbacks.title":  "قائمة معاودة الاتصال",
 	"callbacks.help":   "فقط معاودات الاتصال التي وقتها الآمن مفتوح الآن بتوقيتها المحلي. اسألي أولًا إن كان الحديث آمنًا.",
 	"callbacks.record": "تسجيل",
+	"callbacks.call":   "اتصال",
+	"call.refused":     "رُفض الاتصال ولم يُجرَ: %s",
+	"ev.call":          "مكالمة موصولة: %s",
 	"callbacks.done":   "تم التسجيل.",
 
 	"referrals.title":      "الإحالات",

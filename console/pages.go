@@ -14,6 +14,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/phone"
 )
 
@@ -366,13 +367,16 @@ func (cs *Console) renderCaseStatus(c *fiber.Ctx, ct *onestop.Contact, revealed,
 				event{Time: p.Closes, Text: v.L.T("ev.closes"), Country: ct.Country})
 		}
 	}
-	entries, err := cs.cases.AuditLog(ctx, casebook.AuditFilter{Subject: casebook.Subject(ct), Actions: []string{casebook.AuditCallback, casebook.AuditCaseNote, casebook.AuditCaseReveal, casebook.AuditOverride}, Limit: 1000})
+	entries, err := cs.cases.AuditLog(ctx, casebook.AuditFilter{Subject: casebook.Subject(ct), Actions: []string{casebook.AuditCallback, casebook.AuditBridge, casebook.AuditCaseNote, casebook.AuditCaseReveal, casebook.AuditOverride}, Limit: 1000})
 	if err != nil {
 		return cs.fail(c, err)
 	}
 	for _, e := range entries {
 		ev := event{Time: e.Time, Country: ct.Country}
 		switch e.Action {
+		case casebook.AuditBridge:
+			outcome, _, _ := strings.Cut(e.Detail, " ")
+			ev.Text, ev.Class, ev.Note = v.L.T("ev.call", outcome)+" · "+e.Actor, outcome, e.Note
 		case casebook.AuditCallback:
 			ev.Text, ev.Class = v.L.T("ev.attempt", v.L.E("outcome", e.Detail))+" · "+e.Actor, e.Detail
 		case casebook.AuditCaseNote:
@@ -459,6 +463,8 @@ func (cs *Console) addNote(c *fiber.Ctx) error {
 type queueRow struct {
 	C                *onestop.Contact
 	Cover, CoverHers string
+	// Press is the key of one press of Call (outbox.PressKey); empty when calls are off.
+	Press string
 }
 
 func (cs *Console) callbackQueue(c *fiber.Ctx) error {
@@ -471,6 +477,9 @@ func (cs *Console) callbackQueue(c *fiber.Ctx) error {
 	rows := make([]queueRow, len(due))
 	for i, ct := range due {
 		rows[i] = queueRow{C: ct}
+		if cs.cfg.Call != nil {
+			rows[i].Press = outbox.PressKey(ct.ID)
+		}
 		if ct.Plan.Cover != "" {
 			rows[i].Cover = locales.Text(lang, locales.Key(ct.Plan.Cover))
 			if ct.Lang != lang {
@@ -479,6 +488,26 @@ func (cs *Console) callbackQueue(c *fiber.Ctx) error {
 		}
 	}
 	return cs.render(c, fiber.StatusOK, "callbacks", cs.view(c, "callbacks.title", rows))
+}
+
+// placeCall places a bridged callback, inside her window only: the plan's checks run in the
+// outbox when queued and again when dialled. A refusal is recorded on her case by the outbox and
+// shown here.
+func (cs *Console) placeCall(c *fiber.Ctx) error {
+	if cs.cfg.Call == nil {
+		return cs.fail(c, onestop.Errorf(onestop.ENOTFOUND, "calls are not configured"))
+	}
+	ct, err := cs.loadCase(c)
+	if err != nil {
+		return cs.fail(c, err)
+	}
+	if err := cs.cfg.Call(c.UserContext(), ct.ID, user(c).Name, c.FormValue("press")); err != nil {
+		if onestop.ErrorCode(err) == onestop.EFORBIDDEN {
+			return cs.renderCaseStatus(c, ct, "", newLoc(langOf(c)).T("call.refused", onestop.ErrorMessage(err)), fiber.StatusConflict)
+		}
+		return cs.fail(c, err)
+	}
+	return seeOther(c, "/console/callbacks?done=call")
 }
 
 func (cs *Console) recordAttempt(c *fiber.Ctx) error {

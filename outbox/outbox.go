@@ -160,8 +160,11 @@ type Message struct {
 	// Parent is the role-addressed message this one was expanded from.
 	Parent uint64 `json:"parent,omitempty"`
 	// To is the E.164 number and Text the words: both sealed at rest.
-	To   string       `json:"-"`
-	Text string       `json:"-"`
+	To   string `json:"-"`
+	Text string `json:"-"`
+	// Leg, for a bridged call, is the E.164 number called first (the counsellor's), sealed at
+	// rest: her number (To) is dialled only once that leg answers. See Dialer.
+	Leg  string       `json:"-"`
 	Lang onestop.Lang `json:"lang,omitempty"`
 	// Provider names the Sender to use; empty means the outbox's default.
 	Provider string `json:"provider"`
@@ -327,6 +330,7 @@ type record struct {
 	Message
 	ToSealed   []byte `json:"to"`
 	TextSealed []byte `json:"text"`
+	LegSealed  []byte `json:"leg,omitempty"`
 }
 
 // Indexes inside the Outbox bucket. Their names are not 8 bytes long, so they never collide with
@@ -435,7 +439,7 @@ func (o *Outbox) validate(m *Message) error {
 		return onestop.Errorf(onestop.EINVALID, "the recipient is not an E.164 number")
 	}
 	m.To, m.Masked = n.E164, n.Mask()
-	return nil
+	return validateLeg(m)
 }
 
 // validateRole checks a role-addressed message: a staff text with a template, for a role the
@@ -649,6 +653,9 @@ func (o *Outbox) betraying(text string) string {
 // put writes m, and moves its entry in the due index in the same transaction.
 func (o *Outbox) put(tx onestop.Tx, m *Message) error {
 	r := record{Message: *m, ToSealed: o.box.SealString(m.To), TextSealed: o.box.SealString(m.Text)}
+	if m.Leg != "" {
+		r.LegSealed = o.box.SealString(m.Leg)
+	}
 	v, err := json.Marshal(&r)
 	if err != nil {
 		return err
@@ -807,6 +814,11 @@ func (o *Outbox) decode(v []byte) (*Message, error) {
 	}
 	if m.Text, err = o.box.OpenString(r.TextSealed); err != nil {
 		return nil, fmt.Errorf("outbox: message %d: %w", m.ID, err)
+	}
+	if len(r.LegSealed) > 0 {
+		if m.Leg, err = o.box.OpenString(r.LegSealed); err != nil {
+			return nil, fmt.Errorf("outbox: message %d: %w", m.ID, err)
+		}
 	}
 	return &m, nil
 }
@@ -1151,6 +1163,9 @@ func (o *Outbox) claim(ctx context.Context, id uint64) (claimed *Message, again 
 				again, err = o.reassign(tx, m, now, hooks)
 				return err
 			}
+			if m.Kind == Call {
+				return o.callDead(tx, m, now, "refused: "+onestop.ErrorMessage(err), hooks)
+			}
 			return o.dead(tx, m, now, "refused: "+onestop.ErrorMessage(err), hooks)
 		}
 		if m.Role != "" {
@@ -1393,6 +1408,11 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			if rc.Segments > 0 {
 				cur.Segments = rc.Segments
 			}
+			if cur.Kind == Call {
+				if err := o.recordBridge(tx, cur, casebook.BridgePlaced, "", now); err != nil {
+					return err
+				}
+			}
 			if urgent(cur.Cause) && hooks && o.cfg.OnSent != nil {
 				if err := o.cfg.OnSent(tx, cur); err != nil {
 					return &hookError{err}
@@ -1416,6 +1436,10 @@ func (o *Outbox) settle(m *Message, rc Receipt, sendErr error, unsent bool) erro
 			// callback note while her window is open: it is tried every few minutes, and the
 			// check at each claim cancels it once the callback is no longer owed.
 			owed := urgent(cur.Cause) || cur.Cause == CauseCallback
+			if cur.Kind == Call {
+				// A call is placed at most once per press: the counsellor presses again.
+				return o.callDead(tx, cur, now, cur.Error, hooks)
+			}
 			if permanent || (cur.Attempts >= o.cfg.MaxAttempts && !owed) {
 				return o.dead(tx, cur, now, cur.Error, hooks)
 			}
