@@ -3,7 +3,6 @@ package twilio
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -158,17 +157,6 @@ func (b *Bridge) begin(c *fiber.Ctx) (url.Values, uint64, error) {
 		return nil, 0, onestop.Errorf(onestop.EINVALID, "bad call id")
 	}
 	return params, id, nil
-}
-
-func twiml(c *fiber.Ctx, inner string) error {
-	c.Set(fiber.HeaderContentType, "text/xml; charset=utf-8")
-	return c.SendString(`<?xml version="1.0" encoding="UTF-8"?><Response>` + inner + `</Response>`)
-}
-
-func esc(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 // The whispers, said only on the counsellor's phone.
