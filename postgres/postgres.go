@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/onestop-helpline/onestop"
@@ -145,15 +146,20 @@ func (db *DB) View(ctx context.Context, fn func(onestop.Tx) error) (err error) {
 	if closed {
 		return onestop.ErrStoreClosed
 	}
-	pt, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		if errors.Is(err, ctx.Err()) {
-			return err
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		return db.storeErr(err)
 	}
-	defer pt.Rollback(context.WithoutCancel(ctx))
-	t := &tx{pg: pt, ctx: ctx}
+	// A connection left inside a transaction is destroyed by Release rather than reused.
+	defer conn.Release()
+	t := &tx{pg: conn, ctx: ctx}
+	if err := t.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		return db.storeErr(err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -237,20 +243,20 @@ func (db *DB) commit(group []*write) {
 	ctx := context.Background()
 	for len(group) > 0 {
 		failed, ferr := -1, error(nil)
-		pt, err := db.pool.Begin(ctx)
+		conn, err := db.pool.Acquire(ctx)
+		t := &tx{pg: conn, ctx: ctx, writable: true}
 		if err == nil {
-			_, err = pt.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", writeLock)
+			err = t.begin("BEGIN", "SELECT pg_advisory_xact_lock($1)", writeLock)
 		}
 		if err != nil {
-			if pt != nil {
-				pt.Rollback(ctx)
+			if conn != nil {
+				conn.Release()
 			}
 			for _, w := range group {
 				w.errc <- fmt.Errorf("postgres: %w", err)
 			}
 			return
 		}
-		t := &tx{pg: pt, ctx: ctx, writable: true}
 		for i, w := range group {
 			if err := run(w.fn, t); err != nil {
 				failed, ferr = i, err
@@ -262,12 +268,15 @@ func (db *DB) commit(group []*write) {
 			}
 		}
 		if failed >= 0 {
-			pt.Rollback(ctx)
+			conn.Exec(ctx, "ROLLBACK")
+			conn.Release()
 			group[failed].errc <- ferr
 			group = append(group[:failed:failed], group[failed+1:]...)
 			continue
 		}
-		if err := pt.Commit(ctx); err != nil {
+		_, err = conn.Exec(ctx, "COMMIT")
+		conn.Release()
+		if err != nil {
 			for _, w := range group {
 				w.errc <- fmt.Errorf("postgres: commit: %w", err)
 			}
@@ -313,13 +322,48 @@ func (db *DB) Close() error {
 // first such error is kept in err and every later call answers nothing; Update and View then
 // return it.
 type tx struct {
-	pg       pgx.Tx
+	pg       querier
 	ctx      context.Context
 	writable bool
 	err      error
 	gen      uint64           // counts writes, so cursors know their batch may be stale
 	roots    map[string]int64 // top-level buckets by name, read once per transaction
 	onCommit []func()
+}
+
+// querier is what a transaction sends its statements on: a pooled connection inside BEGIN, or
+// Copy's pgx.Tx.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// begin opens the transaction with the statement begin (and lock, when given, with its
+// argument) and reads the top-level buckets, all in one round trip.
+func (t *tx) begin(begin string, lock ...any) error {
+	var b pgx.Batch
+	b.Queue(begin)
+	if len(lock) > 0 {
+		b.Queue(lock[0].(string), lock[1:]...)
+	}
+	roots := map[string]int64{}
+	b.Queue("SELECT key, child FROM onestop_kv WHERE bucket = 0 AND child IS NOT NULL").Query(func(rows pgx.Rows) error {
+		var k []byte
+		var id int64
+		_, err := pgx.ForEachRow(rows, []any{&k, &id}, func() error {
+			roots[string(k)] = id
+			return nil
+		})
+		return err
+	})
+	if err := t.pg.SendBatch(t.ctx, &b).Close(); err != nil {
+		return err
+	}
+	t.roots = roots
+	return nil
 }
 
 func (t *tx) fail(err error) {
