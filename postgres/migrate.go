@@ -26,6 +26,12 @@ var migrations = []string{
 		PRIMARY KEY (bucket, key),
 		CHECK ((value IS NULL) <> (child IS NULL))
 	);`,
+	// 2: leases of periodic jobs (Lease), by the server's clock.
+	`CREATE TABLE onestop_leases (
+		name   text PRIMARY KEY,
+		holder text NOT NULL,
+		until  timestamptz NOT NULL
+	);`,
 }
 
 // SchemaVersion is the version of the tables this binary reads and writes; Open refuses a
