@@ -675,9 +675,11 @@ const (
 	maxBatch   = 1024
 )
 
-// fetch reads a batch: op is one of >=, >, < (desc), or "" for the last keys (desc).
+// fetch reads a batch: op is one of >=, >, < (desc), or "" for the last keys (desc). It lands
+// on the batch's first key; when there is none it returns nil and leaves the cursor where it
+// was, for its caller to place.
 func (c *cursor) fetch(op string, key []byte) (k, v []byte) {
-	c.rows, c.i, c.key = c.rows[:0], 0, nil
+	c.rows, c.i = c.rows[:0], 0
 	t := c.b.t
 	if t.err != nil {
 		return nil, nil
@@ -729,50 +731,47 @@ func (c *cursor) fetch(op string, key []byte) (k, v []byte) {
 	if c.n < maxBatch {
 		c.n *= 4
 	}
-	return c.at()
-}
-
-func (c *cursor) at() (k, v []byte) {
-	if c.i >= len(c.rows) {
-		c.key = nil
+	if len(c.rows) == 0 {
 		return nil, nil
 	}
-	r := c.rows[c.i]
-	c.key = r.k
-	return r.k, r.v
+	c.key = c.rows[0].k
+	return c.rows[0].k, c.rows[0].v
 }
 
 func (c *cursor) First() (k, v []byte) {
-	c.n = 0
+	c.n, c.key = 0, nil
 	return c.fetch(">=", []byte{})
 }
 
 func (c *cursor) Last() (k, v []byte) {
-	c.n = 0
+	c.n, c.key = 0, nil
 	return c.fetch("", nil)
 }
 
+// Seek lands on key or the first key after it. When there is none the cursor stays just before
+// key, as bbolt's does: Prev then gives the last key below it.
 func (c *cursor) Seek(key []byte) (k, v []byte) {
 	c.n = 0
-	if key == nil {
-		key = []byte{}
-	}
-	return c.fetch(">=", key)
+	c.key = append([]byte{}, key...)
+	return c.fetch(">=", c.key)
 }
 
-// step moves one key on in the direction desc, from the batch when it is still good.
+// step moves one key on in the direction desc, from the batch when it is still good. Past
+// either end it returns nil and stays on the key it was on, as bbolt's cursor does, so that a
+// move back the other way starts from there.
 func (c *cursor) step(desc bool) (k, v []byte) {
 	if c.key == nil {
 		return nil, nil
 	}
-	if c.desc == desc && c.gen == c.b.t.gen {
+	if c.desc == desc && c.gen == c.b.t.gen && len(c.rows) > 0 {
 		if c.i+1 < len(c.rows) {
 			c.i++
-			return c.at()
+			r := c.rows[c.i]
+			c.key = r.k
+			return r.k, r.v
 		}
 		if c.end {
-			c.i = len(c.rows)
-			return c.at()
+			return nil, nil
 		}
 	} else {
 		c.n = 0
