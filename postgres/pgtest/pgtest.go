@@ -82,6 +82,15 @@ func Database(t testing.TB) string {
 	return u
 }
 
+// DataDir is the data directory of the cluster Main started, for tests that look at what the
+// server writes to disk; "" without one.
+func DataDir() string {
+	if running == nil {
+		return ""
+	}
+	return filepath.Join(running.dir, "data")
+}
+
 // find returns the directory that holds pg_ctl and initdb: from PATH, else the newest
 // /usr/lib/postgresql/*/bin.
 func find() (string, error) {
