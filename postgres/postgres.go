@@ -14,6 +14,9 @@
 // of bucket 0. Keys are bytea, which PostgreSQL orders byte by byte, so cursors walk in the
 // store's order; they fetch in batches by keyset and see the transaction's own writes.
 //
+// A key must be shorter than about 2,700 bytes, the most a PostgreSQL b-tree index entry holds
+// (bbolt allows 32 KiB); the services' keys are IDs, times and keyed hashes of a few dozen.
+//
 // Like bolt it knows no record: it holds exactly the bytes it is given (ciphertext and keyed
 // hashes where the services seal them), in the layout of package store.
 package postgres
