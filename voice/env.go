@@ -16,11 +16,30 @@ const (
 	EnvVoice    = "ONESTOP_VOICE_VOICE_"    // + BN, HI, AR, EN: "Google.bn-IN-Standard-B" or "name,language"
 )
 
+// callerID is the helpline's number for country from v, which is either one number or, as the
+// bridged callbacks read it, CC:+number pairs ("BD:+8809612000000,IN:+918069000000"); with
+// pairs and no country given, BD's.
+func callerID(v, country string) string {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, ":") {
+		return v
+	}
+	if country = strings.ToUpper(strings.TrimSpace(country)); country == "" {
+		country = "BD"
+	}
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		if cc, num, ok := strings.Cut(f, ":"); ok && strings.EqualFold(strings.TrimSpace(cc), country) {
+			return strings.TrimSpace(num)
+		}
+	}
+	return ""
+}
+
 // FromEnv reads Config from getenv (os.Getenv), publicURL being the gateway's public base URL
 // (for the prompts' URLs). OnDuty is left for the caller to set. Returns an error naming the
 // variable that is wrong.
 func FromEnv(getenv func(string) string, publicURL string) (Config, error) {
-	cfg := Config{Prompts: getenv(EnvPrompts), CallerID: strings.TrimSpace(getenv(EnvCallerID))}
+	cfg := Config{Prompts: getenv(EnvPrompts), CallerID: callerID(getenv(EnvCallerID), getenv("ONESTOP_COUNTRY"))}
 	if publicURL != "" {
 		cfg.PromptURL = strings.TrimRight(publicURL, "/") + PromptsPath
 	}

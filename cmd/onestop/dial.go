@@ -56,6 +56,7 @@ func parseDial(args []string, stderr io.Writer) (simulate.DialConfig, simulate.T
 	fs.StringVar(&cfg.Network, "network", cfg.Network, "networkCode sent with each hop (99999 is Africa's Talking's sandbox)")
 	fs.StringVar(&cfg.Token, "token", cfg.Token, "webhook token, when the gateway has one (env ONESTOP_WEBHOOK_TOKEN)")
 	fs.BoolVar(&cfg.Remote, "remote", false, "allow a gateway that is not on this machine")
+	fs.BoolVar(&cfg.Voice, "voice", false, "walk a voice call (Africa's Talking's voice format), printing what would be spoken")
 	fs.StringVar(&cfg.Provider, "provider", "", "the platform dial plays: africastalking (the default), bdapps or comviva")
 	fs.StringVar(&tap.AppID, "app-id", tap.AppID, "bdapps: the applicationId sent (env ONESTOP_BDAPPS_APP_ID)")
 	fs.StringVar(&tap.Listen, "platform", tap.Listen, "bdapps: where dial stands in for the platform's ussd/send: the host:port of the gateway's ONESTOP_BDAPPS_BASE_URL")

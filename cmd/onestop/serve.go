@@ -49,7 +49,9 @@ type Main struct {
 	Users   *staff.Users // the console's
 
 	smsConfig smsConfig
-	bdapps    *bdapps.Handler
+	// call is what the console's Call button does: nil without bridged callbacks.
+	call   func(ctx context.Context, id uint64, by, press string) error
+	bdapps *bdapps.Handler
 
 	ln     net.Listener
 	cancel context.CancelFunc
@@ -196,6 +198,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	africastalking.Register(m.Gateway, m.Engine)
 	if err := m.registerUSSD(); err != nil {
+		return err
+	}
+	if err := m.openVoice(); err != nil {
 		return err
 	}
 	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -140,6 +140,9 @@ func (m *Main) openSMS(ctx context.Context) error {
 	if c.BDApps.Enabled() {
 		senders = append(senders, bdapps.NewSender(c.BDApps, nil))
 	}
+	if m.call, err = m.openCalls(c, &senders); err != nil {
+		return err
+	}
 	sms := flows.NewSMS(m.DB, m.Cases, m.Box, m.Dir, ob, flows.SMSConfig{
 		RemindAfter: c.RemindAfter, DefaultCountry: strings.ToUpper(m.Config.Country), Log: m.Log,
 		// Texts to workers and centres name a centre only when the operator allows naming.

@@ -183,8 +183,14 @@ func (v *VoiceHandler) connect(c *fiber.Ctx, p voice.Prompt, hop int, input stri
 	ring := int(cfg.RingTime() / time.Second)
 	b := say(v.r, p.Lang, p.Say) + `<Dial answerOnBridge="true" timeout="` + strconv.Itoa(ring) + `" method="POST" action="` +
 		esc(v.url(c, dialedPath, "hop="+strconv.Itoa(hop), "k="+input)) + `"`
-	if cfg.CallerID != "" {
-		b += ` callerId="` + esc(cfg.CallerID) + `"`
+	// The counsellor's phone shows the helpline, never her number: without a caller id set, the
+	// number she dialled, which is the helpline's own.
+	callerID := cfg.CallerID
+	if callerID == "" {
+		callerID = c.FormValue("To")
+	}
+	if callerID != "" {
+		b += ` callerId="` + esc(callerID) + `"`
 	}
 	b += ">"
 	whisper := esc(v.url(c, whisperPath, "l="+string(p.Lang)))
