@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/bolt"
+	"github.com/onestop-helpline/onestop/postgres"
 	"github.com/onestop-helpline/onestop/seal"
 )
 
@@ -62,8 +64,8 @@ func parseDays(v string, max int) (int, error) {
 // The key must open the data: its check value must be the one the database keeps (written the
 // first time), and once the database holds sealed data a missing key file is never replaced by a
 // new key, which would seal what comes next under a key the old records do not open.
-func openStore(ctx context.Context, c Config, lockWait time.Duration) (*bolt.DB, *seal.Box, error) {
-	db, err := bolt.Open(c.DBPath(), lockWait)
+func openStore(ctx context.Context, c Config, lockWait time.Duration) (database, *seal.Box, error) {
+	db, err := openDatabase(ctx, c, lockWait)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,6 +77,24 @@ func openStore(ctx context.Context, c Config, lockWait time.Duration) (*bolt.DB,
 	return db, box, nil
 }
 
+// database is the store the gateway runs on: the bbolt file in the data directory, or the
+// PostgreSQL database several gateways share (ONESTOP_DATABASE_URL).
+type database interface {
+	onestop.Store
+	// Compact gives the space of what a purge deleted back, so nothing deleted stays readable.
+	Compact(context.Context) error
+	Close() error
+}
+
+// openDatabase opens c's database; lockWait is how long to wait for another process holding
+// the bbolt file.
+func openDatabase(ctx context.Context, c Config, lockWait time.Duration) (database, error) {
+	if c.DatabaseURL != "" {
+		return postgres.Open(ctx, c.DatabaseURL)
+	}
+	return bolt.Open(c.DBPath(), lockWait)
+}
+
 // lockedError says that serve holds the database, and what to do instead.
 type lockedError struct{ msg string }
 
@@ -83,7 +103,7 @@ func (e *lockedError) Unwrap() error { return bolt.ErrLocked }
 
 // openForCommand opens the store for a command when no server answers on the admin socket: it
 // waits a second for the file lock and, when a server holds it all the same, says so plainly.
-func openForCommand(ctx context.Context, c Config) (*bolt.DB, *seal.Box, error) {
+func openForCommand(ctx context.Context, c Config) (database, *seal.Box, error) {
 	db, box, err := openStore(ctx, c, time.Second)
 	if errors.Is(err, bolt.ErrLocked) {
 		return nil, nil, &lockedError{c.DBPath() + " is held by a running onestop serve whose admin socket does not answer; stop it first"}

@@ -17,6 +17,9 @@ import (
 type Config struct {
 	Addr string // ONESTOP_ADDR
 	Data string // ONESTOP_DATA
+	// DatabaseURL, when set, is the PostgreSQL database several gateways share
+	// (ONESTOP_DATABASE_URL, postgres://…); without it the store is DATA/onestop.db.
+	DatabaseURL string
 
 	// SealKey is the sealing key itself in base64 (ONESTOP_SEAL_KEY); else SealKeyFile
 	// (ONESTOP_SEAL_KEY_FILE, default DATA/seal.key) is read or created.
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Addr:            env("ONESTOP_ADDR", DefaultAddr),
 		Data:            env("ONESTOP_DATA", "./onestop-data"),
+		DatabaseURL:     os.Getenv("ONESTOP_DATABASE_URL"),
 		SealKey:         os.Getenv("ONESTOP_SEAL_KEY"),
 		SealKeyFile:     os.Getenv("ONESTOP_SEAL_KEY_FILE"),
 		Country:         env("ONESTOP_COUNTRY", "BD"),

@@ -261,12 +261,12 @@ func TestKillNineUnderLoadLosesNothing(t *testing.T) {
 	db.Close()
 
 	// Every reference told is on record, once; no session recorded two contacts.
-	db, box, err := openStore(ctx, Config{Data: data}, time.Second)
+	store, box, err := openStore(ctx, Config{Data: data}, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	all, err := casebook.New(db, box).List(ctx, casebook.Filter{Limit: 1 << 30})
+	defer store.Close()
+	all, err := casebook.New(store, box).List(ctx, casebook.Filter{Limit: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}

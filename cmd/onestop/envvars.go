@@ -34,6 +34,7 @@ type envVar struct {
 var envVars = append([]envVar{
 	{"ONESTOP_ADDR", DefaultAddr, "listen address (--addr); beyond loopback only with the webhooks authenticated", nil},
 	{"ONESTOP_DATA", "./onestop-data", "data directory (--data)", nil},
+	{"ONESTOP_DATABASE_URL", "", "postgres://… : the PostgreSQL database several gateways share; without it, DATA/onestop.db", checkDatabaseURL},
 	{"ONESTOP_SEAL_KEY", "", "the sealing key itself, 32 bytes in base64", checkKey},
 	{"ONESTOP_SEAL_KEY_FILE", "DATA/seal.key", "file holding the sealing key", nil},
 	{"ONESTOP_COUNTRY", "BD", "whose helplines a caller from another country is told: BD, IN or PS", oneOf("BD", "IN", "PS", "bd", "in", "ps")},
@@ -191,6 +192,13 @@ func checkPages(v string) error {
 		if !slices.Contains(providers, name) {
 			return fmt.Errorf("%q is not a provider: want one of %s", name, strings.Join(providers, ", "))
 		}
+	}
+	return nil
+}
+
+func checkDatabaseURL(v string) error {
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("want a postgres:// URL")
 	}
 	return nil
 }

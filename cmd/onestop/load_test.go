@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/simulate"
 )
@@ -207,13 +208,13 @@ func BenchmarkGatewayHops(b *testing.B) {
 	if _, err := l.Learn(context.Background(), locales.DefaultLimit); err != nil {
 		b.Fatal(err)
 	}
-	before := m.DB.Stats()
+	before := m.DB.(*bolt.DB).Stats()
 	b.ResetTimer()
 	l.Drive(context.Background(), time.Hour, io.Discard, "bench")
 	res := l.Result()
 	b.ReportMetric(res.HopsPerSec, "hops/s")
 	b.ReportMetric(res.P99, "p99-ms")
-	after := m.DB.Stats()
+	after := m.DB.(*bolt.DB).Stats()
 	if n := after.Commits - before.Commits; n > 0 {
 		b.ReportMetric(float64(after.Writes-before.Writes)/float64(n), "writes/commit")
 		b.ReportMetric(float64(after.CommitTime-before.CommitTime)/float64(n)/1e6, "ms/commit")

@@ -18,6 +18,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/postgres/pgtest"
 	"github.com/onestop-helpline/onestop/staff"
 )
 
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // MustRunMain starts the real gateway on a temporary data directory and a free loopback port.

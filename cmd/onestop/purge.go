@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/flows"
 	"github.com/onestop-helpline/onestop/outbox"
@@ -45,7 +44,7 @@ func loadRetention() (casebook.Retention, error) {
 // purge runs the casebook's purge across every kind on db, with the purges of the kinds other
 // packages own. Compacting runs in the store's commit loop, so it is as safe while serve runs as
 // from the command line.
-func purge(ctx context.Context, db *bolt.DB, cases *casebook.Casebook, ob *outbox.Outbox, r casebook.Retention, always bool) (casebook.PurgeReport, error) {
+func purge(ctx context.Context, db database, cases *casebook.Casebook, ob *outbox.Outbox, r casebook.Retention, always bool) (casebook.PurgeReport, error) {
 	return cases.PurgeAll(ctx, db.Now(), r, casebook.Purges{
 		Messages:  ob.Purge,
 		Inbound:   func(ctx context.Context, t time.Time) (int, error) { return flows.PurgeInbound(ctx, db, t) },

@@ -91,7 +91,7 @@ func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
 
 // seedForPurge writes, on the store in data, what a purge must remove and what it must keep,
 // and returns the stored bytes of each record that must go.
-func seedForPurge(t *testing.T, db *bolt.DB, cases *casebook.Casebook, when time.Time) (gone map[string][]byte, kept []uint64) {
+func seedForPurge(t *testing.T, db onestop.Store, cases *casebook.Casebook, when time.Time) (gone map[string][]byte, kept []uint64) {
 	ctx := context.Background()
 	t.Helper()
 	closed := &onestop.Referral{Time: when, Updated: when, Channel: onestop.SMS, Country: "BD", Status: onestop.Closed,
@@ -240,7 +240,7 @@ func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	raw, err := os.ReadFile(m.DB.Path())
+	raw, err := os.ReadFile(m.DB.(*bolt.DB).Path())
 	if err != nil {
 		t.Fatal(err)
 	}

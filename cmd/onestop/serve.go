@@ -14,7 +14,6 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/alerts"
-	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -36,7 +35,7 @@ type Main struct {
 	Config Config
 	Log    *slog.Logger
 
-	DB      *bolt.DB
+	DB      database
 	Box     *seal.Box
 	Cases   *casebook.Casebook
 	Dir     *directory.Directory
@@ -89,7 +88,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 
 // openKey reads the sealing key for db, creating one only for a database that holds nothing
 // sealed yet, and checks that it opens the data (store.OpenKey); each refusal says what to do.
-func openKey(ctx context.Context, db *bolt.DB, c Config) (*seal.Box, error) {
+func openKey(ctx context.Context, db database, c Config) (*seal.Box, error) {
 	source := c.KeyPath()
 	if c.SealKey != "" {
 		source = "ONESTOP_SEAL_KEY"
