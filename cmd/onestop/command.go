@@ -95,18 +95,12 @@ func openDatabase(ctx context.Context, c Config, lockWait time.Duration) (databa
 	return bolt.Open(c.DBPath(), lockWait)
 }
 
-// lockedError says that serve holds the database, and what to do instead.
-type lockedError struct{ msg string }
-
-func (e *lockedError) Error() string { return e.msg }
-func (e *lockedError) Unwrap() error { return bolt.ErrLocked }
-
 // openForCommand opens the store for a command when no server answers on the admin socket: it
 // waits a second for the file lock and, when a server holds it all the same, says so plainly.
 func openForCommand(ctx context.Context, c Config) (database, *seal.Box, error) {
 	db, box, err := openStore(ctx, c, time.Second)
 	if errors.Is(err, bolt.ErrLocked) {
-		return nil, nil, &lockedError{c.DBPath() + " is held by a running onestop serve whose admin socket does not answer; stop it first"}
+		return nil, nil, fmt.Errorf("%s is held by a running onestop serve whose admin socket does not answer; stop it first", c.DBPath())
 	}
 	return db, box, err
 }

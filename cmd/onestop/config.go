@@ -1,11 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/onestop-helpline/onestop/flows"
@@ -87,27 +85,6 @@ func DefaultConfig() Config {
 		c.TTL = d
 	}
 	return c
-}
-
-// parseServiceCodes reads "CODE=CC[,CODE=CC…]", a service code and the two-letter country
-// whose service it is.
-func parseServiceCodes(s string) (map[string]string, error) {
-	codes := map[string]string{}
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item == "" {
-			continue
-		}
-		code, country, ok := strings.Cut(item, "=")
-		code, country = strings.TrimSpace(code), strings.ToUpper(strings.TrimSpace(country))
-		if !ok || code == "" || strings.ContainsAny(code, " \t") || len(country) != 2 || strings.Trim(country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return nil, fmt.Errorf("ONESTOP_SERVICE_CODES: %q is not CODE=CC (a service code and a two-letter country, e.g. *109#=BD)", item)
-		}
-		if prev, dup := codes[code]; dup && prev != country {
-			return nil, fmt.Errorf("ONESTOP_SERVICE_CODES: %s is given to both %s and %s", code, prev, country)
-		}
-		codes[code] = country
-	}
-	return codes, nil
 }
 
 // gateway is the webhooks' part of the configuration.

@@ -6,17 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/admin"
+	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/postgres/pgtest"
 	"github.com/onestop-helpline/onestop/staff"
@@ -221,20 +224,7 @@ func TestUnknownCommandAndFlags(t *testing.T) {
 
 // TestPageLimitsFromTheEnvironment moved to locales (TestParseLimits), beside the Limit it reads.
 
-func TestServiceCodesFromTheEnvironment(t *testing.T) {
-	got, err := parseServiceCodes("*109#=BD, *181#=in,*121#=PS")
-	if err != nil || len(got) != 3 || got["*109#"] != "BD" || got["*181#"] != "IN" || got["*121#"] != "PS" {
-		t.Fatalf("parseServiceCodes = %v, %v", got, err)
-	}
-	if got, err := parseServiceCodes(""); err != nil || len(got) != 0 {
-		t.Fatalf("unset: %v, %v", got, err)
-	}
-	for _, bad := range []string{"*109#", "*109#=", "=BD", "*109#=Bangladesh", "*109#=B1", "*109#=BD,*109#=IN"} {
-		if _, err := parseServiceCodes(bad); err == nil || !strings.Contains(err.Error(), "ONESTOP_SERVICE_CODES") {
-			t.Errorf("%q: %v, want an error naming ONESTOP_SERVICE_CODES", bad, err)
-		}
-	}
-}
+// TestServiceCodesFromTheEnvironment moved to flows (TestParseServiceCodes), beside the Config it fills.
 
 // TestServeRefusesABadServiceCodeOrDoNotContactPeriod: a bad value stops serve with an error
 // naming the variable.
@@ -319,5 +309,37 @@ func TestServeRefusesSettingsThatDoNotParse(t *testing.T) {
 				t.Fatalf("the database was created: %v", err)
 			}
 		})
+	}
+}
+
+// Every ONESTOP_ variable the code reads is in usage/env.txt, with a kind checkValue knows, so
+// serve --help tells all and no setting is refused for being unlisted.
+func TestEveryVariableIsListed(t *testing.T) {
+	kinds := envKinds()
+	for name, kind := range kinds {
+		if err := checkValue(kind, ""); err != nil && strings.Contains(err.Error(), "unknown kind") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, k := range casebook.RetentionKinds {
+		if _, ok := kinds[retentionEnv(k)]; !ok {
+			t.Errorf("%s is not in usage/env.txt", retentionEnv(k))
+		}
+	}
+	read := regexp.MustCompile(`"(ONESTOP_[A-Z0-9_]*[A-Z0-9])"`)
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		for _, m := range read.FindAllSubmatch(src, -1) {
+			if _, ok := kinds[string(m[1])]; !ok {
+				t.Errorf("%s reads %s, which usage/env.txt does not list", path, m[1])
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -72,7 +72,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: onestop serve [--addr ADDR] [--data DIR] [--simulate]")
 		fs.PrintDefaults()
-		printEnv(stderr)
+		fmt.Fprint(stderr, "\n"+usageText("env"))
 	}
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address (env ONESTOP_ADDR); beyond loopback only with the webhooks authenticated")
 	fs.BoolVar(&m.Config.Simulate, "simulate", m.Config.Simulate, "serve a simulation for onestop load: a data directory of its own, loopback only, nothing sent (env ONESTOP_SIMULATE)")
@@ -152,8 +152,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	if m.Config.ServiceCodes == nil {
-		if m.Config.ServiceCodes, err = parseServiceCodes(os.Getenv("ONESTOP_SERVICE_CODES")); err != nil {
-			return err
+		if m.Config.ServiceCodes, err = flows.ParseServiceCodes(os.Getenv("ONESTOP_SERVICE_CODES")); err != nil {
+			return fmt.Errorf("ONESTOP_SERVICE_CODES: %w", err)
 		}
 	}
 	if m.Config.DoNotContactDays == 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -67,13 +66,7 @@ func readSMSConfig() (c smsConfig, err error) {
 			return c, fmt.Errorf("ONESTOP_ALERT_ESCALATE: %q is not a duration from 1m to 24h, such as 10m", v)
 		}
 	}
-	switch {
-	case c.Twilio.Enabled() && c.Twilio.PublicURL == "":
-		return c, errors.New("ONESTOP_PUBLIC_URL must be set with Twilio: its signatures cover the URL it calls")
-	case c.Twilio.Enabled() && c.Twilio.From == "":
-		return c, errors.New("ONESTOP_TWILIO_FROM must be set with Twilio: the number messages are sent from")
-	}
-	return c, nil
+	return c, c.Twilio.Check()
 }
 
 // defaultProvider is the provider a message goes through when nothing else decides: Africa's

@@ -11,6 +11,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"errors"
 	"mime"
 	"net/url"
 	"sort"
@@ -49,6 +50,17 @@ type Config struct {
 // Enabled says whether an account is configured: without both an account SID and an auth
 // token, nothing can be sent through Twilio nor any of its signatures checked.
 func (c Config) Enabled() bool { return c.AccountSID != "" && c.AuthToken != "" }
+
+// Check returns what an enabled Config lacks, naming the setting the operator gives it in.
+func (c Config) Check() error {
+	switch {
+	case c.Enabled() && c.PublicURL == "":
+		return errors.New("ONESTOP_PUBLIC_URL must be set with Twilio: its signatures cover the URL it calls")
+	case c.Enabled() && c.From == "":
+		return errors.New("ONESTOP_TWILIO_FROM must be set with Twilio: the number messages are sent from")
+	}
+	return nil
+}
 
 // Handler serves Twilio's messaging webhooks.
 type Handler struct {
