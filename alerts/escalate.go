@@ -219,7 +219,7 @@ func (s *Service) followUpOf(tx onestop.Tx, msg *outbox.Message) (*casebook.Foll
 
 // EscalateEvery runs Escalate every interval until ctx ends or the store is closed.
 func (s *Service) EscalateEvery(ctx context.Context, interval time.Duration) {
-	store.Every(ctx, interval, s.Escalate, func(_ int, err error) {
+	store.Every(ctx, interval, store.Once(s.db, "escalation", interval, s.Escalate), func(_ int, err error) {
 		if err != nil {
 			s.log.Error("escalation sweep failed", "err", err)
 		}

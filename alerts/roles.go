@@ -115,7 +115,7 @@ func (s *Service) NotifyCallbacks(ctx context.Context) (int, error) {
 
 // CallbacksEvery runs NotifyCallbacks every interval until ctx ends or the store is closed.
 func (s *Service) CallbacksEvery(ctx context.Context, interval time.Duration) {
-	store.Every(ctx, interval, s.NotifyCallbacks, func(_ int, err error) {
+	store.Every(ctx, interval, store.Once(s.db, "callback notes", interval, s.NotifyCallbacks), func(_ int, err error) {
 		if err != nil {
 			s.log.Error("callback notes failed", "err", err)
 		}

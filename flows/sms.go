@@ -526,7 +526,7 @@ func (s *SMS) Remind(ctx context.Context) (int, error) {
 
 // RemindEvery runs Remind every interval until ctx ends.
 func (s *SMS) RemindEvery(ctx context.Context, interval time.Duration) {
-	store.Every(ctx, interval, s.Remind, func(n int, err error) {
+	store.Every(ctx, interval, store.Once(s.db, "referral reminders", interval, s.Remind), func(n int, err error) {
 		if err != nil {
 			s.cfg.Log.Error("referral reminders failed", "err", err)
 		} else if n > 0 {

@@ -409,6 +409,9 @@ type expectations struct {
 // loader drives callers at one endpoint and counts what they saw.
 type loader struct {
 	endpoint string
+	// spread, when set, are the endpoints of several gateways on one store: each hop goes to
+	// one at random, and a hop no gateway answered goes once to another, as a platform retries.
+	spread   atomic.Pointer[[]string]
 	client   *http.Client
 	exp      *expectations // nil: nothing is checked (the bare baseline, the light client)
 	light    bool          // hops go through postLight (LoadConfig.Light)
@@ -479,15 +482,15 @@ func (l *loader) number(region, i, gen int) string {
 func (l *loader) post(ctx context.Context, session, code, number, text string) (string, error) {
 	body := "sessionId=" + url.QueryEscape(session) + "&serviceCode=" + url.QueryEscape(code) +
 		"&phoneNumber=" + url.QueryEscape(number) + "&networkCode=47001&text=" + url.QueryEscape(text)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint, strings.NewReader(body))
-	if err != nil {
-		return "", err
+	endpoint, other := l.endpoint, ""
+	if sp := l.spread.Load(); sp != nil && len(*sp) > 0 {
+		i := rand.IntN(len(*sp))
+		endpoint, other = (*sp)[i], (*sp)[(i+1)%len(*sp)]
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if l.user != "" {
-		req.SetBasicAuth(l.user, l.password)
+	resp, err := l.send(ctx, endpoint, body)
+	if err != nil && other != "" && other != endpoint && ctx.Err() == nil {
+		resp, err = l.send(ctx, other, body)
 	}
-	resp, err := l.client.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -1077,6 +1080,24 @@ func listeningPID(endpoint string) int {
 	}
 	return 0
 }
+
+// send posts one hop's body to endpoint.
+func (l *loader) send(ctx context.Context, endpoint, body string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if l.user != "" {
+		req.SetBasicAuth(l.user, l.password)
+	}
+	return l.client.Do(req)
+}
+
+// Spread sends each hop to one of endpoints at random, the USSD URLs of several gateways on one
+// store, and a hop none answered once to another: callers move between gateways on every hop,
+// as a load balancer with no sticky sessions moves them. It may be called while they run.
+func (c *Callers) Spread(endpoints []string) { c.l.spread.Store(&endpoints) }
 
 // Callers are simulated callers at one gateway endpoint, driven step by step: for tests that
 // start a gateway themselves and want to act between the reference walk and the run, or to run

@@ -35,11 +35,17 @@ func buildBinary(t *testing.T) string {
 
 var listening = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 
-// startServe starts `onestop serve` on data and returns its process and address.
-func startServe(t *testing.T, bin, data string) (*exec.Cmd, string) {
+// startServe starts `onestop serve` on data, with env over the test's environment, and returns
+// its process and address. Its log lines, after the one that gives the address, go to logs if
+// that is not nil.
+func startServe(t *testing.T, bin, data string, env ...string) (*exec.Cmd, string) {
+	return startServeLog(t, bin, data, nil, env...)
+}
+
+func startServeLog(t *testing.T, bin, data string, logs chan<- string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	cmd.Env = append(os.Environ(), "ONESTOP_LOG_LEVEL=info", "ONESTOP_SEAL_KEY=", "ONESTOP_WEBHOOK_TOKEN=", "ONESTOP_WEBHOOK_USER=")
+	cmd.Env = append(append(os.Environ(), "ONESTOP_LOG_LEVEL=info", "ONESTOP_SEAL_KEY=", "ONESTOP_WEBHOOK_TOKEN=", "ONESTOP_WEBHOOK_USER="), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +62,9 @@ func startServe(t *testing.T, bin, data string) (*exec.Cmd, string) {
 				case addr <- m[1]:
 				default:
 				}
+			}
+			if logs != nil {
+				logs <- sc.Text()
 			}
 		}
 	}()

@@ -10,6 +10,7 @@ import (
 	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/session"
 	"github.com/onestop-helpline/onestop/staff"
+	"github.com/onestop-helpline/onestop/store"
 )
 
 // retentionEnv is the variable that sets kind k's retention.
@@ -57,9 +58,15 @@ func purge(ctx context.Context, db database, cases *casebook.Casebook, ob *outbo
 // purgeEvery runs the retention purge now and then every interval until ctx ends.
 func (m *Main) purgeEvery(ctx context.Context, r casebook.Retention, interval time.Duration) {
 	for first := true; ; first = false {
-		if rep, err := purge(ctx, m.DB, m.Cases, m.outbox(m.smsConfig), r, first); err != nil && ctx.Err() == nil {
+		var rep *casebook.PurgeReport // nil when another gateway of the group holds the job
+		_, err := store.Once(m.DB, "retention purge", interval, func(ctx context.Context) (int, error) {
+			r, err := purge(ctx, m.DB, m.Cases, m.outbox(m.smsConfig), r, first)
+			rep = &r
+			return r.Contacts, err
+		})(ctx)
+		if err != nil && ctx.Err() == nil {
 			m.Log.Error("retention purge failed", "err", err)
-		} else if err == nil {
+		} else if err == nil && rep != nil {
 			m.Log.Info("retention purge", "contacts", rep.Contacts, "referrals", rep.Referrals, "messages", rep.Messages,
 				"inbound", rep.Inbound, "audit", rep.Audit, "languages", rep.Languages, "logins", rep.Logins, "do-not-contact", rep.DoNotContact)
 		}
