@@ -42,6 +42,9 @@ type Services struct {
 	Outbox *outbox.Outbox
 	// Purge deletes what is past retention r (the purge command).
 	Purge func(ctx context.Context, r casebook.Retention) (casebook.PurgeReport, error)
+	// Backup, when set, writes a consistent copy of the store, taken while it serves, to w; a
+	// store without one (PostgreSQL) is backed up with the database's own tools.
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	// Imported, when set, is told of a directory import that changed something, so that a
 	// running server uses it at once. Without it the import takes effect at the next start.
 	Imported func(ctx context.Context) error
@@ -94,7 +97,7 @@ func ExitCode(err error) int {
 }
 
 // Names are the commands this package runs.
-var Names = []string{"calls", "directory", "worker", "officials", "duty", "outbox", "user", "audit", "purge"}
+var Names = []string{"calls", "directory", "worker", "officials", "duty", "outbox", "user", "audit", "purge", "backup"}
 
 // Is reports whether name is one of this package's commands.
 func Is(name string) bool {
@@ -129,6 +132,8 @@ func Run(ctx context.Context, env *Env, args []string) error {
 		return r.user(rest)
 	case "audit":
 		return r.audit(rest)
+	case "backup":
+		return r.backup(rest)
 	default:
 		return r.purge(rest)
 	}
@@ -222,6 +227,10 @@ func plain(err error) error {
 	}
 	return err
 }
+
+// ParseArgs parses fs over args as the operator's commands do: flags and positional arguments in
+// any order.
+func ParseArgs(fs *flag.FlagSet, args []string) ([]string, error) { return parseArgs(fs, args) }
 
 // parseArgs parses fs over args with flags and positional arguments in any order, as people
 // write them ("worker add +8801… --name …", "import FILE --dry-run"), and returns the positional

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -177,4 +179,49 @@ func (r *runner) outbox(args []string) error {
 			})
 		}},
 	}}.run(r, args)
+}
+
+// backup writes a consistent copy of the store to FILE, taken while the helpline serves:
+// written beside it first and moved into place whole, readable by its owner only. Sealed data
+// stays sealed; the copy opens only with the same key.
+func (r *runner) backup(args []string) error {
+	cmd := r.newCommand("backup", true)
+	pos, err := parseArgs(cmd.FlagSet, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(r.env.Stderr, "Usage: onestop backup FILE [--data DIR]")
+		return usageError("backup: give the file to write")
+	}
+	name := pos[0]
+	if !filepath.IsAbs(name) && r.env.WorkDir != "" {
+		name = filepath.Join(r.env.WorkDir, name)
+	}
+	return cmd.withStore(func(s *Services) error {
+		if s.Backup == nil {
+			return errors.New("backup: this store is PostgreSQL; back it up with the database's own tools (pg_dump), and keep the sealing key apart")
+		}
+		tmp := name + ".partial"
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		n, err := s.Backup(r.ctx, f)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, name)
+		}
+		if err != nil {
+			return fmt.Errorf("backup: nothing written to %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(r.env.Stdout, "backed up %d bytes to %s; it opens only with this helpline's sealing key, so keep the key somewhere else\n", n, pos[0])
+		return nil
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -323,4 +324,31 @@ func (db *DB) Check() []error {
 		found = append(found, err)
 	}
 	return found
+}
+
+// Backup writes a consistent copy of the whole file to w, taken in one read transaction while
+// writers carry on (bbolt's hot copy), and returns its size. What was sealed stays sealed: the
+// copy is the file's bytes, opened only with the same key.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	var n int64
+	err := db.bolt.View(func(t *bbolt.Tx) (err error) {
+		n, err = t.WriteTo(ctxWriter{ctx, w})
+		return err
+	})
+	return n, closed(err)
+}
+
+// ctxWriter stops a copy when its context ends.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

@@ -179,3 +179,22 @@ func MarkSimulated(ctx context.Context, s onestop.Store) error {
 		return meta.Put(keySimulated, U64(uint64(s.Now().Unix())))
 	})
 }
+
+// CheckSimulation keeps simulated and real data apart, both ways: a simulation (simulate) starts
+// only on a store with no real records, and marks it so; a store so marked is never served for
+// real, where what it queued would go to people. where names the store in the errors.
+func CheckSimulation(ctx context.Context, s onestop.Store, simulate bool, where string) error {
+	if simulate {
+		if err := MarkSimulated(ctx, s); errors.Is(err, ErrRealContacts) {
+			return fmt.Errorf("refusing to simulate on %s: %v; give --data a new directory of the simulation's own", where, err)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	sim, err := Simulated(ctx, s)
+	if err == nil && sim {
+		err = fmt.Errorf("%s holds a simulation's made-up contacts (serve --simulate): serve it only with --simulate, and give a real helpline a data directory of its own", where)
+	}
+	return err
+}

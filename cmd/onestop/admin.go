@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/onestop-helpline/onestop/admin"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/staff"
@@ -60,12 +63,16 @@ func (c Config) adminEnv() *admin.Env {
 // services are m's services as the operator's commands use them.
 func (m *Main) services(users *staff.Users) *admin.Services {
 	ob := m.outbox(m.smsConfig)
-	return &admin.Services{
+	s := &admin.Services{
 		Store: m.DB, Box: m.Box, Cases: m.Cases, Staff: m.Staff, Users: users, Outbox: ob,
 		Purge: func(ctx context.Context, r casebook.Retention) (casebook.PurgeReport, error) {
 			return purge(ctx, m.DB, m.Cases, ob, r, true)
 		},
 	}
+	if db, ok := m.DB.(*bolt.DB); ok {
+		s.Backup = db.Backup
+	}
+	return s
 }
 
 // serveAdmin opens the admin socket in the data directory and runs the commands that arrive
@@ -106,4 +113,31 @@ func loadDirectory(ctx context.Context, c Config) (*directory.Directory, error) 
 	}
 	defer db.Close()
 	return directory.Load(ctx, db)
+}
+
+// runRestore runs "onestop restore FILE": the backup replaces the data directory's store once
+// it passes bbolt's check and opens with this helpline's sealing key; serve must be stopped.
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataFlag(fs, &c)
+	pos, err := admin.ParseArgs(fs, args)
+	if err != nil || len(pos) != 1 {
+		fmt.Fprintln(stderr, "Usage: onestop restore FILE [--data DIR]")
+		return &admin.ExitError{Code: 2, Err: errors.New("restore: give the backup file")}
+	}
+	replaced, err := bolt.Restore(pos[0], c.DBPath(), func(db *bolt.DB) error {
+		_, err := openKey(ctx, db, c)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("nothing restored: %w", err)
+	}
+	fmt.Fprintf(stdout, "restored %s into %s", pos[0], c.DBPath())
+	if replaced != "" {
+		fmt.Fprintf(stdout, "; the file it replaced is %s", replaced)
+	}
+	fmt.Fprintln(stdout)
+	return nil
 }

@@ -140,8 +140,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.DB, m.Box, err = openStore(ctx, m.Config, 2*time.Second); err != nil {
 		return err
 	}
-	if err := m.checkSimulation(ctx); err != nil {
+	if err := store.CheckSimulation(ctx, m.DB, m.Config.Simulate, m.Config.Data); err != nil {
 		return err
+	} else if m.Config.Simulate {
+		m.Log.Warn("serving a simulation: every contact is made up, every message only logged", "data", m.Config.Data)
 	}
 	if m.Dir, err = directory.Load(ctx, m.DB); err != nil {
 		return err
@@ -294,27 +296,4 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return m.Close()
-}
-
-// checkSimulation keeps simulated and real data apart, both ways: a simulation starts only on a
-// data directory with no real contacts, and marks it so; a directory so marked is never served
-// for real, where what it queued would go to people.
-func (m *Main) checkSimulation(ctx context.Context) error {
-	if m.Config.Simulate {
-		if err := store.MarkSimulated(ctx, m.DB); errors.Is(err, store.ErrRealContacts) {
-			return fmt.Errorf("refusing to simulate on %s: %v; give --data a new directory of the simulation's own", m.Config.Data, err)
-		} else if err != nil {
-			return err
-		}
-		m.Log.Warn("serving a simulation: every contact is made up, every message only logged", "data", m.Config.Data)
-		return nil
-	}
-	sim, err := store.Simulated(ctx, m.DB)
-	if err != nil {
-		return err
-	}
-	if sim {
-		return fmt.Errorf("%s holds a simulation's made-up contacts (serve --simulate): serve it only with --simulate, and give a real helpline a data directory of its own", m.Config.Data)
-	}
-	return nil
 }
