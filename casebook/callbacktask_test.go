@@ -12,7 +12,7 @@ import (
 func TestCallbackTaskRecords(t *testing.T) {
 	dhaka := time.FixedZone("", 6*3600)
 	task := CallbackTask{
-		ContactID: 4711, Ref: Ref(4711), Window: onestop.Evening, TZ: "Asia/Dhaka",
+		ContactID: 4711, Ref: derivedRef(4711), Window: onestop.Evening, TZ: "Asia/Dhaka",
 		Due:     time.Date(2026, 11, 24, 17, 0, 0, 0, dhaka),
 		Closes:  time.Date(2026, 11, 24, 21, 0, 0, 0, dhaka),
 		Created: time.Unix(1_800_000_000, 5), OutboxID: 99,
