@@ -171,6 +171,31 @@ func TestATakenReferenceIsDrawnAgain(t *testing.T) {
 			t.Fatalf("ByRef(%s) = %+v, %v; want contact %d", ref, c, err, id)
 		}
 	}
+	// An old contact written again keeps her reference, now in the record itself.
+	two, err := cb.Contact(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two.Ref, two.Status = "", onestop.Done
+	if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.Put(tx, two) }); err != nil {
+		t.Fatal(err)
+	}
+	db.View(ctx, func(tx onestop.Tx) error {
+		if v := tx.Bucket(store.Contacts).Get(store.U64(2)); v[0] != formatBinary2 {
+			t.Errorf("rewritten old contact is format %d", v[0])
+		}
+		return nil
+	})
+	if c, err := cb.ByRef(ctx, derivedRef(2)); err != nil || c.ID != 2 || c.Status != onestop.Done {
+		t.Fatalf("old contact rewritten: ByRef(%s) = %+v, %v", derivedRef(2), c, err)
+	}
+	// A reference chosen by the writer is refused when another contact has or had it.
+	for _, ref := range []string{derivedRef(3), first.Ref} {
+		c := &onestop.Contact{ID: 100, Ref: ref, Channel: onestop.USSD, Status: onestop.Open}
+		if err := db.Update(ctx, func(tx onestop.Tx) error { return cb.Put(tx, c) }); onestop.ErrorCode(err) != onestop.ECONFLICT {
+			t.Fatalf("a contact written with the taken reference %s: %v", ref, err)
+		}
+	}
 	// The references contacts 6 to 8 would have had before are nobody's.
 	for id := uint64(6); id <= 9; id++ {
 		if c, err := cb.ByRef(ctx, derivedRef(id)); onestop.ErrorCode(err) != onestop.ENOTFOUND {
