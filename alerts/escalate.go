@@ -210,7 +210,7 @@ func (s *Service) followUpOf(tx onestop.Tx, msg *outbox.Message) (*casebook.Foll
 	} else if parts := strings.SplitN(msg.Key, ":", 3); len(parts) >= 2 && (parts[0] == "alert" || parts[0] == "escalate") {
 		ref = parts[1]
 	}
-	id, ok := casebook.RefID(ref)
+	id, ok := s.cases.ContactID(tx, ref)
 	if !ok {
 		return nil, nil
 	}

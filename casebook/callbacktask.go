@@ -27,13 +27,18 @@ type CallbackTask struct {
 }
 
 // A task's record is binary, like a contact's, with its version first; tasks written before
-// were JSON, and are still read. The reference is the contact's, made from its ID.
-const taskBinary1 = 1
+// were JSON, and are still read. Version 2 keeps the contact's reference; version 1 was written
+// when it was computed from the contact's ID, and is read with the reference that computes to.
+const (
+	taskBinary1 = 1
+	taskBinary2 = 2
+)
 
 func (t *CallbackTask) marshal() []byte {
-	b := make([]byte, 0, 64+len(t.Window)+len(t.TZ))
-	b = append(b, taskBinary1)
+	b := make([]byte, 0, 64+len(t.Ref)+len(t.Window)+len(t.TZ))
+	b = append(b, taskBinary2)
 	b = binary.AppendUvarint(b, t.ContactID)
+	b = store.AppendString(b, t.Ref)
 	b = store.AppendZonedTime(b, t.Due)
 	b = store.AppendZonedTime(b, t.Closes)
 	b = store.AppendString(b, string(t.Window))
@@ -48,12 +53,16 @@ func unmarshalTask(v []byte) (CallbackTask, error) {
 		err := json.Unmarshal(v, &t)
 		return t, err
 	}
-	if len(v) == 0 || v[0] != taskBinary1 {
+	if len(v) == 0 || v[0] != taskBinary1 && v[0] != taskBinary2 {
 		return t, errors.New("callback task: unknown record format")
 	}
 	r := store.NewReader(v[1:])
 	t.ContactID = r.Uvarint()
-	t.Ref = Ref(t.ContactID)
+	if v[0] == taskBinary1 {
+		t.Ref = derivedRef(t.ContactID)
+	} else {
+		t.Ref = r.String()
+	}
 	t.Due = r.ZonedTime()
 	t.Closes = r.ZonedTime()
 	t.Window = onestop.Window(r.String())

@@ -17,7 +17,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"io"
 	"strings"
 	"time"
 
@@ -30,6 +30,8 @@ import (
 type Casebook struct {
 	db  onestop.Store
 	box *seal.Box
+	// rand is where references are drawn from; nil for crypto/rand (tests replace it).
+	rand io.Reader
 
 	// DoNotContactFor is how long a number stays marked "do not contact" when a counsellor
 	// records that a callback was not safe (0: DefaultDoNotContact).
@@ -49,8 +51,10 @@ type record struct {
 	NumberSealed []byte `json:"numberSealed,omitempty"`
 }
 
-// Put writes c in tx. A new contact (ID 0) gets the next ID and its reference, set on c; since tx
-// may be run again, those are final only once the transaction has committed.
+// Put writes c in tx. A new contact (ID 0) gets the next ID and a reference drawn at random
+// that no other contact has or had, set on c; since tx may be run again, those are final only
+// once the transaction has committed. A contact already written keeps the reference it has,
+// whatever c.Ref says.
 func (cb *Casebook) Put(tx onestop.Tx, c *onestop.Contact) error {
 	b := tx.Bucket(store.Contacts)
 	if c.ID == 0 {
@@ -58,7 +62,26 @@ func (cb *Casebook) Put(tx onestop.Tx, c *onestop.Contact) error {
 		if err != nil {
 			return err
 		}
-		c.ID, c.Ref = id, Ref(id)
+		ref, err := cb.drawRef(tx, contactRefs, id)
+		if err != nil {
+			return err
+		}
+		c.ID, c.Ref = id, ref
+	} else if v := b.Get(store.U64(c.ID)); v != nil {
+		ref, err := storedRef(v)
+		if err != nil {
+			return err
+		}
+		c.Ref = ref
+	} else if c.Ref == "" {
+		// A contact written under an ID of the caller's choosing (an import, a test).
+		ref, err := cb.drawRef(tx, contactRefs, c.ID)
+		if err != nil {
+			return err
+		}
+		c.Ref = ref
+	} else if err := claimRef(tx, contactRefs, c.Ref, c.ID); err != nil {
+		return err
 	}
 	c.SessionID = cb.SessionHash(c.SessionID)
 	r := record{Contact: *c, CallerSealed: cb.box.SealString(c.Caller)}
@@ -101,19 +124,25 @@ func (cb *Casebook) decode(v []byte) (*onestop.Contact, error) {
 // rewritten in the new format when it next changes). JSON took two to three times the bytes
 // (every field's name, base64 for the sealed numbers, times as text), and contacts are most of
 // the file, most of the pages a group commit writes and most of the database's memory.
+//
+// Version 2 keeps the reference, right after the ID (storedRef reads no further); versions 1
+// and JSON were written when a reference was computed from the ID, and are read with the
+// reference it computes to.
 const (
 	formatBinary1 = 1
+	formatBinary2 = 2
 	formatJSON    = '{'
 )
 
 // marshal encodes r in the binary format's field order. A field added to Contact or to
 // SafeContactPlan must be added here and in unmarshal, at the end of its group
-// (TestEveryContactFieldSurvives fails until it is). The reference is not kept: it is the ID's.
+// (TestEveryContactFieldSurvives fails until it is).
 func (r *record) marshal() []byte {
 	c := &r.Contact
 	b := make([]byte, 0, 128+len(r.CallerSealed)+len(r.NumberSealed)+len(c.SessionID)+len(c.Provider)+len(c.Masked))
-	b = append(b, formatBinary1)
+	b = append(b, formatBinary2)
 	b = binary.AppendUvarint(b, c.ID)
+	b = store.AppendString(b, c.Ref)
 	b = store.AppendTime(b, c.Time)
 	b = store.AppendTime(b, c.Updated)
 	b = store.AppendString(b, string(c.Channel))
@@ -158,15 +187,22 @@ func unmarshal(v []byte) (record, error) {
 		if r.Plan != nil {
 			r.Plan.Number = ""
 		}
+		if r.Ref == "" {
+			r.Ref = derivedRef(r.ID)
+		}
 		return r, nil
-	case formatBinary1:
+	case formatBinary1, formatBinary2:
 	default:
 		return r, fmt.Errorf("casebook: unknown record format %d", v[0])
 	}
 	in := store.NewReader(v[1:])
 	c := &r.Contact
 	c.ID = in.Uvarint()
-	c.Ref = Ref(c.ID)
+	if v[0] == formatBinary1 {
+		c.Ref = derivedRef(c.ID)
+	} else {
+		c.Ref = in.String()
+	}
 	c.Time = in.Time()
 	c.Updated = in.Time()
 	c.Channel = onestop.Channel(in.String())
@@ -197,6 +233,18 @@ func unmarshal(v []byte) (record, error) {
 		return r, fmt.Errorf("casebook: contact %d: %w", c.ID, err)
 	}
 	return r, nil
+}
+
+// storedRef returns the reference of the stored contact v without reading the rest of it.
+func storedRef(v []byte) (string, error) {
+	if len(v) > 0 && v[0] == formatBinary2 {
+		in := store.NewReader(v[1:])
+		in.Uvarint()
+		ref := in.String()
+		return ref, in.Err()
+	}
+	r, err := unmarshal(v)
+	return r.Ref, err
 }
 
 // sessionHashPrefix marks a session id already turned into its keyed hash.
@@ -285,17 +333,16 @@ func (cb *Casebook) Contact(ctx context.Context, id uint64) (c *onestop.Contact,
 	return c, err
 }
 
-// ByRef returns the contact with the reference a caller was given. Returns ENOTFOUND if none.
+// ByRef returns the contact with the reference a caller was given: found in the index of
+// references, or, for a contact made before references were drawn, by the ID it computes to.
+// A reference with a wrong check digit names nobody. Returns ENOTFOUND if none.
 func (cb *Casebook) ByRef(ctx context.Context, ref string) (c *onestop.Contact, err error) {
-	id, ok := refID(ref)
-	if !ok {
-		return nil, onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
-	}
 	err = cb.db.View(ctx, func(tx onestop.Tx) error {
-		c, err = cb.Get(tx, id)
-		if onestop.ErrorCode(err) == onestop.ENOTFOUND {
-			err = onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
+		id, ok := cb.ContactID(tx, ref)
+		if !ok {
+			return onestop.Errorf(onestop.ENOTFOUND, "no contact with reference %s", ref)
 		}
+		c, err = cb.Get(tx, id)
 		return err
 	})
 	return c, err
@@ -349,117 +396,6 @@ func newestFirst(b onestop.Bucket, before uint64, fn func(v []byte) (bool, error
 		}
 	}
 	return nil
-}
-
-// Ref turns a contact ID into the short reference a caller is told: six digits that do not
-// reveal how many contacts came before, and a Luhn check digit so that a mistyped reference is
-// caught instead of pointing at someone else's case. IDs past a million get longer references,
-// which cannot collide with the seven-digit ones.
-//
-// It is a bijection, so a reference is turned back into its ID by arithmetic (refID) and needs
-// no index: an index keyed by these scattered digits cost every new contact a write to a page
-// of its own in the group commit.
-func Ref(id uint64) string {
-	var body string
-	if id < refSpace {
-		body = fmt.Sprintf("%06d", (id*refMul+refAdd)%refSpace)
-	} else {
-		body = strconv.FormatUint(id, 10)
-	}
-	return body + string(rune('0'+luhn(body)))
-}
-
-// ReferralRef turns a referral ID into the reference a community worker is told: "R" and eight
-// digits (seven that do not reveal how many referrals came before, and a check digit), longer
-// past ten million referrals. Its digits never make a contact's reference, even typed without
-// the letter: the check digit is the Luhn digit plus five, which a contact's reference never
-// has, and below a million contacts and ten million referrals the lengths differ too. A
-// referral's number typed where a case number is asked for can therefore never open a
-// survivor's case.
-func ReferralRef(id uint64) string {
-	var body string
-	if id < referralSpace {
-		body = fmt.Sprintf("%07d", (id*referralMul+referralAdd)%referralSpace)
-	} else {
-		body = strconv.FormatUint(id, 10)
-	}
-	return referralRefPrefix + body + string(rune('0'+referralCheck(body)))
-}
-
-// referralMul is coprime to referralSpace, and referralInv is its inverse modulo referralSpace.
-const referralSpace, referralMul, referralAdd, referralInv = 10_000_000, 7_381_973, 4_829_117, 7_079_037
-
-// referralCheck is a referral reference's check digit: Luhn's, offset so that no referral's
-// digits pass a contact reference's check.
-func referralCheck(body string) int { return (luhn(body) + 5) % 10 }
-
-// ValidReferralRef reports whether ref, with or without its leading "R" (or "r"), has a
-// referral reference's length and check digit. A contact's reference never passes it.
-func ValidReferralRef(ref string) bool {
-	if len(ref) > 0 && (ref[0] == 'R' || ref[0] == 'r') {
-		ref = ref[1:]
-	}
-	if len(ref) < 8 || !digitsOnly(ref) {
-		return false
-	}
-	return int(ref[len(ref)-1]-'0') == referralCheck(ref[:len(ref)-1])
-}
-
-// referralRefID returns the ID whose referral reference's digits are digits.
-func referralRefID(digits string) (uint64, bool) {
-	if !ValidReferralRef(digits) || digits[0] == '0' && len(digits) > 8 {
-		return 0, false
-	}
-	body := digits[:len(digits)-1]
-	n, err := strconv.ParseUint(body, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if len(body) == 7 {
-		return (n + referralSpace - referralAdd) % referralSpace * referralInv % referralSpace, true
-	}
-	return n, n >= referralSpace
-}
-
-func digitsOnly(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// refMul is coprime to refSpace, and refInv is its inverse modulo refSpace.
-const refSpace, refMul, refAdd, refInv = 1_000_000, 738_677, 482_911, 83_613
-
-// refID returns the ID whose reference is ref, and false for anything Ref cannot have made.
-func refID(ref string) (uint64, bool) {
-	if !ValidRef(ref) || ref[0] == '0' && len(ref) > 7 {
-		return 0, false
-	}
-	body := ref[:len(ref)-1]
-	n, err := strconv.ParseUint(body, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if len(body) == 6 {
-		return (n + refSpace - refAdd) % refSpace * refInv % refSpace, true
-	}
-	return n, n >= refSpace
-}
-
-// ValidRef reports whether ref's check digit is right.
-func ValidRef(ref string) bool {
-	if len(ref) < 7 {
-		return false
-	}
-	for _, r := range ref {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return int(ref[len(ref)-1]-'0') == luhn(ref[:len(ref)-1])
 }
 
 // luhn returns the check digit that makes body+digit pass the Luhn test.

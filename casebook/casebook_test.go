@@ -108,7 +108,7 @@ func ids(cs []*onestop.Contact) []uint64 {
 func TestRefsAreUniqueChecked(t *testing.T) {
 	seen := map[string]uint64{}
 	for id := uint64(1); id < 200_000; id++ {
-		r := casebook.Ref(id)
+		r := casebook.DerivedRef(id)
 		if len(r) != 7 || !casebook.ValidRef(r) {
 			t.Fatalf("Ref(%d) = %q", id, r)
 		}
@@ -117,11 +117,11 @@ func TestRefsAreUniqueChecked(t *testing.T) {
 		}
 		seen[r] = id
 	}
-	if r := casebook.Ref(1_000_000); len(r) != 8 || !casebook.ValidRef(r) {
+	if r := casebook.DerivedRef(1_000_000); len(r) != 8 || !casebook.ValidRef(r) {
 		t.Fatalf("Ref past a million = %q", r)
 	}
 	// Every single-digit slip is caught.
-	r := []byte(casebook.Ref(4242))
+	r := []byte(casebook.DerivedRef(4242))
 	for i := range r {
 		for d := byte('0'); d <= '9'; d++ {
 			if d == r[i] {

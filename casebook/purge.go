@@ -81,8 +81,8 @@ func ReferralPurgeable(r *onestop.Referral, cutoff time.Time) bool {
 }
 
 // purge deletes the records of bucket that due says are due and, for contacts, their callback
-// tasks. A record that cannot be read is kept: purging must never be the way a damaged record
-// disappears unseen. (A reference is arithmetic on the ID, so it goes with the record.)
+// tasks, and the entry of its reference in the index of references. A record that cannot be
+// read is kept: purging must never be the way a damaged record disappears unseen.
 func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte) bool) (int, error) {
 	contacts := bytes.Equal(bucket, store.Contacts)
 	total := 0
@@ -108,8 +108,22 @@ func (cb *Casebook) purge(ctx context.Context, bucket []byte, due func(v []byte)
 				done = 0
 				for _, id := range ids {
 					// Checked again inside the write: it may have changed since it was read.
-					if v := tx.Bucket(bucket).Get(store.U64(id)); v == nil || !due(v) {
+					v := tx.Bucket(bucket).Get(store.U64(id))
+					if v == nil || !due(v) {
 						continue
+					}
+					kind, ref, err := referralRefs, "", error(nil)
+					if contacts {
+						kind = contactRefs
+						ref, err = storedRef(v)
+					} else {
+						ref, err = storedReferralRef(v, id)
+					}
+					if err != nil {
+						return err
+					}
+					if err := unindexRef(tx, kind, ref, id); err != nil {
+						return err
 					}
 					if err := tx.Bucket(bucket).Delete(store.U64(id)); err != nil {
 						return err

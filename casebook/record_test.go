@@ -45,9 +45,7 @@ func TestEveryContactFieldSurvives(t *testing.T) {
 	cb, db := newCasebook(t)
 	c := &onestop.Contact{}
 	fill(t, reflect.ValueOf(c).Elem(), time.Local)
-	// The reference is the ID's, not a field of its own; the window's times keep the offset
-	// she was told them in.
-	c.Ref = casebook.Ref(c.ID)
+	// The window's times keep the offset she was told them in.
 	dhaka := time.FixedZone("", 6*3600)
 	c.Plan.Opens, c.Plan.Closes = c.Plan.Opens.In(dhaka), c.Plan.Closes.In(dhaka)
 	put(t, cb, db, c)
@@ -100,7 +98,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 	}
 	dhaka := time.FixedZone("", 6*3600)
 	old := onestop.Contact{
-		ID: 41, Ref: casebook.Ref(41), Time: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC),
+		ID: 41, Ref: casebook.DerivedRef(41), Time: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC),
 		Updated: time.Date(2025, 3, 1, 10, 1, 0, 0, time.UTC), Channel: onestop.USSD,
 		Provider: "africastalking", SessionID: "ATUid_1", Country: "BD", Network: "47001",
 		Lang: onestop.Bengali, Urgency: onestop.NonUrgent, Status: onestop.Open,
@@ -141,7 +139,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 		t.Fatalf("rewritten:\n%+v\n%+v", again, again.Plan)
 	}
 	db.View(ctx, func(tx onestop.Tx) error {
-		if b := tx.Bucket(store.Contacts).Get(store.U64(old.ID)); b[0] != 1 || len(b) > len(v)/2 {
+		if b := tx.Bucket(store.Contacts).Get(store.U64(old.ID)); b[0] != 2 || len(b) > len(v)/2 {
 			t.Errorf("rewritten record starts %q and takes %d bytes (JSON: %d)", b[:1], len(b), len(v))
 		}
 		return nil
@@ -152,7 +150,7 @@ func TestJSONContactsAreStillRead(t *testing.T) {
 func TestLegacyContactsArePurged(t *testing.T) {
 	ctx := context.Background()
 	cb, db := newCasebook(t)
-	old := legacy{Contact: onestop.Contact{ID: 3, Ref: casebook.Ref(3), Time: time.Unix(1_700_000_000, 0),
+	old := legacy{Contact: onestop.Contact{ID: 3, Ref: casebook.DerivedRef(3), Time: time.Unix(1_700_000_000, 0),
 		Updated: time.Unix(1_700_000_000, 0), Channel: onestop.USSD, Status: onestop.Dropped}}
 	putLegacy(t, db, &old)
 	fresh := &onestop.Contact{Time: time.Unix(1_800_000_000, 0), Updated: time.Unix(1_800_000_000, 0), Channel: onestop.USSD, Status: onestop.Dropped}

@@ -4,8 +4,8 @@ import "testing"
 
 func TestRefIDUndoesRef(t *testing.T) {
 	check := func(id uint64) {
-		if got, ok := refID(Ref(id)); !ok || got != id {
-			t.Fatalf("refID(Ref(%d) = %s) = %d, %v", id, Ref(id), got, ok)
+		if got, ok := refID(derivedRef(id)); !ok || got != id {
+			t.Fatalf("refID(derivedRef(%d) = %s) = %d, %v", id, derivedRef(id), got, ok)
 		}
 	}
 	for id := uint64(1); id < 300_000; id++ {
@@ -15,7 +15,7 @@ func TestRefIDUndoesRef(t *testing.T) {
 		check(id)
 	}
 	check(123_456_789_012)
-	for _, ref := range []string{"", "7", "123456", "12345678", "abcdefg", "0" + Ref(1_000_000), Ref(4242)[1:]} {
+	for _, ref := range []string{"", "7", "123456", "12345678", "abcdefg", "0" + derivedRef(1_000_000), derivedRef(4242)[1:]} {
 		if id, ok := refID(ref); ok {
 			t.Errorf("refID(%q) = %d, want no ID", ref, id)
 		}

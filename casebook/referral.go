@@ -25,11 +25,13 @@ type referralRecord struct {
 }
 
 // referralRefPrefix marks a referral's reference for the eye; its digits alone are kept apart
-// from contacts' references too (see ReferralRef).
+// from contacts' references too (see derivedReferralRef).
 const referralRefPrefix = "R"
 
-// PutReferral writes r in tx. A new referral (ID 0) gets the next ID and its reference
-// (ReferralRef), set on r; final only once the transaction has committed.
+// PutReferral writes r in tx. A new referral (ID 0) gets the next ID and a reference drawn at
+// random that no other referral has or had ("R", seven digits and a check digit), set on r;
+// final only once the transaction has committed. A referral already written keeps the
+// reference it has, whatever r.Ref says.
 func (cb *Casebook) PutReferral(tx onestop.Tx, r *onestop.Referral) error {
 	b := tx.Bucket(store.Referrals)
 	if r.ID == 0 {
@@ -37,7 +39,25 @@ func (cb *Casebook) PutReferral(tx onestop.Tx, r *onestop.Referral) error {
 		if err != nil {
 			return err
 		}
-		r.ID, r.Ref = id, ReferralRef(id)
+		ref, err := cb.drawRef(tx, referralRefs, id)
+		if err != nil {
+			return err
+		}
+		r.ID, r.Ref = id, ref
+	} else if v := b.Get(store.U64(r.ID)); v != nil {
+		ref, err := storedReferralRef(v, r.ID)
+		if err != nil {
+			return err
+		}
+		r.Ref = ref
+	} else if r.Ref == "" {
+		ref, err := cb.drawRef(tx, referralRefs, r.ID)
+		if err != nil {
+			return err
+		}
+		r.Ref = ref
+	} else if err := claimRef(tx, referralRefs, r.Ref, r.ID); err != nil {
+		return err
 	}
 	rec := referralRecord{Referral: *r, WorkerSealed: cb.box.SealString(r.Worker), NeedSealed: cb.box.SealString(r.Need),
 		PlaceSealed: cb.box.SealString(r.Place), WorkerNameSealed: cb.box.SealString(r.WorkerName)}
@@ -66,6 +86,21 @@ func (cb *Casebook) GetReferral(tx onestop.Tx, id uint64) (*onestop.Referral, er
 		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %d", id)
 	}
 	return cb.decodeReferral(v)
+}
+
+// storedReferralRef returns the reference of the stored referral v, whose ID is id, without
+// opening it.
+func storedReferralRef(v []byte, id uint64) (string, error) {
+	var rec struct {
+		Ref string `json:"ref"`
+	}
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return "", fmt.Errorf("casebook: referral %d: %w", id, err)
+	}
+	if rec.Ref == "" {
+		return derivedReferralRef(id), nil
+	}
+	return rec.Ref, nil
 }
 
 func (cb *Casebook) decodeReferral(v []byte) (*onestop.Referral, error) {

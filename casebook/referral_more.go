@@ -135,23 +135,21 @@ func ReferralOpen(r *onestop.Referral) bool {
 	return r.Status != onestop.Closed && r.Status != onestop.Declined
 }
 
-// ReferralByRefTx is ReferralByRef inside tx. Returns ENOTFOUND if none.
+// ReferralByRefTx is ReferralByRef inside tx: found in the index of references, or, for a
+// referral made before references were drawn, by the ID its reference computes to. A
+// referral opens only by the reference it was given. Returns ENOTFOUND if none.
 func (cb *Casebook) ReferralByRefTx(tx onestop.Tx, ref string) (*onestop.Referral, error) {
-	id, ok, legacy := uint64(0), false, false
-	if len(ref) > 1 && ref[:1] == referralRefPrefix {
-		if id, ok = referralRefID(ref[1:]); !ok {
-			// A reference given before referrals had digits of their own: "R" and a
-			// contact-style reference. Only with its letter, and only the one it was given.
-			id, ok = refID(ref[1:])
-			legacy = true
-		}
+	notFound := onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
+	if len(ref) < 2 || ref[:1] != referralRefPrefix {
+		return nil, notFound
 	}
+	id, ok := findRef(tx, referralRefs, ref)
 	if !ok {
-		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
+		return nil, notFound
 	}
 	r, err := cb.GetReferral(tx, id)
-	if onestop.ErrorCode(err) == onestop.ENOTFOUND || err == nil && legacy && r.Ref != ref {
-		return nil, onestop.Errorf(onestop.ENOTFOUND, "no referral %s", ref)
+	if onestop.ErrorCode(err) == onestop.ENOTFOUND || err == nil && r.Ref != ref {
+		return nil, notFound
 	}
 	return r, err
 }

@@ -15,14 +15,14 @@ import (
 // number is asked for, must not pass as a contact's reference, nor the other way round.
 func TestReferralDigitsNeverOpenACase(t *testing.T) {
 	check := func(id uint64) {
-		ref := casebook.ReferralRef(id)
+		ref := casebook.DerivedReferralRef(id)
 		if ref[0] != 'R' || !casebook.ValidReferralRef(ref) || !casebook.ValidReferralRef(ref[1:]) {
 			t.Fatalf("ReferralRef(%d) = %q does not pass its own check", id, ref)
 		}
 		if casebook.ValidRef(ref[1:]) {
 			t.Fatalf("referral %s without its letter is a valid contact reference", ref)
 		}
-		if c := casebook.Ref(id); casebook.ValidReferralRef(c) {
+		if c := casebook.DerivedRef(id); casebook.ValidReferralRef(c) {
 			t.Fatalf("contact reference %s passes as a referral's", c)
 		}
 	}
@@ -65,7 +65,7 @@ func TestReferralRefsFindTheirReferralOnly(t *testing.T) {
 		if err := cb.PutReferral(tx, old); err != nil {
 			return err
 		}
-		old.Ref = "R" + casebook.Ref(old.ID)
+		old.Ref = "R" + casebook.DerivedRef(old.ID)
 		return cb.PutReferral(tx, old)
 	}); err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestReferralRefsFindTheirReferralOnly(t *testing.T) {
 	if got, err := cb.ReferralByRef(ctx, old.Ref); err != nil || got.ID != old.ID {
 		t.Fatalf("old reference %s: %+v, %v", old.Ref, got, err)
 	}
-	if _, err := cb.ReferralByRef(ctx, "R"+casebook.Ref(r.ID)); onestop.ErrorCode(err) != onestop.ENOTFOUND {
+	if _, err := cb.ReferralByRef(ctx, "R"+casebook.DerivedRef(r.ID)); onestop.ErrorCode(err) != onestop.ENOTFOUND {
 		t.Fatalf("a contact-style reference it was never given found a referral: %v", err)
 	}
 }

@@ -152,7 +152,7 @@ func TestUnsealedReferralsAndWorkersStayReadable(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	box := newBox(t)
 	old := map[string]any{
-		"id": 1, "ref": "R" + casebook.Ref(1), "time": now, "updated": now, "channel": "sms", "country": "BD", "place": "Mirpur",
+		"id": 1, "ref": "R" + casebook.DerivedRef(1), "time": now, "updated": now, "channel": "sms", "country": "BD", "place": "Mirpur",
 		"status": "assigned", "verified": true, "workerName": "Old Name", "lang": "bn",
 		"history":      []map[string]any{{"time": now, "status": "received", "by": "worker", "note": "Old Name"}},
 		"workerSealed": box.SealString(workerPhone), "needSealed": box.SealString("old need"),
@@ -169,7 +169,7 @@ func TestUnsealedReferralsAndWorkersStayReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := cb.ReferralByRef(ctx, "R"+casebook.Ref(1))
+	got, err := cb.ReferralByRef(ctx, "R"+casebook.DerivedRef(1))
 	if err != nil || got.Place != "Mirpur" || got.WorkerName != "Old Name" || got.Need != "old need" || got.Worker != workerPhone ||
 		len(got.History) != 1 || got.History[0].Note != "Old Name" {
 		t.Fatalf("old referral read as %+v %v", got, err)
@@ -249,7 +249,7 @@ func TestResealLeavesNothingOldInTheClear(t *testing.T) {
 	box := newBox(t)
 	ctx := context.Background()
 	old := map[string]any{
-		"id": 1, "ref": "R" + casebook.Ref(1), "time": now, "updated": now, "channel": "sms", "country": "BD", "place": "Kamrangirchar",
+		"id": 1, "ref": "R" + casebook.DerivedRef(1), "time": now, "updated": now, "channel": "sms", "country": "BD", "place": "Kamrangirchar",
 		"status": "closed", "verified": true, "workerName": "Nasreen Akhter", "lang": "bn",
 		"history":      []map[string]any{{"time": now, "status": "received", "by": "worker", "note": "sister-in-law"}},
 		"workerSealed": box.SealString(workerPhone), "needSealed": box.SealString("old need"),
@@ -266,7 +266,7 @@ func TestResealLeavesNothingOldInTheClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := legacy{Contact: onestop.Contact{ID: 7, Ref: casebook.Ref(7), Time: now, Updated: now, Channel: onestop.USSD,
+	c := legacy{Contact: onestop.Contact{ID: 7, Ref: casebook.DerivedRef(7), Time: now, Updated: now, Channel: onestop.USSD,
 		SessionID: "ATUid_oldsession91", Country: "BD", Lang: onestop.Bengali, Urgency: onestop.Information, Status: onestop.Done}}
 	putLegacy(t, db, &c)
 	if n, err := cb.Reseal(ctx); err != nil || n != 3 {
@@ -287,7 +287,7 @@ func TestResealLeavesNothingOldInTheClear(t *testing.T) {
 			t.Errorf("%q is still in the file", s)
 		}
 	}
-	got, err := cb.ReferralByRef(ctx, "R"+casebook.Ref(1))
+	got, err := cb.ReferralByRef(ctx, "R"+casebook.DerivedRef(1))
 	if err != nil || got.Place != "Kamrangirchar" || got.WorkerName != "Nasreen Akhter" || got.History[0].Note != "sister-in-law" {
 		t.Fatalf("the referral after Reseal: %+v %v", got, err)
 	}

@@ -34,13 +34,12 @@ func (cb *Casebook) AddNote(ctx context.Context, subject, by, note string) error
 		return onestop.Errorf(onestop.EINVALID, "a note has 1 to %d bytes", MaxNote)
 	}
 	ref, ok := strings.CutPrefix(subject, "contact:")
-	id, valid := refID(ref)
-	if !ok || !valid {
+	if !ok {
 		return onestop.Errorf(onestop.ENOTFOUND, "no case %s", subject)
 	}
 	return cb.db.Update(ctx, func(tx onestop.Tx) error {
-		if _, err := cb.Get(tx, id); err != nil {
-			return err
+		if _, ok := cb.ContactID(tx, ref); !ok {
+			return onestop.Errorf(onestop.ENOTFOUND, "no case %s", subject)
 		}
 		return cb.Append(tx, &AuditEntry{Time: cb.db.Now(), Actor: by, Action: AuditCaseNote, Subject: subject, Note: note})
 	})

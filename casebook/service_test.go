@@ -67,9 +67,9 @@ func TestAddNote(t *testing.T) {
 	wantCode(t, "an empty note", cb.AddNote(ctx, casebook.Subject(c), "asha", "  "), onestop.EINVALID)
 	wantCode(t, "a note too long", cb.AddNote(ctx, casebook.Subject(c), "asha", strings.Repeat("x", casebook.MaxNote+1)), onestop.EINVALID)
 	wantCode(t, "a note by nobody", cb.AddNote(ctx, casebook.Subject(c), "", "a note"), onestop.EINVALID)
-	wantCode(t, "a note on a contact not on file", cb.AddNote(ctx, "contact:"+casebook.Ref(c.ID+1), "asha", "a note"), onestop.ENOTFOUND)
+	wantCode(t, "a note on a contact not on file", cb.AddNote(ctx, "contact:"+casebook.DerivedRef(c.ID+1), "asha", "a note"), onestop.ENOTFOUND)
 	wantCode(t, "a note on a bad reference", cb.AddNote(ctx, "contact:1234", "asha", "a note"), onestop.ENOTFOUND)
-	wantCode(t, "a note on a referral", cb.AddNote(ctx, "referral:"+casebook.ReferralRef(1), "asha", "a note"), onestop.ENOTFOUND)
+	wantCode(t, "a note on a referral", cb.AddNote(ctx, "referral:"+casebook.DerivedReferralRef(1), "asha", "a note"), onestop.ENOTFOUND)
 	if es := entries(t, cb, "", casebook.AuditCaseNote); len(es) != 1 {
 		t.Fatalf("a refused note was written: %+v", es)
 	}

@@ -147,10 +147,6 @@ func (f *FollowUp) PassedOn(what string) {
 // Acknowledged reports whether a person has taken the contact on.
 func (f *FollowUp) Acknowledged() bool { return !f.Acked.IsZero() }
 
-// RefID returns the contact ID whose reference is ref, and false for anything Ref cannot have
-// made.
-func RefID(ref string) (uint64, bool) { return refID(ref) }
-
 // FollowUp returns the follow-up of the contact with id from tx, or nil if it has none.
 func (cb *Casebook) FollowUp(tx onestop.Tx, id uint64) (*FollowUp, error) {
 	v := tx.Bucket(store.Urgent).Get(store.U64(id))
@@ -189,7 +185,8 @@ func (cb *Casebook) ForEachFollowUp(tx onestop.Tx, fn func(*FollowUp) error) err
 			if len(k) == 8 {
 				id = binary.BigEndian.Uint64(k)
 			}
-			f = FollowUp{ContactID: id, Ref: Ref(id), Failed: true, Problems: []Problem{{Code: Unreadable}}}
+			ref, _ := cb.RefOf(tx, id) // "" when her contact cannot be read either
+			f = FollowUp{ContactID: id, Ref: ref, Failed: true, Problems: []Problem{{Code: Unreadable}}}
 		}
 		return fn(&f)
 	})

@@ -90,11 +90,18 @@ func TestFollowUpProblemsStayBounded(t *testing.T) {
 func TestADamagedFollowUpStillShows(t *testing.T) {
 	cb, db := newCasebook(t)
 	ctx := context.Background()
+	first, second := &onestop.Contact{Urgency: onestop.Urgent, Status: onestop.Open}, &onestop.Contact{Urgency: onestop.Urgent, Status: onestop.Open}
 	err := db.Update(ctx, func(tx onestop.Tx) error {
-		if err := cb.PutFollowUp(tx, &casebook.FollowUp{ContactID: 1, Ref: casebook.Ref(1), Since: time.Now()}); err != nil {
+		if err := cb.Put(tx, first); err != nil {
 			return err
 		}
-		return tx.Bucket(store.Urgent).Put(store.U64(2), []byte("{not json"))
+		if err := cb.Put(tx, second); err != nil {
+			return err
+		}
+		if err := cb.PutFollowUp(tx, &casebook.FollowUp{ContactID: first.ID, Ref: first.Ref, Since: time.Now()}); err != nil {
+			return err
+		}
+		return tx.Bucket(store.Urgent).Put(store.U64(second.ID), []byte("{not json"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +111,7 @@ func TestADamagedFollowUpStillShows(t *testing.T) {
 		t.Fatalf("unacknowledged: %d, %v", len(list), err)
 	}
 	for _, f := range list {
-		if f.ContactID == 2 && (!f.Failed || f.Ref != casebook.Ref(2) || len(f.Problems) != 1 || f.Problems[0].Code != casebook.Unreadable) {
+		if f.ContactID == second.ID && (!f.Failed || f.Ref != second.Ref || len(f.Problems) != 1 || f.Problems[0].Code != casebook.Unreadable) {
 			t.Fatalf("the damaged follow-up: %+v", f)
 		}
 	}

@@ -152,7 +152,8 @@ func TestThirtyMinutesIsPromisedOnlyWithSomeoneOnDuty(t *testing.T) {
 		if end.Text != want {
 			t.Errorf("%s: %q, want %q", tc.name, end.Text, want)
 		}
-		if strings.Contains(end.Text, "30") != (tc.want == locales.DoneNow) {
+		// (Her reference, drawn at random, may have a 30 in it.)
+		if strings.Contains(strings.Replace(end.Text, c.Ref, "", 1), "30") != (tc.want == locales.DoneNow) {
 			t.Errorf("%s: the half-hour promise is %v in %q", tc.name, tc.want == locales.DoneNow, end.Text)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/looplab/fsm"
 
 	"github.com/onestop-helpline/onestop"
-	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/locales"
 	"github.com/onestop-helpline/onestop/phone"
 	"github.com/onestop-helpline/onestop/session"
@@ -90,7 +89,7 @@ var callbacks = fsm.Callbacks{
 		st.s.MayCall, st.s.OtherNumber = true, st.e.box.SealString(e.Args[1].(string))
 	},
 	"after_window":      func(_ context.Context, e *fsm.Event) { on(e).s.Window = e.Args[1].(onestop.Window) },
-	"after_never":       func(_ context.Context, e *fsm.Event) { on(e).refuse() },
+	"after_never":       func(ctx context.Context, e *fsm.Event) { on(e).refuse(ctx) },
 	"after_confirm":     func(ctx context.Context, e *fsm.Event) { on(e).confirm(ctx, false) },
 	"after_confirm_ask": func(ctx context.Context, e *fsm.Event) { on(e).confirm(ctx, true) },
 	"after_skip":        func(_ context.Context, e *fsm.Event) { st := on(e); st.end = st.s.Closing },
@@ -351,7 +350,7 @@ func (st *step) classify(u onestop.Urgency) {
 var rank = map[onestop.Urgency]int{onestop.Information: 1, onestop.NonUrgent: 2, onestop.Urgent: 3}
 
 // refuse records that she does not want to be called.
-func (st *step) refuse() {
+func (st *step) refuse(ctx context.Context) {
 	s, now := st.s, st.now
 	st.planned, st.doNotContact = true, true
 	st.change(func(c *onestop.Contact) {
@@ -359,8 +358,24 @@ func (st *step) refuse() {
 		c.Caller = ""
 		c.Status = onestop.DoNotContact
 	})
-	ref := casebook.Ref(s.ContactID)
+	ref, ok := st.ref(ctx)
+	if !ok {
+		return
+	}
 	st.end = locales.Text(s.Lang, locales.DoneNoCall, ref, st.e.helpline(s.Country), st.e.emergency(s.Country))
+}
+
+// ref returns the reference of her contact, the one kept with it, to tell her. A contact that
+// cannot be read ends the session kindly, telling her no reference: none can be promised.
+func (st *step) ref(ctx context.Context) (string, bool) {
+	s := st.s
+	ref, err := st.e.cases.ContactRef(ctx, s.ContactID)
+	if err != nil {
+		st.e.log.Error("cannot read her contact's reference", "contact", s.ContactID, "err", err)
+		st.end = locales.Text(s.Lang, locales.SessionOver, st.e.helpline(s.Country))
+		return "", false
+	}
+	return ref, true
 }
 
 // confirm turns the plan she built into the contact's Safe Contact Plan. With ask, the session
@@ -371,7 +386,7 @@ func (st *step) confirm(ctx context.Context, ask bool) {
 	if s.NoCall && s.OtherNumber == nil {
 		// Never reached (the plan offers no way to choose her own number then), and never
 		// allowed to put her marked number in a plan.
-		st.refuse()
+		st.refuse(ctx)
 		return
 	}
 	number, other := st.num.E164, false
@@ -400,7 +415,11 @@ func (st *step) confirm(ctx context.Context, ask bool) {
 		}
 		c.Status = onestop.Open
 	})
-	closing := st.closing(ctx, casebook.Ref(s.ContactID), opens, tz)
+	ref, ok := st.ref(ctx)
+	if !ok {
+		return
+	}
+	closing := st.closing(ctx, ref, opens, tz)
 	if ask {
 		s.Asking, s.Closing = true, closing
 		return
