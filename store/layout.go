@@ -40,11 +40,12 @@ var (
 	DoNotContact = []byte("donotcontact") // numbers not to be contacted, by keyed hash, until when
 	Urgent       = []byte("urgent")       // urgent contacts' follow-ups: acknowledgement, escalation, problems
 	VoiceCalls   = []byte("voicecalls")   // what became of calls put through to counsellors, by contact ID and time
+	SessionKeys  = []byte("sessionkeys")  // where Sessions holds each session, by its key: for gateways sharing a store
 )
 
 // Buckets lists every top-level bucket, so that a store can create them all at once.
 var Buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Workers, Officials, Duty,
-	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent, VoiceCalls}
+	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent, VoiceCalls, SessionKeys}
 
 // U64 encodes v as 8 big-endian bytes, so that keys sort in numeric order.
 func U64(v uint64) []byte {
