@@ -446,3 +446,36 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// BenchmarkStepParallelShared is BenchmarkStepParallel on two gateways sharing the store, each
+// hop given to either in turn: every hop reads its session from the store and writes it back.
+func BenchmarkStepParallelShared(b *testing.B) {
+	f := newFixtureWith(b, flows.Config{Shared: true})
+	engines := []*flows.Engine{f.engine, f.restart(flows.Config{Shared: true})}
+	ctx := context.Background()
+	callers := []string{bdCaller, inCaller, psCaller, usCaller}
+	paths := [][]string{{"", "1", "1*1", "1*1*1", "1*1*1*1"}, {"", "4", "4*1", "4*1*98", "4*1*98*0"}}
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	defer cpuPerOp(b)()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var id, caller string
+		var path []string
+		hop := 0
+		for pb.Next() {
+			if hop == 0 {
+				n := next.Add(1)
+				id, caller, path = fmt.Sprintf("p%d", n), callers[n%4], paths[(n/4)%2]
+			}
+			r, err := engines[hop%2].Step(ctx, atText(flows.Turn{Provider: "africastalking", SessionID: id, Caller: caller}, path[hop]))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if hop++; hop == len(path) || r.End {
+				hop = 0
+			}
+		}
+	})
+}
