@@ -424,6 +424,27 @@ func (e *Engine) unmoved(ctx context.Context, tx onestop.Tx, key string) error {
 	return nil
 }
 
+// reading returns where a hop on a shared store keeps what it read of key, or nil on a store of
+// its own.
+func (e *Engine) reading(key string) *asRead {
+	if !e.cfg.Shared {
+		return nil
+	}
+	return &asRead{key: key}
+}
+
+// get reads the session key from tx. On a shared store it keeps the record in read, for the hop's
+// write to check that it is still there (unmoved).
+func (e *Engine) get(tx onestop.Tx, key string, read *asRead) (*session.Session, error) {
+	if read == nil {
+		return e.stored.Get(tx, key)
+	}
+	if read.record = bytes.Clone(e.stored.Record(tx, key)); read.record == nil {
+		return nil, nil
+	}
+	return session.Decode(key, read.record)
+}
+
 // answer is Step, once.
 func (e *Engine) answer(ctx context.Context, t Turn) (onestop.Screen, error) {
 	if err := t.Validate(); err != nil {
@@ -460,18 +481,10 @@ func (e *Engine) answer(ctx context.Context, t Turn) (onestop.Screen, error) {
 	var remembered onestop.Lang
 	noCall := t.Masked
 	if !live {
-		read := &asRead{key: key}
+		read := e.reading(key) // nil on a store of its own
 		if err := e.db.View(ctx, func(tx onestop.Tx) error {
 			var err error
-			if e.cfg.Shared {
-				// What the hop's write checks is still there (unmoved).
-				if read.record = bytes.Clone(e.stored.Record(tx, key)); read.record != nil {
-					s, err = session.Decode(key, read.record)
-				}
-			} else {
-				s, err = e.stored.Get(tx, key)
-			}
-			if s == nil && err == nil && !t.Masked {
+			if s, err = e.get(tx, key, read); s == nil && err == nil && !t.Masked {
 				remembered = session.Lang(tx, hash)
 				noCall, err = e.cases.DoNotContact(tx, num.E164, now)
 			}
@@ -479,7 +492,7 @@ func (e *Engine) answer(ctx context.Context, t Turn) (onestop.Screen, error) {
 		}); err != nil {
 			return e.over(lang, country), err
 		}
-		if e.cfg.Shared {
+		if read != nil {
 			ctx = context.WithValue(ctx, asReadKey{}, read)
 		}
 	}
