@@ -3,6 +3,7 @@ package flows
 import (
 	"bytes"
 	"context"
+	"errors"
 	"hash/maphash"
 	"log/slog"
 	"strings"
@@ -57,6 +58,14 @@ type Config struct {
 	// it like any other, and her next hop reads it from there, so a flood of sessions costs disk
 	// and time, not memory.
 	MaxLive int
+
+	// Shared says the store is shared with other gateways (several `onestop serve` on one
+	// PostgreSQL database), which may be given any hop of any session. Then no session is kept
+	// in memory between hops: every hop reads its session from the store, and writes it back,
+	// recording something or not, in a write that goes ahead only if the session is still as
+	// the hop read it (see Step). MaxLive is then unused. Every engine on one store must be
+	// shared alike: a single gateway's engine does not tell the others where it stores a session.
+	Shared bool
 
 	// Recorded, when set, is called inside the write that creates or changes a contact, with
 	// the contact as it was before the hop (nil for a new one) and as it is now. Alerts and
@@ -163,6 +172,14 @@ func New(ctx context.Context, db onestop.Store, cases *casebook.Casebook, box *s
 	}
 	cfg.ServiceCodes = codes
 	e.cfg = cfg
+	if cfg.Shared {
+		if err := db.Update(ctx, func(tx onestop.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(store.SessionKeys)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
 	// What earlier versions kept that must not stay: areas and picks remembered under callers'
 	// numbers, and sessions stored under the aggregator's own session ids.
 	if err := db.Update(context.Background(), func(tx onestop.Tx) error {
@@ -180,6 +197,9 @@ func New(ctx context.Context, db onestop.Store, cases *casebook.Casebook, box *s
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	if cfg.Shared {
+		e.stored.Share()
 	}
 	return e, nil
 }
@@ -218,8 +238,12 @@ func (sh *shard) get(key string) (*session.Session, bool, error) {
 	return s, true, err
 }
 
-// keep holds s in memory, unless MaxLive sessions are held already. It reports whether it did.
+// keep holds s in memory, unless MaxLive sessions are held already or the store is shared. It
+// reports whether it did.
 func (e *Engine) keep(sh *shard, s *session.Session) bool {
+	if e.cfg.Shared {
+		return false // another gateway may take her next hop: her session lives in the store
+	}
 	v := session.Encode(s)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -274,6 +298,9 @@ func (e *Engine) expire(sh *shard, now time.Time, expired map[string]bool) {
 // Flush writes the sessions held in memory to the store, so that a process started after this
 // one carries them on where they are, and closes the engine: it waits for every hop in progress,
 // and any hop after it gets the kind ending and changes nothing. Serve calls it on its way out.
+//
+// On a shared store (Config.Shared) nothing is held in memory, so it writes nothing: every hop's
+// session is in the store already, and several gateways may flush at once.
 func (e *Engine) Flush(ctx context.Context) (int, error) {
 	for i := range e.shards { // in order, and a hop holds only its own: no deadlock
 		e.shards[i].hop.Lock()
@@ -350,7 +377,76 @@ func (e *Engine) serviceCountry(code, region string) (string, onestop.Lang) {
 // Returns EINVALID for a turn that cannot be a caller's hop; on any other error the screen is
 // still a kind ending that claims nothing was recorded, so the gateway can show it rather than
 // the aggregator's generic failure. The screen's Text is always the page laid out for her.
+//
+// On a shared store (Config.Shared) two gateways may be given the same hop at once (a platform
+// retries at another gateway while the first is still working). The hop reads the session from
+// the store, and its write goes ahead only if, inside that write, under the store's write lock,
+// the session is still exactly as the hop read it; otherwise nothing of the hop is written and it
+// is answered again from the session as the other gateway left it: as a retry, with the same
+// screen. So one hop never records two contacts, and no screen is skipped. Returns ECONFLICT,
+// with the kind ending, only if the session kept moving under it maxMoved times.
 func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
+	scr, err := e.answer(ctx, t)
+	for tries := 1; errors.Is(err, errMoved) && tries < maxMoved; tries++ {
+		scr, err = e.answer(ctx, t)
+	}
+	return scr, err
+}
+
+// maxMoved bounds how many times a hop on a shared store is answered again because the session
+// changed under it. Each time, another gateway wrote the session: a retry of the same hop is
+// answered from that write at the second try.
+const maxMoved = 4
+
+// errMoved says a hop's session changed in the store after the hop read it: the hop wrote nothing.
+var errMoved = onestop.Errorf(onestop.ECONFLICT, "the session changed under the hop")
+
+// asRead is the record a hop on a shared store read its session from (nil: there was none).
+type asRead struct {
+	key    string
+	record []byte
+}
+
+type asReadKey struct{}
+
+// unmoved returns errMoved unless the session key is stored in tx exactly as the hop of ctx read
+// it. The hop's write calls it first, so on a shared store a hop's read, check and write are one
+// read-modify-write under the store's write lock. On a store of its own the engine's hop lock
+// does that, and it checks nothing.
+func (e *Engine) unmoved(ctx context.Context, tx onestop.Tx, key string) error {
+	if !e.cfg.Shared {
+		return nil
+	}
+	r, ok := ctx.Value(asReadKey{}).(*asRead)
+	if !ok || r.key != key || !bytes.Equal(e.stored.Record(tx, key), r.record) {
+		return errMoved
+	}
+	return nil
+}
+
+// reading returns where a hop on a shared store keeps what it read of key, or nil on a store of
+// its own.
+func (e *Engine) reading(key string) *asRead {
+	if !e.cfg.Shared {
+		return nil
+	}
+	return &asRead{key: key}
+}
+
+// get reads the session key from tx. On a shared store it keeps the record in read, for the hop's
+// write to check that it is still there (unmoved).
+func (e *Engine) get(tx onestop.Tx, key string, read *asRead) (*session.Session, error) {
+	if read == nil {
+		return e.stored.Get(tx, key)
+	}
+	if read.record = bytes.Clone(e.stored.Record(tx, key)); read.record == nil {
+		return nil, nil
+	}
+	return session.Decode(key, read.record)
+}
+
+// answer is Step, once.
+func (e *Engine) answer(ctx context.Context, t Turn) (onestop.Screen, error) {
 	if err := t.Validate(); err != nil {
 		return onestop.Screen{}, err
 	}
@@ -385,15 +481,19 @@ func (e *Engine) Step(ctx context.Context, t Turn) (onestop.Screen, error) {
 	var remembered onestop.Lang
 	noCall := t.Masked
 	if !live {
+		read := e.reading(key) // nil on a store of its own
 		if err := e.db.View(ctx, func(tx onestop.Tx) error {
 			var err error
-			if s, err = e.stored.Get(tx, key); s == nil && err == nil && !t.Masked {
+			if s, err = e.get(tx, key, read); s == nil && err == nil && !t.Masked {
 				remembered = session.Lang(tx, hash)
 				noCall, err = e.cases.DoNotContact(tx, num.E164, now)
 			}
 			return err
 		}); err != nil {
 			return e.over(lang, country), err
+		}
+		if read != nil {
+			ctx = context.WithValue(ctx, asReadKey{}, read)
 		}
 	}
 
@@ -542,6 +642,11 @@ func (e *Engine) emergency(country string) string { return e.lines(country).emer
 // It walks the sessions once, in steps: each reads at most a few thousand records and deletes at
 // most sweepChunk of them in one write, which joins a group commit like any hop's. A wave of
 // expired sessions therefore never holds the writer long enough to pause the callers' hops.
+//
+// On a shared store (Config.Shared) several gateways may sweep at once: each session is checked
+// again and deleted, and its contact marked dropped, inside one write, so the second to reach a
+// session finds it gone or no longer expired and leaves it; and a hop on another gateway that
+// read it before it went writes nothing (Step), and ends kindly.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	const scan = 8192
 	// Sessions in memory first: a stored session with a newer state in memory is left alone

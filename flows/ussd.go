@@ -519,6 +519,9 @@ func (st *step) finish(ctx context.Context) (onestop.Screen, error) {
 	}
 	var ns session.Session // as written
 	err := st.e.db.Update(ctx, func(tx onestop.Tx) error {
+		if err := st.e.unmoved(ctx, tx, saved.Key); err != nil {
+			return err
+		}
 		ns = saved
 		if st.contact != nil {
 			c, err := st.loadContact(tx, ns.ContactID, base)

@@ -107,6 +107,9 @@ type Index struct {
 	// begin in one tick of the clock would otherwise be ordered by their keys, which are keyed
 	// hashes, and a group commit would write a page of the bucket for each of them.
 	last uint64
+	// shared says other processes write the store too (Share): where each session is kept is
+	// then read from the store, not from memory.
+	shared bool
 }
 
 type hashed [2]uint64
@@ -159,15 +162,21 @@ func storeKey(at uint64, key string) []byte {
 
 // Get returns the session at key, or nil if there is none.
 func (ix *Index) Get(tx onestop.Tx, key string) (*Session, error) {
-	at, ok := ix.find(ix.hash(key))
-	if !ok {
-		return nil, nil
-	}
-	v := tx.Bucket(store.Sessions).Get(storeKey(at, key))
+	v := ix.Record(tx, key)
 	if v == nil {
 		return nil, nil
 	}
 	return decode(key, v)
+}
+
+// Record returns the record stored for the session at key, as Encode made it, or nil if there
+// is none. It is valid only inside tx.
+func (ix *Index) Record(tx onestop.Tx, key string) []byte {
+	at, ok := ix.where(tx, key)
+	if !ok {
+		return nil
+	}
+	return tx.Bucket(store.Sessions).Get(storeKey(at, key))
 }
 
 // Put writes s under its key: where it is stored already, or, the first time, under when it
@@ -175,6 +184,9 @@ func (ix *Index) Get(tx onestop.Tx, key string) (*Session, error) {
 // holds: commit handlers run in the order they were added, so a session deleted and written
 // again in one transaction (the sweep and her hop in one group) stays in it.
 func (ix *Index) Put(tx onestop.Tx, s *Session) error {
+	if ix.shared {
+		return ix.putShared(tx, s)
+	}
 	h := ix.hash(s.Key)
 	at, ok := ix.find(h)
 	if !ok {
@@ -202,6 +214,11 @@ func (ix *Index) GetStored(tx onestop.Tx, stored string) (*Session, error) {
 func (ix *Index) DeleteStored(tx onestop.Tx, stored string) error {
 	if len(stored) < 8 {
 		return fmt.Errorf("session: stored key %q is too short", stored)
+	}
+	if ix.shared {
+		if err := ix.forgetShared(tx, stored); err != nil {
+			return err
+		}
 	}
 	h := ix.hash(stored[8:])
 	tx.OnCommit(func() {

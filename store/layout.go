@@ -40,6 +40,7 @@ var (
 	DoNotContact = []byte("donotcontact") // numbers not to be contacted, by keyed hash, until when
 	Urgent       = []byte("urgent")       // urgent contacts' follow-ups: acknowledgement, escalation, problems
 	VoiceCalls   = []byte("voicecalls")   // what became of calls put through to counsellors, by contact ID and time
+	SessionKeys  = []byte("sessionkeys")  // where Sessions holds each session, by its key: for gateways sharing a store
 
 	// The references drawn at random for contacts and referrals, each to its 8-byte ID, so that
 	// a reference is found and never given twice. (Not "refs": bolt's schema 2 deleted an
@@ -50,7 +51,7 @@ var (
 
 // Buckets lists every top-level bucket, so that a store can create them all at once.
 var Buckets = [][]byte{Meta, Sessions, Prefs, Contacts, Areas, Referrals, Workers, Officials, Duty,
-	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent, VoiceCalls, ContactRefs, ReferralRefs}
+	Inbound, Outbox, Callbacks, Users, Logins, Audit, DoNotContact, Urgent, VoiceCalls, SessionKeys, ContactRefs, ReferralRefs}
 
 // U64 encodes v as 8 big-endian bytes, so that keys sort in numeric order.
 func U64(v uint64) []byte {

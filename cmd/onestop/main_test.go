@@ -272,13 +272,13 @@ func TestServiceCodesReachTheConversation(t *testing.T) {
 // duty; with nobody, the closing screen gives the helpline instead of a promise.
 func TestTheHalfHourIsPromisedOnlyWithACounsellorOnDuty(t *testing.T) {
 	m := MustRunMain(t)
-	if end := allOnes(t, m.Addr(), "ATUid_nobody", "+8801711000001"); strings.Contains(end, "30") || !strings.Contains(end, "109") {
+	if end := allOnes(t, m.Addr(), "ATUid_nobody", "+8801711000001"); strings.Contains(end, "30 ") || !strings.Contains(end, "109") {
 		t.Fatalf("with nobody on duty: %q", end)
 	}
 	if err := m.Staff.SetDuty(context.Background(), &staff.Counsellor{Number: "+8801711999999", Masked: "x", Lang: onestop.English}); err != nil {
 		t.Fatal(err)
 	}
-	if end := allOnes(t, m.Addr(), "ATUid_onduty", "+8801711000002"); !strings.Contains(end, "30") {
+	if end := allOnes(t, m.Addr(), "ATUid_onduty", "+8801711000002"); !strings.Contains(end, "30 ") {
 		t.Fatalf("with a counsellor on duty: %q", end)
 	}
 }
