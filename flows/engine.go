@@ -749,7 +749,7 @@ func dropIfUnfinished(c *onestop.Contact) {
 
 // SweepEvery runs Sweep every interval until ctx ends.
 func (e *Engine) SweepEvery(ctx context.Context, interval time.Duration) {
-	store.Every(ctx, interval, e.Sweep, func(n int, err error) {
+	store.Every(ctx, interval, store.Once(e.db, "session sweep", interval, e.Sweep), func(n int, err error) {
 		if err != nil {
 			e.log.Error("session sweep failed", "err", err)
 		} else if n > 0 {

@@ -970,7 +970,17 @@ func (o *Outbox) Run(ctx context.Context, senders ...Sender) error {
 	}
 	t := time.NewTicker(o.cfg.Poll)
 	defer t.Stop()
+	_, shared := o.db.(onestop.Leaser)
+	lastReconcile := time.Now()
 	for {
+		// In a group, a gateway that died mid-send leaves its messages sending while the others
+		// go on: one of them settles those once they are older than any send can take.
+		if shared && time.Since(lastReconcile) > SendingLease/2 {
+			if err := o.Reconcile(ctx, byName); err != nil && !closed(err) && ctx.Err() == nil {
+				o.log.Error("outbox: reconciling failed", "err", err)
+			}
+			lastReconcile = time.Now()
+		}
 		if _, err := o.Flush(ctx, byName); closed(err) {
 			// The store was closed under the loop: the process is stopping.
 			return nil
@@ -991,7 +1001,14 @@ func closed(err error) bool {
 	return errors.Is(err, onestop.ErrStoreClosed)
 }
 
-// Reconcile settles messages a stopped process left in the sending state. Whether the provider
+// SendingLease is how long a message may stay sending, on a store several gateways share,
+// before another gateway takes it for one whose sender died: well past any provider call's
+// timeout, so a send under way in a live gateway is never taken from it.
+const SendingLease = 2 * time.Minute
+
+// Reconcile settles messages a stopped process left in the sending state. On a store several
+// gateways share (an onestop.Leaser), only messages sending for longer than SendingLease are
+// settled: the others are another live gateway's sends under way. Whether the provider
 // took such a message is unknown. A provider that drops repeats gets it again; so does a staff
 // message, since a repeated alert is better than a lost one. A message to a survivor or an
 // unregistered sender is not sent again blindly, since a second text on her phone can cost more
@@ -1000,6 +1017,8 @@ func (o *Outbox) Reconcile(ctx context.Context, senders map[string]Sender) error
 	return o.db.Update(ctx, func(tx onestop.Tx) error {
 		b := tx.Bucket(store.Outbox)
 		var stuck []*Message
+		_, shared := o.db.(onestop.Leaser)
+		cutoff := o.db.Now().Add(-SendingLease)
 		err := b.ForEach(func(k, v []byte) error {
 			if v == nil || len(k) != 8 || !bytes.Contains(v, []byte(`"state":"sending"`)) {
 				return nil
@@ -1008,7 +1027,9 @@ func (o *Outbox) Reconcile(ctx context.Context, senders map[string]Sender) error
 			if err != nil {
 				return err
 			}
-			stuck = append(stuck, m)
+			if !shared || m.Updated.Before(cutoff) {
+				stuck = append(stuck, m)
+			}
 			return nil
 		})
 		if err != nil {

@@ -191,6 +191,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		TTL: m.Config.TTL, DefaultCountry: strings.ToUpper(m.Config.Country), Pager: pager.Pager{Limits: m.Config.PageLimits}.Pages,
 		Recorded: m.Alerts.Recorded, Log: m.Log,
 		ServiceCodes: m.Config.ServiceCodes, DoNotContactDays: m.Config.DoNotContactDays, OnDuty: m.Staff.OnDutyNow,
+		Shared: m.Config.DatabaseURL != "", // other gateways may take any hop of any session
 	}); err != nil {
 		if onestop.ErrorCode(err) == onestop.EINVALID {
 			return fmt.Errorf("ONESTOP_SERVICE_CODES: %w", err)
