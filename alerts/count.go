@@ -35,11 +35,12 @@ func (s *Service) Count(ctx context.Context) (Counts, error) {
 		now := s.db.Now()
 		n := 0
 		return s.cases.ForEachFollowUp(tx, func(f *casebook.FollowUp) error {
-			if n++; n%1024 == 0 {
+			if n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
+			n++
 			out.Urgent++
 			if !f.Escalated.IsZero() {
 				out.Escalated++

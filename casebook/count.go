@@ -41,11 +41,12 @@ func (cb *Casebook) Count(ctx context.Context, now time.Time) (Counts, error) {
 			if v == nil || len(k) != 8 {
 				return nil
 			}
-			if n++; n%checkEvery == 0 {
+			if n%checkEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
+			n++
 			r, err := unmarshal(v)
 			if err != nil {
 				out.Unreadable++

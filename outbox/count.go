@@ -39,11 +39,12 @@ func (o *Outbox) Count(ctx context.Context) (Counts, error) {
 			if v == nil || len(k) != 8 {
 				return nil // an index
 			}
-			if n++; n%checkEvery == 0 {
+			if n%checkEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
+			n++
 			var t struct {
 				State    State    `json:"state"`
 				Audience Audience `json:"audience"`
