@@ -59,7 +59,7 @@ type fixture struct {
 
 var start = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	f.now.Store(start.UnixNano())
