@@ -131,7 +131,7 @@ func RegisterBridge(g *gateway.Gateway, publicURL, token string, calls Calls, ca
 		cb += "/" + token
 	}
 	b := &Bridge{g: g, calls: calls, callerID: callerID, callback: cb}
-	g.Webhook(fiber.MethodPost, BridgePath, b.Voice)
+	g.Webhook(fiber.MethodPost, BridgePath, g.Observed(Provider+"-bridge", b.Voice))
 	return b
 }
 

@@ -33,7 +33,7 @@ type SMSHandler struct {
 // inbound route's optional token segment never swallows it.
 func RegisterSMS(g *gateway.Gateway, sms gateway.SMSReceiver, reports gateway.DeliveryReports) *SMSHandler {
 	h := &SMSHandler{g: g, sms: sms, reports: reports}
-	g.Webhook(fiber.MethodPost, "/sms/africastalking/delivery", h.Delivery)
+	g.Webhook(fiber.MethodPost, "/sms/africastalking/delivery", g.Observed(Provider+"-delivery", h.Delivery))
 	g.Webhook(fiber.MethodPost, "/sms/africastalking", h.Inbound)
 	return h
 }

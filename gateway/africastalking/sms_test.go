@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -189,14 +191,26 @@ func TestATDeliveryReports(t *testing.T) {
 		{"status=Success", 400, ids[1], outbox.Failed, ""},
 		{"id=ATXid_unknown&status=Success", 200, ids[1], outbox.Failed, ""},
 	}
+	answered := map[string]float64{}
 	for _, st := range steps {
 		status, body := s.post(t, "/sms/africastalking/delivery", smsFormType, st.body)
 		if status != st.want {
 			t.Fatalf("%s: %d %q", st.body, status, body)
 		}
+		if status < 400 {
+			answered["ok"]++
+		} else {
+			answered["rejected"]++
+		}
 		m, _ := s.out.Message(ctx, st.id)
 		if m.State != st.state || !strings.Contains(m.Error, st.error) {
 			t.Fatalf("%s: message %d is %s %q", st.body, st.id, m.State, m.Error)
+		}
+	}
+	// Every report is counted in the gateway's hops, by what it was answered.
+	for outcome, want := range answered {
+		if n := testutil.ToFloat64(s.g.Metrics.Hops.WithLabelValues("africastalking-delivery", outcome)); n != want {
+			t.Errorf("africastalking-delivery %s counted %v, want %v", outcome, n, want)
 		}
 	}
 }

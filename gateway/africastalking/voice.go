@@ -41,15 +41,19 @@ func RegisterVoice(g *gateway.Gateway, publicURL string, flow Stepper, r *voice.
 // Voice answers one event of a call with AT's voice XML.
 func (v *VoiceHandler) Voice(c *fiber.Ctx) error {
 	start := time.Now()
+	reject := func(err error) error {
+		v.g.Metrics.Observe(Provider+"-voice", "rejected", start)
+		return err
+	}
 	if !isForm(c.Get(fiber.HeaderContentType)) {
-		return fiber.NewError(fiber.StatusUnsupportedMediaType, "content type must be application/x-www-form-urlencoded")
+		return reject(fiber.NewError(fiber.StatusUnsupportedMediaType, "content type must be application/x-www-form-urlencoded"))
 	}
 	if len(c.Body()) > MaxHopBody {
-		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "body is larger than a voice callback")
+		return reject(fiber.NewError(fiber.StatusRequestEntityTooLarge, "body is larger than a voice callback"))
 	}
 	sid, from := strings.TrimSpace(c.FormValue("sessionId")), strings.TrimSpace(c.FormValue("callerNumber"))
 	if sid == "" || from == "" {
-		return onestop.Errorf(onestop.EINVALID, "missing sessionId or callerNumber")
+		return reject(onestop.Errorf(onestop.EINVALID, "missing sessionId or callerNumber"))
 	}
 	if c.FormValue("isActive") == "0" {
 		// The call is over: counted, nothing else. A missed call is not a request.
@@ -58,6 +62,8 @@ func (v *VoiceHandler) Voice(c *fiber.Ctx) error {
 			status = "completed"
 		}
 		v.calls.WithLabelValues(Provider, status).Inc()
+		// Counted apart from her hops, as Twilio's end-of-call status is.
+		v.g.Metrics.Observe(Provider+"-voice-status", "ok", start)
 		c.Status(fiber.StatusOK)
 		return nil
 	}
@@ -65,7 +71,7 @@ func (v *VoiceHandler) Voice(c *fiber.Ctx) error {
 	if q := c.Query("hop"); q != "" {
 		n, err := strconv.Atoi(q)
 		if err != nil || n < 1 {
-			return onestop.Errorf(onestop.EINVALID, "hop must be a number from 1")
+			return reject(onestop.Errorf(onestop.EINVALID, "hop must be a number from 1"))
 		}
 		hop = n
 	}
@@ -76,11 +82,12 @@ func (v *VoiceHandler) Voice(c *fiber.Ctx) error {
 	}
 	scr, err := v.flow.Step(c.UserContext(), t)
 	if onestop.ErrorCode(err) == onestop.EINVALID {
-		v.g.Metrics.Observe(Provider+"-voice", "rejected", start)
-		return err
+		return reject(err)
 	}
+	outcome := "ok"
 	if err != nil {
-		v.g.Log.Error("voice hop failed", "provider", Provider, "err", err)
+		v.g.Log.Error("voice hop failed", "provider", Provider, "err", err) // scr is the kind ending
+		outcome = "failed"
 	}
 	p := v.r.Render(scr)
 	var b string
@@ -92,7 +99,7 @@ func (v *VoiceHandler) Voice(c *fiber.Ctx) error {
 	default:
 		b = v.getDigits(c, p, hop)
 	}
-	v.g.Metrics.Observe(Provider+"-voice", "ok", start)
+	v.g.Metrics.Observe(Provider+"-voice", outcome, start)
 	c.Set(fiber.HeaderContentType, "application/xml; charset=utf-8")
 	return c.SendString(`<?xml version="1.0" encoding="UTF-8"?><Response>` + b + `</Response>`)
 }

@@ -119,3 +119,27 @@ func TestATVoiceMissedCallIsOnlyCounted(t *testing.T) {
 		t.Fatalf("calls counted %v", n)
 	}
 }
+
+// Every request to the voice webhook is counted: her hops by outcome, and the end of the call
+// apart from them.
+func TestATVoiceHopsAreCounted(t *testing.T) {
+	s := newVoiceServer(t, nil)
+	s.do(t, "POST", "/voice/africastalking", "text/plain", atCall())
+	s.do(t, "POST", "/voice/africastalking", form, atCall("sessionId", ""))
+	s.do(t, "POST", "/voice/africastalking?hop=x", form, atCall())
+	s.do(t, "POST", "/voice/africastalking", form, atCall())
+	s.do(t, "POST", "/voice/africastalking", form, atCall("isActive", "0"))
+	for _, c := range []struct {
+		provider, outcome string
+		want              float64
+	}{
+		{"africastalking-voice", "rejected", 3},
+		{"africastalking-voice", "ok", 1},
+		{"africastalking-voice", "failed", 0},
+		{"africastalking-voice-status", "ok", 1},
+	} {
+		if n := testutil.ToFloat64(s.g.Metrics.Hops.WithLabelValues(c.provider, c.outcome)); n != c.want {
+			t.Errorf("%s %s counted %v, want %v", c.provider, c.outcome, n, c.want)
+		}
+	}
+}

@@ -119,12 +119,15 @@ type CallBridge struct {
 
 // RegisterCallBridge adds GET CallBridgePath/{gather,connect,dial} and POST
 // CallBridgePath/status, each behind the gateway's webhook token.
+// bridgeLabel is the provider label of the bridged call's webhooks in the gateway's hop counts.
+const bridgeLabel = "exotel-bridge"
+
 func RegisterCallBridge(g *gateway.Gateway, calls CallBridgeCalls, callerID outbox.CallerIDs) *CallBridge {
 	b := &CallBridge{calls: calls, callerID: callerID}
-	g.Webhook(fiber.MethodGet, CallBridgePath+"/gather", b.gather)
-	g.Webhook(fiber.MethodGet, CallBridgePath+"/connect", b.connect)
-	g.Webhook(fiber.MethodGet, CallBridgePath+"/dial", b.dial)
-	g.Webhook(fiber.MethodPost, CallBridgePath+"/status", b.status)
+	g.Webhook(fiber.MethodGet, CallBridgePath+"/gather", g.Observed(bridgeLabel, b.gather))
+	g.Webhook(fiber.MethodGet, CallBridgePath+"/connect", g.Observed(bridgeLabel, b.connect))
+	g.Webhook(fiber.MethodGet, CallBridgePath+"/dial", g.Observed(bridgeLabel, b.dial))
+	g.Webhook(fiber.MethodPost, CallBridgePath+"/status", g.Observed(bridgeLabel, b.status))
 	return b
 }
 

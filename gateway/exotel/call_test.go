@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
@@ -103,7 +105,11 @@ func TestBridgedCallThroughExotel(t *testing.T) {
 		{"busy, retried", "POST", p + "/status/" + callTok, "CallSid=b6cfaf5e1f3e4&Status=busy&CustomField=1&DateUpdated=2026-11-23+09%3A31%3A00", 200, "", "requested,placed,busy"},
 		{"unknown status", "POST", p + "/status/" + callTok, "CallSid=b6cfaf5e1f3e4&Status=odd&CustomField=1", 400, "", "requested,placed,busy"},
 	}
+	answered := map[string]float64{}
 	for _, tc := range tests {
+		if tc.name != "no token" { // refused before the webhook: not a hop of the call
+			answered[outcomeOf(tc.status)]++
+		}
 		var body io.Reader
 		if tc.body != "" {
 			body = strings.NewReader(tc.body)
@@ -132,4 +138,22 @@ func TestBridgedCallThroughExotel(t *testing.T) {
 	if resp.StatusCode != 403 || strings.Contains(string(b), "9876543210") {
 		t.Fatalf("dial after callHer window: %d %s", resp.StatusCode, b)
 	}
+	answered["rejected"]++
+	// Every step of the bridged call is counted in the gateway's hops, by what it answered.
+	for outcome, want := range answered {
+		if n := testutil.ToFloat64(g.Metrics.Hops.WithLabelValues("exotel-bridge", outcome)); n != want {
+			t.Errorf("exotel-bridge %s hops counted %v, want %v", outcome, n, want)
+		}
+	}
+}
+
+// outcomeOf is the outcome the gateway's hop counts give an answer with status.
+func outcomeOf(status int) string {
+	switch {
+	case status >= 500:
+		return "failed"
+	case status >= 400:
+		return "rejected"
+	}
+	return "ok"
 }

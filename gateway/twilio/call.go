@@ -137,7 +137,7 @@ func RegisterBridge(g *gateway.Gateway, cfg Config, webhookToken string, calls C
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	b := &Bridge{h: &Handler{g: g, cfg: cfg}, calls: calls, callerID: callerID, token: webhookToken}
 	for step, fn := range map[string]fiber.Handler{"answer": b.answer, "connect": b.connect, "dialed": b.dialed, "outcome": b.outcome, "status": b.status} {
-		g.Webhook(fiber.MethodPost, BridgePath+"/:id/"+step, fn)
+		g.Webhook(fiber.MethodPost, BridgePath+"/:id/"+step, g.Observed(Provider+"-bridge", fn))
 	}
 	return b
 }

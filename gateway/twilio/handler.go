@@ -76,7 +76,7 @@ type Handler struct {
 func Register(g *gateway.Gateway, cfg Config, sms gateway.SMSReceiver, reports gateway.DeliveryReports) *Handler {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	h := &Handler{g: g, cfg: cfg, sms: sms, reports: reports}
-	g.Webhook(fiber.MethodPost, "/sms/twilio/status", h.Status)
+	g.Webhook(fiber.MethodPost, "/sms/twilio/status", g.Observed(Provider+"-delivery", h.Status))
 	g.Webhook(fiber.MethodPost, "/sms/twilio", h.Inbound)
 	return h
 }

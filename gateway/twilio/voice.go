@@ -75,10 +75,11 @@ const maxTook = 10_000
 func RegisterVoice(g *gateway.Gateway, cfg Config, flow Stepper, r *voice.Renderer, dialed func(context.Context, DialOutcome) error) *VoiceHandler {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	v := &VoiceHandler{h: &Handler{g: g, cfg: cfg}, g: g, flow: flow, r: r, calls: voice.Calls(g.Metrics.Registry), dialed: dialed}
-	g.Webhook(fiber.MethodPost, VoiceStatus, v.Status)
-	g.Webhook(fiber.MethodPost, dialedPath, v.Dialed)
-	g.Webhook(fiber.MethodPost, whisperPath, v.Whisper)
-	g.Webhook(fiber.MethodPost, acceptPath, v.Accept)
+	// The steps of a call beside her hops are counted apart from them.
+	g.Webhook(fiber.MethodPost, VoiceStatus, g.Observed(VoiceProvider+"-voice-status", v.Status))
+	g.Webhook(fiber.MethodPost, dialedPath, g.Observed(VoiceProvider+"-voice-connect", v.Dialed))
+	g.Webhook(fiber.MethodPost, whisperPath, g.Observed(VoiceProvider+"-voice-connect", v.Whisper))
+	g.Webhook(fiber.MethodPost, acceptPath, g.Observed(VoiceProvider+"-voice-connect", v.Accept))
 	g.Webhook(fiber.MethodPost, VoicePath, v.Hop)
 	return v
 }
@@ -119,10 +120,12 @@ func (v *VoiceHandler) Hop(c *fiber.Ctx) error {
 	}
 	hop, err := hopOf(c)
 	if err != nil {
+		v.g.Metrics.Observe(VoiceProvider+"-voice", "rejected", start)
 		return err
 	}
 	sid, from := strings.TrimSpace(params.Get("CallSid")), strings.TrimSpace(params.Get("From"))
 	if sid == "" || from == "" {
+		v.g.Metrics.Observe(VoiceProvider+"-voice", "rejected", start)
 		return onestop.Errorf(onestop.EINVALID, "missing CallSid or From")
 	}
 	t := flows.Turn{Channel: onestop.Voice, Provider: VoiceProvider, SessionID: sid, Caller: from,
@@ -132,11 +135,13 @@ func (v *VoiceHandler) Hop(c *fiber.Ctx) error {
 	}
 	scr, err := v.flow.Step(c.UserContext(), t)
 	if onestop.ErrorCode(err) == onestop.EINVALID {
-		v.g.Metrics.Observe(VoiceProvider+"-voice", "invalid", start)
+		v.g.Metrics.Observe(VoiceProvider+"-voice", "rejected", start)
 		return err
 	}
+	outcome := "ok"
 	if err != nil {
 		v.g.Log.Error("voice hop failed", "provider", VoiceProvider, "err", err) // scr is the kind ending
+		outcome = "failed"
 	}
 	p := v.r.Render(scr)
 	var body string
@@ -148,7 +153,7 @@ func (v *VoiceHandler) Hop(c *fiber.Ctx) error {
 	default:
 		body = v.gather(c, p, hop)
 	}
-	v.g.Metrics.Observe(VoiceProvider+"-voice", "ok", start)
+	v.g.Metrics.Observe(VoiceProvider+"-voice", outcome, start)
 	return twiml(c, body)
 }
 

@@ -324,3 +324,26 @@ func TestVoiceURLsCarryTheWebhookToken(t *testing.T) {
 		t.Fatalf("dialed: %s", d)
 	}
 }
+
+// Every hop of her call is counted, a refused one as rejected; the call's status apart.
+func TestVoiceHopsAreCounted(t *testing.T) {
+	s := newVoiceServer(t)
+	s.post(t, "/voice/twilio?hop=x", call())
+	s.post(t, "/voice/twilio", call("CallSid", ""))
+	s.raw(t, "/voice/twilio", form, call().Encode(), "bad")
+	s.post(t, "/voice/twilio", call())
+	s.post(t, "/voice/twilio/status", url.Values{"CallSid": {callSid}, "CallStatus": {"completed"}})
+	for _, c := range []struct {
+		provider, outcome string
+		want              float64
+	}{
+		{"twilio-voice", "rejected", 3},
+		{"twilio-voice", "ok", 1},
+		{"twilio-voice", "invalid", 0},
+		{"twilio-voice-status", "ok", 1},
+	} {
+		if n := testutil.ToFloat64(s.g.Metrics.Hops.WithLabelValues(c.provider, c.outcome)); n != c.want {
+			t.Errorf("%s %s counted %v, want %v", c.provider, c.outcome, n, c.want)
+		}
+	}
+}
