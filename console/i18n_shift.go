@@ -5,6 +5,7 @@ import "maps"
 // The words of the duty rota, workers, officials and outbox pages, kept beside the others.
 func init() {
 	maps.Copy(consoleEN, map[string]string{
+		"referrals.current":  "current",
 		"nav.duty":           "Duty rota",
 		"nav.workers":        "Workers",
 		"nav.officials":      "Officials",
@@ -63,6 +64,7 @@ func init() {
 		"state.expanded":     "Expanded",
 	})
 	maps.Copy(consoleBN, map[string]string{
+		"referrals.current":  "বর্তমান",
 		"nav.duty":           "ডিউটি রোস্টার",
 		"nav.workers":        "কর্মী",
 		"nav.officials":      "কর্মকর্তা",
@@ -121,6 +123,7 @@ func init() {
 		"state.expanded":     "বিস্তৃত",
 	})
 	maps.Copy(consoleHI, map[string]string{
+		"referrals.current":  "वर्तमान",
 		"nav.duty":           "ड्यूटी रोस्टर",
 		"nav.workers":        "कार्यकर्ता",
 		"nav.officials":      "अधिकारी",
@@ -179,6 +182,7 @@ func init() {
 		"state.expanded":     "विस्तारित",
 	})
 	maps.Copy(consoleAR, map[string]string{
+		"referrals.current":  "الحالية",
 		"nav.duty":           "جدول المناوبة",
 		"nav.workers":        "العاملون",
 		"nav.officials":      "المسؤولون",

@@ -377,3 +377,46 @@ func TestOutboxRetryAndDrop(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// The status control starts at the referral's status and offers only the casebook's moves; the
+// server applies only those and answers a refused one with 409 and the reason.
+func TestReferralStatusControl(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s := f.login("sara")
+	options := func() []string {
+		t.Helper()
+		r := f.do(s, "GET", "/console/referrals", nil)
+		sel := regexp.MustCompile(`(?s)<select name="status" aria-label="Status">(.*?)</select>`).FindStringSubmatch(r.body)
+		if sel == nil {
+			t.Fatalf("no status control:\n%s", r.body)
+		}
+		var out []string
+		for _, m := range regexp.MustCompile(`<option value="([a-z]+)"( selected)?>`).FindAllStringSubmatch(sel[1], -1) {
+			out = append(out, m[1]+m[2])
+		}
+		return out
+	}
+	if got := strings.Join(options(), " "); got != "received selected assigned declined" {
+		t.Fatalf("received referral's control: %s", got)
+	}
+	before := f.auditCount(ctx)
+	for _, to := range []string{"received", "closed", "contacted"} {
+		r := f.post(s, "/console/referrals/1", url.Values{"status": {to}})
+		if r.status != 409 || !strings.Contains(r.body, "a received referral cannot become "+to) {
+			t.Fatalf("received → %s: %d\n%s", to, r.status, r.body)
+		}
+	}
+	if f.auditCount(ctx) != before {
+		t.Fatal("a refused move was audited")
+	}
+	if r := f.post(s, "/console/referrals/1", url.Values{"status": {"assigned"}, "centre": {"bd-occ-dhaka"}}); r.status != 303 {
+		t.Fatalf("received → assigned: %d\n%s", r.status, r.body)
+	}
+	if e := f.lastAudit(ctx); e.Action != casebook.AuditReferral || f.auditCount(ctx) != before+1 {
+		t.Fatalf("move audit: %+v", e)
+	}
+	if got := strings.Join(options(), " "); got != "assigned selected contacted declined" {
+		t.Fatalf("assigned referral's control: %s", got)
+	}
+}
