@@ -372,10 +372,7 @@ var langNames = []langOption{{"en", "English", false}, {"bn", "বাংলা",
 
 func (cs *Console) view(c *fiber.Ctx, titleKey string, data any, args ...any) *view {
 	u := user(c)
-	lang := onestop.English
-	if u != nil && u.Lang.Valid() {
-		lang = u.Lang
-	}
+	lang := requestLang(c)
 	l := newLoc(lang)
 	v := &view{L: l, User: u, CSRF: csrfOf(c), Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
 	for _, n := range navItems {

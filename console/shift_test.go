@@ -420,3 +420,56 @@ func TestReferralStatusControl(t *testing.T) {
 		t.Fatalf("assigned referral's control: %s", got)
 	}
 }
+
+// The login page follows the browser's Accept-Language until someone chooses a language.
+func TestLoginFollowsAcceptLanguage(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct {
+		header string
+		want   onestop.Lang
+	}{
+		{"", onestop.English},
+		{"bn-BD,bn;q=0.9,en;q=0.8", onestop.Bengali},
+		{"fr-FR, ar;q=0.7, hi;q=0.8", onestop.Hindi},
+		{"AR", onestop.Arabic},
+		{"fr, de;q=0.5", onestop.English},
+		{"hi;q=bogus, ar;q=0.2", onestop.Arabic},
+	} {
+		r := f.do(session{}, "GET", "/console/login", nil, "Accept-Language", tt.header)
+		title := newLoc(tt.want).T("login.title")
+		if r.status != 200 || !strings.Contains(r.body, `<html lang="`+string(tt.want)+`"`) || !strings.Contains(r.body, "<h1>"+title+"</h1>") {
+			t.Fatalf("Accept-Language %q: %d, want %s\n%s", tt.header, r.status, tt.want, r.body)
+		}
+		if (tt.want == onestop.Arabic) != strings.Contains(r.body, `dir="rtl"`) {
+			t.Fatalf("Accept-Language %q: wrong direction", tt.header)
+		}
+	}
+	// A choice on the page wins over the header, and is kept.
+	r := f.do(session{}, "GET", "/console/login?lang=ar", nil, "Accept-Language", "bn")
+	if !strings.Contains(r.body, `<html lang="ar" dir="rtl"`) {
+		t.Fatalf("chosen Arabic:\n%s", r.body)
+	}
+	var kept string
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == langCookie {
+			kept = c.Value
+		}
+	}
+	if kept != "ar" {
+		t.Fatalf("the choice is not kept: %v", r.header)
+	}
+	r = f.do(session{}, "GET", "/console/login", nil, "Accept-Language", "bn", "Cookie", langCookie+"=ar")
+	if !strings.Contains(r.body, `<html lang="ar"`) {
+		t.Fatal("the kept choice gave way to the header")
+	}
+	if r := f.do(session{}, "GET", "/console/login?lang=xx", nil, "Accept-Language", "hi"); !strings.Contains(r.body, `<html lang="hi"`) {
+		t.Fatal("an unknown choice was taken")
+	}
+	// A user's own choice wins over both.
+	if err := f.cs.Users.SetLang(context.Background(), "sara", onestop.Bengali); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(f.login("sara"), "GET", "/console/", nil, "Accept-Language", "hi"); !strings.Contains(r.body, `<html lang="bn"`) {
+		t.Fatal("the user's language gave way to the header")
+	}
+}
