@@ -356,6 +356,8 @@ type view struct {
 	Error string
 	Langs []langOption
 	Data  any
+	// Refresh, when set, is how many seconds the page waits before it reloads itself.
+	Refresh int
 }
 
 type navLink struct {
@@ -374,6 +376,7 @@ func (cs *Console) view(c *fiber.Ctx, titleKey string, data any, args ...any) *v
 	u := user(c)
 	lang := requestLang(c)
 	l := newLoc(lang)
+	l.viewer = viewerZone(c)
 	v := &view{L: l, User: u, CSRF: csrfOf(c), Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
 	for _, n := range navItems {
 		if can(u, n.Need) && !(u != nil && u.MustChange) && cs.offered(n.Href) {

@@ -5,6 +5,7 @@ import "maps"
 // The words of the duty rota, workers, officials and outbox pages, kept beside the others.
 func init() {
 	maps.Copy(consoleEN, map[string]string{
+		"time.theirs":        "her time",
 		"referrals.current":  "current",
 		"nav.duty":           "Duty rota",
 		"nav.workers":        "Workers",
@@ -64,6 +65,7 @@ func init() {
 		"state.expanded":     "Expanded",
 	})
 	maps.Copy(consoleBN, map[string]string{
+		"time.theirs":        "তাঁর সময়",
 		"referrals.current":  "বর্তমান",
 		"nav.duty":           "ডিউটি রোস্টার",
 		"nav.workers":        "কর্মী",
@@ -123,6 +125,7 @@ func init() {
 		"state.expanded":     "বিস্তৃত",
 	})
 	maps.Copy(consoleHI, map[string]string{
+		"time.theirs":        "उनका समय",
 		"referrals.current":  "वर्तमान",
 		"nav.duty":           "ड्यूटी रोस्टर",
 		"nav.workers":        "कार्यकर्ता",
@@ -182,6 +185,7 @@ func init() {
 		"state.expanded":     "विस्तारित",
 	})
 	maps.Copy(consoleAR, map[string]string{
+		"time.theirs":        "توقيتها",
 		"referrals.current":  "الحالية",
 		"nav.duty":           "جدول المناوبة",
 		"nav.workers":        "العاملون",

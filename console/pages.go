@@ -173,7 +173,7 @@ func (cs *Console) today(c *fiber.Ctx) error {
 	v := cs.view(c, "today.title", d)
 	d.PerDay = perDayChart(v.L, month, now, 14)
 	d.PerDistrict = perDistrictChart(v.L, d.Districts, 8, cs.districtName)
-	v.Data = d
+	v.Data, v.Refresh = d, TodayRefresh
 	return cs.render(c, fiber.StatusOK, "today", v)
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -471,5 +472,123 @@ func TestLoginFollowsAcceptLanguage(t *testing.T) {
 	}
 	if r := f.do(f.login("sara"), "GET", "/console/", nil, "Accept-Language", "hi"); !strings.Contains(r.body, `<html lang="bn"`) {
 		t.Fatal("the user's language gave way to the header")
+	}
+}
+
+// The Today page reloads itself without script, and shows times in the viewer's zone, which the
+// console's script file sends, with the caller's local time beside.
+func TestTodayRefreshesAndShowsTheViewersZone(t *testing.T) {
+	f := newFixture(t)
+	s := f.login("sara")
+	r := f.do(s, "GET", "/console/", nil)
+	if !strings.Contains(r.body, `<meta http-equiv="refresh" content="60">`) {
+		t.Fatalf("the Today page does not refresh itself:\n%s", r.body)
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("policy: %s", csp)
+	}
+	if r := f.do(s, "GET", "/console/referrals", nil); strings.Contains(r.body, `http-equiv="refresh"`) {
+		t.Fatal("a page with forms to fill refreshes itself")
+	}
+	// Without a zone: the caller's local time, named.
+	if !strings.Contains(r.body, "2026-11-23 09:55 UTC+6") {
+		t.Fatalf("no caller time:\n%s", r.body)
+	}
+	// A viewer in London: her own time first, the caller's beside.
+	r = f.do(s, "GET", "/console/", nil, "Cookie", sessionCookie+"="+s.cookie+"; "+zoneCookie+"=Europe/London")
+	if !strings.Contains(r.body, "2026-11-23 03:55 GMT (her time 09:55 UTC+6)") {
+		t.Fatalf("no viewer time:\n%s", r.body)
+	}
+	// A viewer in the caller's zone sees it once.
+	r = f.do(s, "GET", "/console/", nil, "Cookie", sessionCookie+"="+s.cookie+"; "+zoneCookie+"=Asia/Dhaka")
+	if !strings.Contains(r.body, "<td>2026-11-23 09:55 UTC+6</td>") || !strings.Contains(r.body, "(her time 08:30 IST)") {
+		t.Fatalf("same zone shown twice, or another zone not beside:\n%s", r.body)
+	}
+	for _, bad := range []string{"Mars/Olympus", "../../etc/passwd", "Local", strings.Repeat("A/", 40)} {
+		r = f.do(s, "GET", "/console/", nil, "Cookie", sessionCookie+"="+s.cookie+"; "+zoneCookie+"="+bad)
+		if r.status != 200 || !strings.Contains(r.body, "2026-11-23 09:55 UTC+6") || strings.Contains(r.body, "her time") {
+			t.Fatalf("zone %q: %d", bad, r.status)
+		}
+	}
+	js := f.do(session{}, "GET", "/console/static/console.js", nil)
+	if js.status != 200 || !strings.Contains(js.body, zoneCookie+"=") || !strings.Contains(js.body, "resolvedOptions().timeZone") {
+		t.Fatalf("the script does not send the zone: %d", js.status)
+	}
+}
+
+// Every button's words are readable on it: a contrast of at least 4.5 to 1 (WCAG AA), the
+// red ones that reveal, disable and export included.
+func TestButtonsAreReadable(t *testing.T) {
+	css, err := staticFS.ReadFile("static/console.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`--([a-z-]+):\s*(#[0-9a-fA-F]{6})`).FindAllStringSubmatch(string(css), -1) {
+		vars[m[1]] = m[2]
+	}
+	colour := func(v string) string {
+		v = strings.TrimSpace(v)
+		if name, ok := strings.CutPrefix(v, "var(--"); ok {
+			return vars[strings.TrimSuffix(name, ")")]
+		}
+		if v == "#fff" {
+			return "#ffffff"
+		}
+		return v
+	}
+	lum := func(hexc string) float64 {
+		var l [3]float64
+		for i := range 3 {
+			n, _ := strconv.ParseUint(hexc[1+2*i:3+2*i], 16, 8)
+			c := float64(n) / 255
+			if c <= 0.03928 {
+				l[i] = c / 12.92
+			} else {
+				l[i] = math.Pow((c+0.055)/1.055, 2.4)
+			}
+		}
+		return 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
+	}
+	prop := func(rule, name string) string {
+		m := regexp.MustCompile(`(?:^|[;{\s])` + name + `:\s*([^;}]+)`).FindStringSubmatch(rule)
+		if m == nil {
+			return ""
+		}
+		return colour(m[1])
+	}
+	rules := regexp.MustCompile(`(?m)^([^{}/]*button[^{}]*)\{([^}]*)\}`).FindAllStringSubmatch(string(css), -1)
+	base := map[string]string{}
+	checked := 0
+	for _, r := range rules {
+		sel, body := strings.TrimSpace(r[1]), r[2]
+		bg, fg := prop(body, "background"), prop(body, "color")
+		if sel == "button" {
+			base["bg"], base["fg"] = bg, fg
+		}
+		if bg == "" {
+			continue
+		}
+		if fg == "" {
+			fg = base["fg"]
+		}
+		if len(bg) != 7 || len(fg) != 7 {
+			t.Fatalf("%s: colours %q on %q not understood", sel, fg, bg)
+		}
+		a, b := lum(fg), lum(bg)
+		if a < b {
+			a, b = b, a
+		}
+		if ratio := (a + 0.05) / (b + 0.05); ratio < 4.5 {
+			t.Errorf("%s: %s on %s has contrast %.2f", sel, fg, bg, ratio)
+		}
+		checked++
+	}
+	if checked < 3 || !strings.Contains(string(css), "button.warn { background: var(--urgent); color: #fff; }") {
+		t.Fatalf("checked %d button rules", checked)
+	}
+	// .warn makes text red; on a red button it must not win.
+	if !regexp.MustCompile(`button\.warn \{[^}]*color: #fff`).Match(css) {
+		t.Fatal("a red button's words are red")
 	}
 }
