@@ -189,20 +189,21 @@ func TestShiftActionsAreAuditedAndNeedCSRF(t *testing.T) {
 		return m[1]
 	}
 	tests := []struct {
-		name   string
-		path   func() string
-		form   url.Values
-		status int
-		action string
-		detail string
+		name    string
+		path    func() string
+		form    url.Values
+		status  int
+		action  string
+		detail  string
+		subject string
 	}{
-		{"duty set", func() string { return "/console/duty" }, url.Values{"number": {"+8801711000088"}, "lang": {"hi"}, "shifts": {"mon-fri/08:00-16:00"}, "tz": {"Asia/Dhaka"}}, 303, AuditDutySet, "mon,tue,wed,thu,fri/08:00-16:00 Asia/Dhaka, hi"},
-		{"duty off", func() string { return rowOf("/console/duty", "***088", "off") }, url.Values{}, 303, AuditDutyOff, "taken off the rota"},
-		{"fallback add", func() string { return "/console/fallback" }, url.Values{"number": {"+8801711000088"}, "lang": {"bn"}}, 303, AuditFallbackAdd, "bn"},
-		{"fallback remove", func() string { return rowOf("/console/duty", "***002", "remove") }, url.Values{}, 303, AuditFallbackRemove, "off the fallback list"},
-		{"duty clear", func() string { return "/console/duty/clear" }, url.Values{}, 303, AuditDutyClear, "everyone taken off the rota"},
-		{"worker add", func() string { return "/console/workers" }, url.Values{"number": {"+8801811000009"}, "name": {"Rina"}, "lang": {"bn"}, "area": {"bd-13"}}, 303, AuditWorkerAdd, "bn BD-13"},
-		{"worker remove", func() string { return rowOf("/console/workers", "***009", "remove") }, url.Values{}, 303, AuditWorkerRemove, "off the register"},
+		{"duty set", func() string { return "/console/duty" }, url.Values{"number": {"+8801711000088"}, "lang": {"hi"}, "shifts": {"mon-fri/08:00-16:00"}, "tz": {"Asia/Dhaka"}}, 303, AuditDutySet, "mon,tue,wed,thu,fri/08:00-16:00 Asia/Dhaka, hi", "+880 17** ***088"},
+		{"duty off", func() string { return rowOf("/console/duty", "***088", "off") }, url.Values{}, 303, AuditDutyOff, "taken off the rota", "+880 17** ***088"},
+		{"fallback add", func() string { return "/console/fallback" }, url.Values{"number": {"+8801711000088"}, "lang": {"bn"}}, 303, AuditFallbackAdd, "bn", "+880 17** ***088"},
+		{"fallback remove", func() string { return rowOf("/console/duty", "***002", "remove") }, url.Values{}, 303, AuditFallbackRemove, "off the fallback list", "+880 19** ***002"},
+		{"duty clear", func() string { return "/console/duty/clear" }, url.Values{}, 303, AuditDutyClear, "everyone taken off the rota", "rota"},
+		{"worker add", func() string { return "/console/workers" }, url.Values{"number": {"+8801811000009"}, "name": {"Rina"}, "lang": {"bn"}, "area": {"bd-13"}}, 303, AuditWorkerAdd, "bn BD-13", "+880 18** ***009"},
+		{"worker remove", func() string { return rowOf("/console/workers", "***009", "remove") }, url.Values{}, 303, AuditWorkerRemove, "off the register", "+880 18** ***009"},
 	}
 	for _, tt := range tests {
 		path := tt.path()
@@ -222,8 +223,8 @@ func TestShiftActionsAreAuditedAndNeedCSRF(t *testing.T) {
 			t.Fatalf("%s: %d, want %d\n%s", tt.name, r.status, tt.status, r.body)
 		}
 		e := f.lastAudit(ctx)
-		if f.auditCount(ctx) != before+1 || e.Action != tt.action || e.Actor != "sara" || e.Detail != tt.detail {
-			t.Fatalf("%s: audit %+v, want %s %q", tt.name, e, tt.action, tt.detail)
+		if f.auditCount(ctx) != before+1 || e.Action != tt.action || e.Actor != "sara" || e.Detail != tt.detail || e.Subject != tt.subject {
+			t.Fatalf("%s: audit %+v, want %s %q %q", tt.name, e, tt.action, tt.subject, tt.detail)
 		}
 		f.noWholeNumber(tt.name+" audit", e.Subject+" "+e.Detail)
 	}
@@ -642,5 +643,19 @@ func TestNoPageShowsAWholeNumber(t *testing.T) {
 		}
 		r := f.do(session{}, "GET", "/console/login", nil, "Accept-Language", string(lang))
 		f.noWholeNumber("login", r.body)
+	}
+}
+
+// Without the staff service and the outbox the pages are not there, and not offered.
+func TestShiftPagesNeedTheirServices(t *testing.T) {
+	f := newFixture(t)
+	s := f.login("sara")
+	for _, path := range []string{"/console/duty", "/console/workers", "/console/officials", "/console/outbox"} {
+		if r := f.do(s, "GET", path, nil); r.status != 404 {
+			t.Fatalf("GET %s without its service: %d", path, r.status)
+		}
+	}
+	if r := f.do(s, "GET", "/console/", nil); strings.Contains(r.body, `href="/console/duty"`) || strings.Contains(r.body, `href="/console/outbox"`) {
+		t.Fatal("pages without their services are offered")
 	}
 }
