@@ -375,7 +375,8 @@ func (cs *Console) importOfficials(c *fiber.Ctx) error {
 	switch {
 	case onestop.ErrorCode(err) == onestop.EINVALID:
 		for _, line := range strings.Split(onestop.ErrorMessage(err), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
+			// The heading says what the page says already; the lines follow it.
+			if line = strings.TrimSpace(line); line != "" && !strings.HasSuffix(line, "nothing imported:") {
 				problems = append(problems, maskNumbers(line))
 			}
 		}

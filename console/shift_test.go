@@ -284,9 +284,9 @@ func TestOfficialsImport(t *testing.T) {
 	ctx := context.Background()
 	sara := f.login("sara")
 	before := f.auditCount(ctx)
-	bad := "district,role,number,language\nBD-13,DWA officer,+8801711000088,bn\nBD-13,,+8801711000089,bn\n13,x,+8801711000090,bn\n"
+	bad := "district,role,number,language\nBD-13,DWA officer,+8801711000088,bn\nBD-13,,+8801711000089,bn\n13,x,+8801711000090,bn\nBD-13,DWA officer,01711000091,bn\n"
 	r := f.upload(sara, "/console/officials/import", "officials.csv", bad)
-	if r.status != 400 || !strings.Contains(r.body, "line 3: no role") || !strings.Contains(r.body, "line 4") {
+	if r.status != 400 || !strings.Contains(r.body, "line 3: no role") || !strings.Contains(r.body, "line 4") || !strings.Contains(r.body, "line 5: \"********091\"") {
 		t.Fatalf("bad officials file: %d\n%s", r.status, r.body)
 	}
 	f.noWholeNumber("bad import", r.body)
