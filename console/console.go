@@ -34,6 +34,7 @@ import (
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
+	"github.com/onestop-helpline/onestop/outbox"
 	"github.com/onestop-helpline/onestop/staff"
 )
 
@@ -72,6 +73,13 @@ type Config struct {
 	// (outbox.PressKey). An EFORBIDDEN error is a refusal by her plan, already on her case.
 	// Without it the queue has no Call button.
 	Call func(ctx context.Context, id uint64, by, press string) error
+	// Staff, when set, gives supervisors and administrators the duty rota, community workers and
+	// district officials pages, acting through the same calls as the command line; it also
+	// names who is on duty on the Today page when OnDuty is unset.
+	Staff *staff.Service
+	// Outbox, when set, gives supervisors and administrators the outbox page: what is queued,
+	// failed and dead, with retry and drop.
+	Outbox *outbox.Outbox
 }
 
 // Console is the console's handlers and what they share.
@@ -85,6 +93,9 @@ type Console struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	limit *addressLimit
+	// rowKey keys the row ids of the rota, fallback and worker pages, so a form names a row
+	// without the page carrying anyone's number.
+	rowKey []byte
 }
 
 // New returns the console on db, reading contacts through cases and centres from dir.
@@ -96,7 +107,10 @@ func New(db onestop.Store, cases *casebook.Casebook, dir *directory.Directory, c
 		cfg.Log = slog.Default()
 	}
 	cs := &Console{db: db, cases: cases, dir: dir, Users: staff.NewUsers(db, cases), cfg: cfg, log: cfg.Log, pages: map[string]*template.Template{},
-		limit: newAddressLimit(cfg.AddressFailures, cfg.AddressWindow)}
+		limit: newAddressLimit(cfg.AddressFailures, cfg.AddressWindow), rowKey: []byte(staff.RandomToken(32))}
+	if cfg.OnDuty == nil && cfg.Staff != nil {
+		cs.cfg.OnDuty = cfg.Staff.DutyNow
+	}
 	cs.Users.Hashers = cfg.Hashers
 	if cfg.Lifetime > 0 {
 		cs.Users.Lifetime = cfg.Lifetime
@@ -170,14 +184,16 @@ const (
 	manageUsers
 	// overrideWindow is acting on a case outside her window, with a reason.
 	overrideWindow
+	// manageShift is keeping the duty rota, the workers, the officials and the outbox.
+	manageShift
 )
 
 // rolePerms is what each role needs and no more: an administrator keeps the directory and the
 // users and sees no survivor; a counsellor works callbacks and their cases but not the whole log.
 var rolePerms = map[staff.Role][]perm{
 	staff.RoleCounsellor: {seeCases, workCallbacks, workReferrals, seeDirectory, exportAggregate},
-	staff.RoleSupervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit, overrideWindow},
-	staff.RoleAdmin:      {seeDirectory, editDirectory, exportAggregate, seeAudit, manageUsers},
+	staff.RoleSupervisor: {seeCases, seeLog, workCallbacks, workReferrals, seeDirectory, exportAggregate, exportIdentified, seeAudit, overrideWindow, manageShift},
+	staff.RoleAdmin:      {seeDirectory, editDirectory, exportAggregate, seeAudit, manageUsers, manageShift},
 }
 
 func can(u *staff.User, p perm) bool { return u != nil && slices.Contains(rolePerms[u.Role], p) }
@@ -196,6 +212,10 @@ var navItems = []navItem{
 	{"/console/exports", "nav.exports", exportAggregate},
 	{"/console/audit", "nav.audit", seeAudit},
 	{"/console/users", "nav.users", manageUsers},
+	{"/console/duty", "nav.duty", manageShift},
+	{"/console/workers", "nav.workers", manageShift},
+	{"/console/officials", "nav.officials", manageShift},
+	{"/console/outbox", "nav.outbox", manageShift},
 }
 
 const (
@@ -238,6 +258,7 @@ func (cs *Console) Register(app *fiber.App) {
 	g.Post("/users/:name/disable", cs.need(manageUsers), cs.disableUser)
 	g.Post("/users/:name/enable", cs.need(manageUsers), cs.enableUser)
 	g.Post("/users/:name/reset", cs.need(manageUsers), cs.resetPassword)
+	cs.registerShift(g)
 	g.Use(func(c *fiber.Ctx) error { return cs.fail(c, onestop.Errorf(onestop.ENOTFOUND, "no such page")) })
 }
 
@@ -335,6 +356,8 @@ type view struct {
 	Error string
 	Langs []langOption
 	Data  any
+	// Refresh, when set, is how many seconds the page waits before it reloads itself.
+	Refresh int
 }
 
 type navLink struct {
@@ -351,14 +374,12 @@ var langNames = []langOption{{"en", "English", false}, {"bn", "বাংলা",
 
 func (cs *Console) view(c *fiber.Ctx, titleKey string, data any, args ...any) *view {
 	u := user(c)
-	lang := onestop.English
-	if u != nil && u.Lang.Valid() {
-		lang = u.Lang
-	}
+	lang := requestLang(c)
 	l := newLoc(lang)
+	l.viewer = viewerZone(c)
 	v := &view{L: l, User: u, CSRF: csrfOf(c), Title: l.T(titleKey, args...), Path: c.Path(), Data: data}
 	for _, n := range navItems {
-		if can(u, n.Need) && !(u != nil && u.MustChange) {
+		if can(u, n.Need) && !(u != nil && u.MustChange) && cs.offered(n.Href) {
 			v.Nav = append(v.Nav, navLink{Href: n.Href, Label: l.T(n.Key), Current: c.Path() == n.Href || (n.Href != "/console/" && strings.HasPrefix(c.Path(), n.Href))})
 		}
 	}

@@ -874,6 +874,9 @@ type loc struct {
 	Lang    onestop.Lang
 	printer *message.Printer
 	zero    rune
+	// viewer, when known, is the zone of the person reading the page (viewerZone): times are
+	// shown in it, with the caller's local time beside.
+	viewer *time.Location
 }
 
 func newLoc(lang onestop.Lang) *loc {
@@ -949,6 +952,9 @@ func (l *loc) Time(t time.Time, country string) string {
 		return "–"
 	}
 	lt := t.In(zoneOf(country))
+	if l.viewer != nil {
+		return l.viewerTime(t, lt, country)
+	}
 	return l.Digits(lt.Format("2006-01-02 15:04")) + " " + zoneLabel(lt)
 }
 

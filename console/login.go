@@ -19,6 +19,7 @@ func (cs *Console) loginPage(c *fiber.Ctx) error {
 	if _, _, err := cs.Users.Session(c.UserContext(), c.Cookies(sessionCookie), cs.db.Now(), cs.cfg.Idle); err == nil {
 		return seeOther(c, "/console/")
 	}
+	cs.chooseLoginLang(c)
 	return cs.renderLogin(c, fiber.StatusOK, false)
 }
 

@@ -173,7 +173,7 @@ func (cs *Console) today(c *fiber.Ctx) error {
 	v := cs.view(c, "today.title", d)
 	d.PerDay = perDayChart(v.L, month, now, 14)
 	d.PerDistrict = perDistrictChart(v.L, d.Districts, 8, cs.districtName)
-	v.Data = d
+	v.Data, v.Refresh = d, TodayRefresh
 	return cs.render(c, fiber.StatusOK, "today", v)
 }
 
@@ -441,12 +441,7 @@ func (cs *Console) outsideWindow(c *fiber.Ctx, ct *onestop.Contact, now time.Tim
 	return override, "", 0
 }
 
-func langOf(c *fiber.Ctx) onestop.Lang {
-	if u := user(c); u != nil && u.Lang.Valid() {
-		return u.Lang
-	}
-	return onestop.English
-}
+func langOf(c *fiber.Ctx) onestop.Lang { return requestLang(c) }
 
 func (cs *Console) addNote(c *fiber.Ctx) error {
 	ct, err := cs.loadCase(c)
