@@ -18,10 +18,10 @@ func TestCountSaysWhatWaitsForAPerson(t *testing.T) {
 	now := m.db.Now()
 	if err := m.db.Update(ctx, func(tx onestop.Tx) error {
 		for _, f := range []*casebook.FollowUp{
-			{ContactID: 1, Ref: casebook.Ref(1), Since: now.Add(-time.Minute)},
-			{ContactID: 2, Ref: casebook.Ref(2), Since: now.Add(-DefaultEscalateAfter), NobodyOnDuty: true},
-			{ContactID: 3, Ref: casebook.Ref(3), Since: now.Add(-time.Minute), Failed: true},
-			{ContactID: 4, Ref: casebook.Ref(4), Since: now.Add(-time.Hour), Escalated: now.Add(-time.Hour), Acked: now, AckedBy: "amina"},
+			{ContactID: 1, Ref: "case-1", Since: now.Add(-time.Minute)},
+			{ContactID: 2, Ref: "case-2", Since: now.Add(-DefaultEscalateAfter), NobodyOnDuty: true},
+			{ContactID: 3, Ref: "case-3", Since: now.Add(-time.Minute), Failed: true},
+			{ContactID: 4, Ref: "case-4", Since: now.Add(-time.Hour), Escalated: now.Add(-time.Hour), Acked: now, AckedBy: "amina"},
 		} {
 			if err := m.cases.PutFollowUp(tx, f); err != nil {
 				return err

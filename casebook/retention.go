@@ -2,6 +2,9 @@ package casebook
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -112,4 +115,49 @@ func (cb *Casebook) PurgeAll(ctx context.Context, now time.Time, r Retention, p 
 		return rep, nil
 	}
 	return rep, p.Compact(ctx)
+}
+
+// Env is the environment variable that sets the kind's retention.
+func (k RetentionKind) Env() string { return "ONESTOP_RETENTION_" + strings.ToUpper(k.Name) + "_DAYS" }
+
+// GeneralRetentionEnv sets the general retention, in days, that stands in for every kind whose
+// own variable is unset and whose default is the general one.
+const GeneralRetentionEnv = "ONESTOP_RETENTION_DAYS"
+
+// ReadRetention reads every kind's retention through getenv (os.Getenv), general days standing
+// in where a kind's own variable is unset and its default is the general one; general 0 reads it
+// from GeneralRetentionEnv. An error names the variable that does not parse.
+func ReadRetention(getenv func(string) string, general int) (r Retention, err error) {
+	if general == 0 {
+		if general, err = retentionDays(getenv, GeneralRetentionEnv, DefaultRetentionDays); err != nil {
+			return r, err
+		}
+	}
+	for _, k := range RetentionKinds {
+		def := k.Default
+		if def == 0 {
+			def = general
+		}
+		if *k.Days(&r), err = retentionDays(getenv, k.Env(), def); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// GeneralRetention reads GeneralRetentionEnv through getenv.
+func GeneralRetention(getenv func(string) string) (int, error) {
+	return retentionDays(getenv, GeneralRetentionEnv, DefaultRetentionDays)
+}
+
+func retentionDays(getenv func(string) string, key string, def int) (int, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	d, err := strconv.Atoi(v)
+	if err != nil || d < 1 || d > MaxRetentionDays {
+		return 0, fmt.Errorf("%s=%q: want a whole number of days, from 1 to %d", key, v, MaxRetentionDays)
+	}
+	return d, nil
 }

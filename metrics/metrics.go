@@ -50,6 +50,12 @@ type Config struct {
 	// it; it is answered from the last read, whose age onestop_counts_age_seconds shows.
 	Timeout time.Duration
 	Log     *slog.Logger
+	// Sessions, when set, is the conversation engine, whose sessions in memory and sessions
+	// that ended unrecorded are served as they are at each scrape.
+	Sessions interface {
+		Live() int
+		Unrecorded() uint64
+	}
 }
 
 // FileSize returns a Size function reporting the size of the file at path: bolt's file
@@ -114,6 +120,18 @@ func New(cfg Config) *Collector {
 // Register registers a collector for cfg on reg: the gateway's Metrics.Registry.
 func Register(reg prometheus.Registerer, cfg Config) (*Collector, error) {
 	c := New(cfg)
+	if e := cfg.Sessions; e != nil {
+		if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onestop_sessions_in_memory",
+			Help: "USSD sessions held in memory between hops (0 on a shared store, where every hop is written)."},
+			func() float64 { return float64(e.Live()) })); err != nil {
+			return nil, err
+		}
+		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "onestop_sessions_unrecorded_total",
+			Help: "USSD sessions that ended before she chose anything: counted here, never recorded."},
+			func() float64 { return float64(e.Unrecorded()) })); err != nil {
+			return nil, err
+		}
+	}
 	return c, reg.Register(c)
 }
 

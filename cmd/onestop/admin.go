@@ -52,11 +52,9 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // adminEnv is what the operator's commands read from the configuration, wherever they run.
 func (c Config) adminEnv() *admin.Env {
 	return &admin.Env{
-		Data:      c.Data,
-		Retention: readRetention,
-		GeneralDays: func() (int, error) {
-			return envDays("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays, casebook.MaxRetentionDays)
-		},
+		Data:        c.Data,
+		Retention:   func(general int) (casebook.Retention, error) { return casebook.ReadRetention(os.Getenv, general) },
+		GeneralDays: func() (int, error) { return casebook.GeneralRetention(os.Getenv) },
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // openConsole mounts the staff console on the gateway and, on a store with no users yet, creates
 // the first administrator with a one-time password in a 0600 file of the data directory.
 func (m *Main) openConsole(ctx context.Context) error {
-	cs, err := console.New(m.DB, m.Cases, m.Dir, console.Config{Log: m.Log, CentreCode: flows.CentreCode, OnDuty: m.Staff.DutyNow, Call: m.call})
+	cs, err := console.New(m.DB, m.Cases, m.Dir, console.Config{Log: m.Log, CentreCode: flows.CentreCode, Staff: m.Staff, Outbox: m.Outbox, Call: m.call})
 	if err != nil {
 		return err
 	}

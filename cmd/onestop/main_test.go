@@ -322,8 +322,8 @@ func TestEveryVariableIsListed(t *testing.T) {
 		}
 	}
 	for _, k := range casebook.RetentionKinds {
-		if _, ok := kinds[retentionEnv(k)]; !ok {
-			t.Errorf("%s is not in usage/env.txt", retentionEnv(k))
+		if _, ok := kinds[k.Env()]; !ok {
+			t.Errorf("%s is not in usage/env.txt", k.Env())
 		}
 	}
 	read := regexp.MustCompile(`"(ONESTOP_[A-Z0-9_]*[A-Z0-9])"`)

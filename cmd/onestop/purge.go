@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/onestop-helpline/onestop/casebook"
@@ -12,35 +11,6 @@ import (
 	"github.com/onestop-helpline/onestop/staff"
 	"github.com/onestop-helpline/onestop/store"
 )
-
-// retentionEnv is the variable that sets kind k's retention.
-func retentionEnv(k casebook.RetentionKind) string {
-	return "ONESTOP_RETENTION_" + strings.ToUpper(k.Name) + "_DAYS"
-}
-
-// readRetention reads every kind's retention from the environment, general days standing in for
-// the kinds whose own variable is unset and whose default is the general one.
-func readRetention(general int) (r casebook.Retention, err error) {
-	for _, k := range casebook.RetentionKinds {
-		def := k.Default
-		if def == 0 {
-			def = general
-		}
-		if *k.Days(&r), err = envDays(retentionEnv(k), def, casebook.MaxRetentionDays); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
-}
-
-// loadRetention reads the general default (ONESTOP_RETENTION_DAYS) and then every kind's.
-func loadRetention() (casebook.Retention, error) {
-	general, err := envDays("ONESTOP_RETENTION_DAYS", casebook.DefaultRetentionDays, casebook.MaxRetentionDays)
-	if err != nil {
-		return casebook.Retention{}, err
-	}
-	return readRetention(general)
-}
 
 // purge runs the casebook's purge across every kind on db, with the purges of the kinds other
 // packages own. Compacting runs in the store's commit loop, so it is as safe while serve runs as

@@ -50,10 +50,10 @@ func TestPurgeCommand(t *testing.T) {
 
 func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
 	for _, k := range casebook.RetentionKinds {
-		t.Setenv(retentionEnv(k), "")
+		t.Setenv(k.Env(), "")
 	}
 	t.Setenv("ONESTOP_RETENTION_DAYS", "")
-	r, err := loadRetention()
+	r, err := casebook.ReadRetention(os.Getenv, 0)
 	want := casebook.Retention{Contacts: 90, Referrals: 90, Messages: 90, Inbound: 2, Audit: 365, Languages: 90, Logins: 7}
 	if err != nil || r != want {
 		t.Fatalf("defaults = %+v, %v; want %+v (and the README's table)", r, err, want)
@@ -63,7 +63,7 @@ func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
 	t.Setenv("ONESTOP_RETENTION_REFERRALS_DAYS", "120")
 	t.Setenv("ONESTOP_RETENTION_AUDIT_DAYS", "730")
 	t.Setenv("ONESTOP_RETENTION_LOGINS_DAYS", "1")
-	r, err = loadRetention()
+	r, err = casebook.ReadRetention(os.Getenv, 0)
 	want = casebook.Retention{Contacts: 60, Referrals: 120, Messages: 60, Inbound: 2, Audit: 730, Languages: 60, Logins: 1}
 	if err != nil || r != want {
 		t.Fatalf("from the environment = %+v, %v; want %+v", r, err, want)
@@ -72,17 +72,17 @@ func TestRetentionIsPerKindWithItsOwnVariable(t *testing.T) {
 	data := t.TempDir()
 	for _, k := range casebook.RetentionKinds {
 		for _, bad := range []string{"0", "-3", "soon", "1.5", "99999999"} {
-			t.Setenv(retentionEnv(k), bad)
-			if _, err := loadRetention(); err == nil || !strings.Contains(err.Error(), retentionEnv(k)) {
-				t.Errorf("%s=%s: %v; want an error naming the variable", retentionEnv(k), bad, err)
+			t.Setenv(k.Env(), bad)
+			if _, err := casebook.ReadRetention(os.Getenv, 0); err == nil || !strings.Contains(err.Error(), k.Env()) {
+				t.Errorf("%s=%s: %v; want an error naming the variable", k.Env(), bad, err)
 			}
 			// The command refuses before it opens anything.
 			err := Run(context.Background(), []string{"purge", "--data", data}, nil, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), retentionEnv(k)) {
-				t.Errorf("purge with %s=%s: %v", retentionEnv(k), bad, err)
+			if err == nil || !strings.Contains(err.Error(), k.Env()) {
+				t.Errorf("purge with %s=%s: %v", k.Env(), bad, err)
 			}
 		}
-		t.Setenv(retentionEnv(k), "")
+		t.Setenv(k.Env(), "")
 	}
 	if entries, _ := os.ReadDir(data); len(entries) != 0 {
 		t.Errorf("a refused purge left %d files in the data directory", len(entries))
@@ -224,7 +224,7 @@ func TestServesDailyPurgeCompactsWhileServing(t *testing.T) {
 	ctx := context.Background()
 	m := MustRunMain(t)
 	gone, kept := seedForPurge(t, m.DB, m.Cases, time.Now().AddDate(-2, 0, 0))
-	ret, err := loadRetention()
+	ret, err := casebook.ReadRetention(os.Getenv, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestAPurgeThatDeletesNothingDoesNotCompact(t *testing.T) {
 	}
 	cases := casebook.New(db, box)
 	ob := outbox.New(db, box, cases, outbox.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ret, err := loadRetention()
+	ret, err := casebook.ReadRetention(os.Getenv, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

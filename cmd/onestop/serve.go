@@ -14,6 +14,7 @@ import (
 
 	"github.com/onestop-helpline/onestop"
 	"github.com/onestop-helpline/onestop/alerts"
+	"github.com/onestop-helpline/onestop/bolt"
 	"github.com/onestop-helpline/onestop/casebook"
 	"github.com/onestop-helpline/onestop/directory"
 	"github.com/onestop-helpline/onestop/flows"
@@ -22,12 +23,13 @@ import (
 	"github.com/onestop-helpline/onestop/gateway/bdapps"
 	"github.com/onestop-helpline/onestop/gateway/comviva"
 	"github.com/onestop-helpline/onestop/locales"
+	"github.com/onestop-helpline/onestop/metrics"
 	"github.com/onestop-helpline/onestop/outbox"
+	"github.com/onestop-helpline/onestop/postgres"
 	"github.com/onestop-helpline/onestop/seal"
 	"github.com/onestop-helpline/onestop/staff"
 	"github.com/onestop-helpline/onestop/store"
 	pager "github.com/onestop-helpline/onestop/ussd"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Main is the running gateway: what serve starts and tests start on a temporary directory.
@@ -205,14 +207,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openVoice(); err != nil {
 		return err
 	}
-	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "onestop_sessions_in_memory",
-		Help: "USSD sessions going on, held in memory between hops; past their bound, a session is written to the store and read from there.",
-	}, func() float64 { return float64(m.Engine.Live()) }))
-	m.Gateway.Metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "onestop_sessions_unrecorded_total",
-		Help: "USSD sessions that ended before she chose anything: counted here, never recorded.",
-	}, func() float64 { return float64(m.Engine.Unrecorded()) }))
+	if err := m.registerMetrics(); err != nil {
+		return err
+	}
 	if err := m.openConsole(ctx); err != nil {
 		return err
 	}
@@ -221,7 +218,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
 	}
-	ret, err := loadRetention()
+	ret, err := casebook.ReadRetention(os.Getenv, 0)
 	if err != nil {
 		return err
 	}
@@ -245,6 +242,20 @@ func (m *Main) registerUSSD() error {
 	}
 	comviva.Register(m.Gateway, m.Engine, p)
 	return nil
+}
+
+// registerMetrics adds what an operator watches to /metrics: the sessions, and the counts of
+// the queue, the contacts and the urgent follow-ups.
+func (m *Main) registerMetrics() error {
+	cfg := metrics.Config{Outbox: m.Outbox, Cases: m.Cases, Alerts: m.Alerts, Sessions: m.Engine, Now: m.DB.Now, Log: m.Log}
+	switch db := m.DB.(type) {
+	case *bolt.DB:
+		cfg.Size = metrics.FileSize(db.Path())
+	case *postgres.DB:
+		cfg.Size = db.Size
+	}
+	_, err := metrics.Register(m.Gateway.Metrics.Registry, cfg)
+	return err
 }
 
 // Addr is the address the gateway listens on.
