@@ -1128,6 +1128,9 @@ func (c *Callers) Learn(ctx context.Context, page locales.Limit) (*Screens, erro
 	return &Screens{e}, nil
 }
 
+// Report has the callers describe their first few wrong screens and errors on w.
+func (c *Callers) Report(w io.Writer) { c.l.report = w }
+
 // Expect has the callers check every screen against s, learned by other callers (of another run
 // of the same gateway, say) without a reference walk of their own.
 func (c *Callers) Expect(s *Screens) { c.l.exp = s.e }

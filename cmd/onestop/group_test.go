@@ -93,6 +93,7 @@ func TestTwoGatewaysOnOneDatabaseLoseNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	callers.Spread(endpoints())
+	callers.Report(testWriter{t})
 
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 17))
 	const kills = 10
@@ -164,3 +165,8 @@ func TestTwoGatewaysOnOneDatabaseLoseNothing(t *testing.T) {
 	}
 	t.Logf("%d messages sent, %d sent again after the process sending them was killed", len(sends), again)
 }
+
+// testWriter writes to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
