@@ -339,3 +339,34 @@ func TestExotelCallAfterARestartEndsKindly(t *testing.T) {
 		t.Fatalf("%d contacts recorded", len(cs))
 	}
 }
+
+// A question answered with a number waits for up to 20 keys ended by #; star goes back.
+func TestExotelNumberQuestionAndStar(t *testing.T) {
+	s := newExoServer(t)
+	for _, k := range []string{"1", "3", "2"} {
+		s.get(t, exotel.VoiceGather, params())
+		if status, _, _ := s.get(t, exotel.VoicePassthru, params("digits", `"`+k+`"`)); status != 200 {
+			t.Fatalf("key %s: %d", k, status)
+		}
+	}
+	_, _, got := s.get(t, exotel.VoiceGather, params())
+	p := `{"text":"जिस नंबर पर हम फ़ोन करें, वह लिखें: पिछले मेनू के लिए स्टार दबाएँ। कॉल समाप्त करने के लिए 0 दबाएँ। फिर हैश दबाएँ।"}`
+	if want := `{"gather_prompt":` + p + `,"max_input_digits":20,"finish_on_key":"#","input_timeout":10,"repeat_menu":1,"repeat_gather_prompt":` + p + `}`; got != want {
+		t.Fatalf("number question\n got %s\nwant %s", got, want)
+	}
+	if status, _, _ := s.get(t, exotel.VoicePassthru, params("digits", `"*"`)); status != 200 {
+		t.Fatalf("star: %d", status)
+	}
+	if _, _, got := s.get(t, exotel.VoiceGather, params()); !strings.Contains(got, `"text":"क्या हम फोन करें?`) {
+		t.Fatalf("after star: %s", got)
+	}
+	// Her number, typed and ended by #, is this hop's input and goes on to the next question.
+	s.get(t, exotel.VoicePassthru, params("digits", `"2"`))
+	s.get(t, exotel.VoiceGather, params())
+	if status, _, _ := s.get(t, exotel.VoicePassthru, params("digits", `"09811000777#"`)); status != 200 {
+		t.Fatalf("number: %d", status)
+	}
+	if _, _, got := s.get(t, exotel.VoiceGather, params()); !strings.Contains(got, `"text":"कब सुरक्षित है?`) || strings.Contains(got, "811000777") {
+		t.Fatalf("after the number: %s", got)
+	}
+}
