@@ -100,6 +100,13 @@ func (x *exotelCall) walk(ctx context.Context) error {
 			return fmt.Errorf("the gateway's answer to the Connect is not its JSON: %w", err)
 		}
 		fmt.Fprintf(x.out, "(putting her through to %d counsellor(s); the simulated call is not answered)\n", len(c.Destination.Numbers))
+		if status, _, err = x.get(ctx, "dialed", ""); err != nil {
+			return err
+		}
+		if status == http.StatusOK {
+			fmt.Fprintln(x.out, "(the call ends)")
+			return nil
+		}
 		return x.greet(ctx, "unanswered")
 	}
 }
@@ -136,8 +143,12 @@ func (x *exotelCall) get(ctx context.Context, applet, digits string) (int, []byt
 	u := strings.Replace(x.endpoint, "/ussd/africastalking", "/voice/exotel/"+applet, 1)
 	q := url.Values{"CallSid": {x.session}, "CallFrom": {x.cfg.Number}, "From": {x.cfg.Number},
 		"CallTo": {x.cfg.Code}, "To": {x.cfg.Code}, "Direction": {"incoming"}, "CallType": {"call-attempt"}}
-	if applet == "passthru" {
+	switch applet {
+	case "passthru":
 		q.Set("digits", digits)
+	case "dialed":
+		q.Set("CallType", "incomplete") // nobody picks up a simulated call
+		q.Set("DialCallDuration", "0")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"?"+q.Encode(), nil)
 	if err != nil {
@@ -153,7 +164,7 @@ func (x *exotelCall) get(ctx context.Context, applet, digits string) (int, []byt
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode == http.StatusOK || (applet == "passthru" || applet == "route") && resp.StatusCode == http.StatusFound {
+	if resp.StatusCode == http.StatusOK || (applet == "passthru" || applet == "route" || applet == "dialed") && resp.StatusCode == http.StatusFound {
 		return resp.StatusCode, b, nil
 	}
 	return 0, nil, fmt.Errorf("the gateway answered %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))

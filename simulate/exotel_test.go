@@ -46,7 +46,7 @@ func TestDialExotelWalksTheAppletFlow(t *testing.T) {
 	}
 	g := gateway.New(gateway.Config{Log: quiet, WebhookToken: "tok"}, store.Health{Store: db})
 	exotel.RegisterVoice(g, e, voice.NewRenderer(voice.Config{CallerID: "+918069000000",
-		OnDuty: func(context.Context, time.Time) ([]string, error) { return []string{"+919811000901"}, nil }}))
+		OnDuty: func(context.Context, time.Time) ([]string, error) { return []string{"+919811000901"}, nil }}), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -30,10 +30,12 @@
 //	            200 OK → 4 (put her through); 302 → 6 (goodbye)
 //	4 Greeting  "read text like a robot" from BASE/voice/exotel/connecting/TOKEN; then 5
 //	5 Connect   "dynamic URL" BASE/voice/exotel/connect/TOKEN (the counsellors on duty, from
-//	            the helpline's number, not recorded); nobody answers → 7; after the
-//	            conversation → Hangup
+//	            the helpline's number, not recorded); after the conversation → 8; nobody
+//	            answers → 8
 //	6 Greeting  text from BASE/voice/exotel/say/TOKEN; then Hangup
 //	7 Greeting  text from BASE/voice/exotel/unanswered/TOKEN; then Hangup
+//	8 Passthru  BASE/voice/exotel/dialed/TOKEN, not async (records what became of the
+//	            Connect); 200 OK → Hangup; 302 → 7
 //
 // The bridged callbacks are another flow, described in call.go.
 package exotel

@@ -2,6 +2,7 @@ package exotel
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,8 @@ import (
 //	VoiceSay         the goodbye Greeting's text (or the ending's, or the line after silence)
 //	VoiceConnecting  the Greeting before the Connect: "please wait"
 //	VoiceConnect     the Connect's dynamic URL: the counsellors on duty, from the helpline
+//	VoiceDialed      the Passthru after the Connect: what became of it, recorded; 200 when a
+//	                 counsellor took her call, 302 when nobody did
 //	VoiceUnanswered  the Greeting after a Connect nobody answered: the helpline's number
 const (
 	VoiceGather     = "/voice/exotel/gather"
@@ -32,6 +35,7 @@ const (
 	VoiceSay        = "/voice/exotel/say"
 	VoiceConnecting = "/voice/exotel/connecting"
 	VoiceConnect    = "/voice/exotel/connect"
+	VoiceDialed     = "/voice/exotel/dialed"
 	VoiceUnanswered = "/voice/exotel/unanswered"
 )
 
@@ -47,11 +51,23 @@ type Stepper interface {
 	Step(ctx context.Context, t flows.Turn) (onestop.Screen, error)
 }
 
+// DialOutcome is what became of a call put through to the counsellors: who took it (a
+// counsellor's number, never hers) and for how long, or that nobody did.
+type DialOutcome struct {
+	Provider, CallID string
+	Answered         bool
+	Counsellor       string
+	Duration         time.Duration
+	// Status is Exotel's CallType: completed, incomplete (nobody picked up), client-hangup.
+	Status string
+}
+
 // VoiceHandler serves the applets of her call.
 type VoiceHandler struct {
-	g    *gateway.Gateway
-	flow Stepper
-	r    *voice.Renderer
+	g      *gateway.Gateway
+	flow   Stepper
+	r      *voice.Renderer
+	dialed func(ctx context.Context, o DialOutcome) error
 
 	mu    sync.Mutex
 	calls map[string]*call
@@ -72,8 +88,10 @@ type call struct {
 	// ended says the Gather itself had to end the call (one that cannot go on, after a
 	// restart): the Passthru after it ends the loop without a hop.
 	ended bool
-	scr   onestop.Screen
-	seen  time.Time
+	// dialed says the Connect's outcome was recorded: a retried Passthru records it once.
+	dialed bool
+	scr    onestop.Screen
+	seen   time.Time
 }
 
 // Bounds on the calls kept: more calls in flight than any helpline has, kept an hour after their
@@ -85,13 +103,15 @@ const (
 
 // RegisterVoice adds the applets' URLs of her call (VoiceGather … VoiceUnanswered) to the
 // gateway's webhooks. The renderer's Config gives OnDuty (who is put through), CallerID (the
-// number their phones show) and Ring.
-func RegisterVoice(g *gateway.Gateway, flow Stepper, r *voice.Renderer) *VoiceHandler {
-	v := &VoiceHandler{g: g, flow: flow, r: r, calls: map[string]*call{}, now: time.Now}
+// number their phones show) and Ring. dialed, if not nil, records what became of a call put
+// through to the counsellors (casebook.RecordVoiceCall).
+func RegisterVoice(g *gateway.Gateway, flow Stepper, r *voice.Renderer, dialed func(context.Context, DialOutcome) error) *VoiceHandler {
+	v := &VoiceHandler{g: g, flow: flow, r: r, dialed: dialed, calls: map[string]*call{}, now: time.Now}
 	g.Webhook(fiber.MethodGet, VoiceGather, v.Gather)
 	g.Webhook(fiber.MethodGet, VoicePassthru, v.Passthru)
 	g.Webhook(fiber.MethodGet, VoiceRoute, v.Route)
 	g.Webhook(fiber.MethodGet, VoiceConnect, v.Connect)
+	g.Webhook(fiber.MethodGet, VoiceDialed, v.Dialed)
 	for path, line := range map[string]string{VoiceSay: lineEnd, VoiceConnecting: lineConnecting, VoiceUnanswered: lineUnanswered} {
 		h := v.say(line)
 		// Exotel checks a Greeting's URL with HEAD before it fetches the text.
@@ -400,6 +420,49 @@ func (v *VoiceHandler) Connect(c *fiber.Ctx) error {
 	}
 	return c.JSON(connectReply{Destination: destination{Numbers: numbers}, From: cfg.CallerID,
 		Ringing: int(cfg.RingTime() / time.Second), Conversation: maxConversation})
+}
+
+// Dialed answers the Passthru after the Connect applet: 200 when a counsellor took her call
+// (Exotel's CallType "completed"; the flow hangs up), 302 when nobody did (the flow gives her the
+// helpline). The outcome is recorded on her contact once, however often Exotel asks. Only a call
+// that was put through is answered (403 otherwise).
+func (v *VoiceHandler) Dialed(c *fiber.Ctx) error {
+	r, err := read(c)
+	if err != nil {
+		return err
+	}
+	scr, silent, err := v.last(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	if p := v.r.Render(scr); silent || !p.Connect {
+		return onestop.Errorf(onestop.EFORBIDDEN, "this call was not put through")
+	}
+	status := strings.ToLower(strings.TrimSpace(c.Query("CallType")))
+	answered := status == "completed"
+	v.mu.Lock()
+	first := false
+	if cl := v.calls[r.sid]; cl != nil && !cl.dialed {
+		cl.dialed, first = true, true
+	}
+	v.mu.Unlock()
+	if first && v.dialed != nil {
+		secs, _ := strconv.Atoi(strings.TrimSpace(c.Query("DialCallDuration")))
+		o := DialOutcome{Provider: VoiceProvider, CallID: r.sid, Answered: answered, Status: strings.Clone(status),
+			Duration: time.Duration(max(secs, 0)) * time.Second}
+		if answered {
+			if n, err := phone.Parse(strings.TrimSpace(c.Query("DialWhomNumber")), Region); err == nil {
+				o.Counsellor = n.E164
+			}
+		}
+		if err := v.dialed(c.UserContext(), o); err != nil {
+			v.g.Log.Error("cannot record what became of a call put through", "err", err)
+		}
+	}
+	if answered {
+		return c.SendStatus(fiber.StatusOK)
+	}
+	return c.SendStatus(fiber.StatusFound)
 }
 
 // The Greetings' lines.

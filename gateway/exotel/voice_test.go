@@ -36,12 +36,13 @@ const (
 )
 
 type exoServer struct {
-	g      *gateway.Gateway
-	db     *bolt.DB
-	cases  *casebook.Casebook
-	e      *flows.Engine
-	r      *voice.Renderer
-	onDuty []string
+	g        *gateway.Gateway
+	db       *bolt.DB
+	cases    *casebook.Casebook
+	e        *flows.Engine
+	r        *voice.Renderer
+	onDuty   []string
+	outcomes []exotel.DialOutcome
 }
 
 func newExoServer(t testing.TB) *exoServer {
@@ -75,7 +76,10 @@ func newExoServer(t testing.TB) *exoServer {
 // were in the memory of the one before.
 func (s *exoServer) restart() {
 	s.g = gateway.New(gateway.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), WebhookToken: vtok}, store.Health{Store: s.db})
-	exotel.RegisterVoice(s.g, s.e, s.r)
+	exotel.RegisterVoice(s.g, s.e, s.r, func(ctx context.Context, o exotel.DialOutcome) error {
+		s.outcomes = append(s.outcomes, o)
+		return s.cases.RecordVoiceCall(ctx, o.Provider, o.CallID, o.Answered, o.Counsellor, o.Duration, o.Status)
+	})
 }
 
 // params is the query Exotel sends with every applet of her call.
@@ -226,6 +230,46 @@ func TestExotelAllOnesPutsHerThroughToTheCounsellors(t *testing.T) {
 	if len(cs) != 1 || cs[0].Channel != onestop.Voice || cs[0].Provider != exotel.VoiceProvider ||
 		cs[0].Urgency != onestop.Urgent || cs[0].Status != onestop.Open || cs[0].Country != "IN" {
 		t.Fatalf("contacts %+v, want one urgent open voice contact", cs)
+	}
+
+	// The Passthru after the Connect: a counsellor took it. Exotel retries: recorded once.
+	took := params("CallType", "completed", "DialWhomNumber", "09811000901", "DialCallDuration", "312")
+	for i := 0; i < 2; i++ {
+		if status, _, got := s.get(t, exotel.VoiceDialed, took); status != 200 || got != "OK" {
+			t.Fatalf("dialed %d: %d %s", i, status, got)
+		}
+	}
+	if len(s.outcomes) != 1 || !s.outcomes[0].Answered || s.outcomes[0].Counsellor != sakhi || s.outcomes[0].Duration != 312*time.Second ||
+		s.outcomes[0].CallID != sid || s.outcomes[0].Status != "completed" {
+		t.Fatalf("outcomes %+v", s.outcomes)
+	}
+	vcs, err := s.cases.VoiceCalls(context.Background(), cs[0].ID)
+	if err != nil || len(vcs) != 1 || !vcs[0].Answered || vcs[0].By != "+91 98** ***901" || vcs[0].Duration != 312*time.Second {
+		t.Fatalf("on her case: %+v %v", vcs, err)
+	}
+}
+
+// Nobody picked up: 302, so the flow gives her the helpline; the contact stays urgent and open.
+func TestExotelConnectNobodyAnswered(t *testing.T) {
+	s := newExoServer(t)
+	if status, _, _ := s.get(t, exotel.VoiceDialed, params("CallType", "incomplete")); status != 403 {
+		t.Fatalf("dialed before she was put through: %d", status)
+	}
+	s.get(t, exotel.VoiceGather, params())
+	s.get(t, exotel.VoicePassthru, params("digits", `"1"`))
+	s.get(t, exotel.VoiceGather, params())
+	s.get(t, exotel.VoicePassthru, params("digits", `"1"`))
+	if status, _, _ := s.get(t, exotel.VoiceDialed, params("CallType", "incomplete", "DialCallDuration", "0")); status != 302 {
+		t.Fatalf("nobody answered: %d", status)
+	}
+	if _, _, got := s.get(t, exotel.VoiceUnanswered, params()); got != nobodyLine {
+		t.Fatalf("unanswered %q", got)
+	}
+	if len(s.outcomes) != 1 || s.outcomes[0].Answered || s.outcomes[0].Counsellor != "" || s.outcomes[0].Status != "incomplete" {
+		t.Fatalf("outcomes %+v", s.outcomes)
+	}
+	if cs := s.contacts(t); len(cs) != 1 || cs[0].Urgency != onestop.Urgent || cs[0].Status != onestop.Open {
+		t.Fatalf("contacts %+v", cs)
 	}
 }
 
