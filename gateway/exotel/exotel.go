@@ -8,8 +8,8 @@
 // token, and must be reached over HTTPS.
 //
 // It must never put a call through that her conversation did not ask to be put through, show
-// her number to a counsellor's phone (calls go out from the helpline's ExoPhone), record a call,
-// log a whole number or a key she pressed, or import another provider's package.
+// her number to a counsellor's phone (calls go out from the helpline's ExoPhone), record a
+// call's sound, log a whole number or a key she pressed, or import another provider's package.
 //
 // # Her call, in App Bazaar
 //
