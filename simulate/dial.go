@@ -67,6 +67,8 @@ func (cfg DialConfig) endpoint() (string, error) {
 // then described on stderr, never with the token.
 func Dial(ctx context.Context, cfg DialConfig, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch {
+	case cfg.Voice && cfg.Provider == "exotel":
+		return DialExotel(ctx, cfg, stdin, stdout, stderr)
 	case cfg.Voice:
 		return DialVoice(ctx, cfg, stdin, stdout, stderr)
 	case cfg.Provider == "" || cfg.Provider == "africastalking":
