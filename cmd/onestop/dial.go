@@ -19,10 +19,11 @@ func runDial(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	switch cfg.Provider {
-	case bdapps.Provider:
+	switch {
+	case cfg.Voice:
+	case cfg.Provider == bdapps.Provider:
 		return simulate.DialTAP(ctx, cfg, tap, stdin, stdout, stderr)
-	case comviva.Provider:
+	case cfg.Provider == comviva.Provider:
 		p, err := comviva.ParseParams(os.Getenv("ONESTOP_COMVIVA_PARAMS"))
 		if err != nil {
 			return fmt.Errorf("ONESTOP_COMVIVA_PARAMS: %w", err)
@@ -57,7 +58,7 @@ func parseDial(args []string, stderr io.Writer) (simulate.DialConfig, simulate.T
 	fs.StringVar(&cfg.Token, "token", cfg.Token, "webhook token, when the gateway has one (env ONESTOP_WEBHOOK_TOKEN)")
 	fs.BoolVar(&cfg.Remote, "remote", false, "allow a gateway that is not on this machine")
 	fs.BoolVar(&cfg.Voice, "voice", false, "walk a voice call (Africa's Talking's voice format), printing what would be spoken")
-	fs.StringVar(&cfg.Provider, "provider", "", "the platform dial plays: africastalking (the default), bdapps or comviva")
+	fs.StringVar(&cfg.Provider, "provider", "", "the platform dial plays: africastalking (the default), bdapps or comviva; with --voice, africastalking or exotel")
 	fs.StringVar(&tap.AppID, "app-id", tap.AppID, "bdapps: the applicationId sent (env ONESTOP_BDAPPS_APP_ID)")
 	fs.StringVar(&tap.Listen, "platform", tap.Listen, "bdapps: where dial stands in for the platform's ussd/send: the host:port of the gateway's ONESTOP_BDAPPS_BASE_URL")
 	fs.BoolVar(&tap.Masked, "masked", false, "bdapps: send her number masked, as some applications receive it")

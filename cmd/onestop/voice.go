@@ -37,6 +37,12 @@ func (m *Main) openVoice() error {
 	}
 	// Africa's Talking's voice format is the one dial --voice speaks: a simulation answers it,
 	// with every provider's credentials cleared and nothing sent.
+	// Exotel signs nothing: its routes exist for an operator whose Exotel account is configured.
+	if os.Getenv("ONESTOP_EXOTEL_SID") != "" || m.Config.Simulate {
+		exotel.RegisterVoice(m.Gateway, m.Engine, r, func(ctx context.Context, o exotel.DialOutcome) error {
+			return m.Cases.RecordVoiceCall(ctx, o.Provider, o.CallID, o.Answered, o.Counsellor, o.Duration, o.Status)
+		})
+	}
 	if c.AT.Enabled() || m.Config.Simulate {
 		africastalking.RegisterVoice(m.Gateway, c.Twilio.PublicURL, m.Engine, r)
 	}
