@@ -38,7 +38,7 @@ func TestMigrateFromABoltDataDirectory(t *testing.T) {
 	// A gateway on PostgreSQL, with the key the data was sealed with, serves what was recorded.
 	pg := NewMain()
 	pg.Config = DefaultConfig()
-	pg.Config.Addr, pg.Config.Data = "127.0.0.1:0", t.TempDir()
+	pg.Config.Addr, pg.Config.Data = "127.0.0.1:0", filepath.Join(t.TempDir(), "new") // made by serve
 	pg.Config.SealKeyFile = filepath.Join(data, "seal.key")
 	pg.Config.LogLevel = "error"
 	if err := pg.Open(context.Background()); err != nil {

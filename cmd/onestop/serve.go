@@ -139,6 +139,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	// The data directory holds the admin socket and the first administrator's password even
+	// when the records are in PostgreSQL.
+	if err := os.MkdirAll(m.Config.Data, 0o700); err != nil {
+		return err
+	}
 	if m.DB, m.Box, err = openStore(ctx, m.Config, 2*time.Second); err != nil {
 		return err
 	}
