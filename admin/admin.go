@@ -46,7 +46,7 @@ type Services struct {
 	// store without one (PostgreSQL) is backed up with the database's own tools.
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	// Imported, when set, is told of a directory import that changed something, so that a
-	// running server uses it at once. Without it the import takes effect at the next start.
+	// running server uses it at once. Without it (no server runs) the import takes effect when one starts.
 	Imported func(ctx context.Context) error
 }
 

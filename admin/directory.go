@@ -185,9 +185,11 @@ func directoryImport(ctx context.Context, cmd *command, stdout io.Writer) func([
 				return nil
 			}
 			if s.Imported == nil {
-				fmt.Fprintln(stdout, "onestop serve uses it from its next start")
+				fmt.Fprintln(stdout, "onestop serve uses it when it starts")
 			} else if err := s.Imported(ctx); err != nil {
 				return err
+			} else {
+				fmt.Fprintln(stdout, "in force now")
 			}
 			return cmd.changed(string(ch.Table))
 		})

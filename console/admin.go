@@ -137,7 +137,7 @@ type directoryData struct {
 }
 
 // inForce is the directory as stored: the operator's last import, else the embedded one. It is
-// what the gateway serves from its next start, and what an import is checked against.
+// what the gateway serves, and what an import is checked against.
 func (cs *Console) inForce(ctx context.Context) (*directory.Directory, error) {
 	return directory.Load(ctx, cs.db)
 }
@@ -188,7 +188,7 @@ func (cs *Console) exportDirectory(c *fiber.Ctx) error {
 
 // importDirectory checks an uploaded centres or areas CSV exactly as the command line does, lists
 // every problem with its line, shows what it would add, change and remove, and unless it is a dry
-// run stores it, in force from the gateway's next start.
+// run stores it and puts it in force at once.
 func (cs *Console) importDirectory(c *fiber.Ctx) error {
 	fh, err := c.FormFile("csv")
 	if err != nil {
@@ -222,6 +222,12 @@ func (cs *Console) importDirectory(c *fiber.Ctx) error {
 		detail := fmt.Sprintf("%s: %d added, %d changed, %d removed", change.Table, len(change.Added), len(change.Changed), len(change.Removed))
 		if err := cs.audit(c, casebook.AuditDirectory, "directory", detail, ""); err != nil {
 			return cs.fail(c, err)
+		}
+		// In force at once, for every hop, text and page that reads the directory.
+		if cs.dir != nil {
+			if err := cs.dir.Reload(c.UserContext(), cs.db); err != nil {
+				return cs.fail(c, err)
+			}
 		}
 	}
 	d, err := cs.directoryData(c)

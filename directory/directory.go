@@ -164,9 +164,9 @@ func (c Centre) clone() Centre {
 	return c
 }
 
-// Directory is a validated set of centres and areas. It never changes once built, so one
-// Directory is safe for concurrent use.
-type Directory struct {
+// state is one validated set of centres and areas. It never changes once built, so one state
+// is safe for concurrent use; a Directory holds the one in force.
+type state struct {
 	centres []Centre
 	// derived are the centres that exist by design but have no row of their own: India's Sakhi
 	// One Stop Centre in every district, placed at the district's headquarters and unverified.
@@ -195,7 +195,7 @@ var embeddedAreas = sync.OnceValues(func() ([]Area, error) {
 	return ParseAreas(bytes.NewReader(areasCSV))
 })
 
-var embedded = sync.OnceValues(func() (*Directory, error) {
+var embedded = sync.OnceValues(func() (*state, error) {
 	areas, err := embeddedAreas()
 	if err != nil {
 		return nil, err
@@ -203,14 +203,14 @@ var embedded = sync.OnceValues(func() (*Directory, error) {
 	return build(bytes.NewReader(centresCSV), areas)
 })
 
-// Embedded parses the embedded CSV files; they are validated by tests, so an error here is a
+// embeddedState parses the embedded CSV files; they are validated by tests, so an error here is a
 // build defect. It parses once and returns the same Directory to every caller.
-func Embedded() (*Directory, error) {
+func embeddedState() (*state, error) {
 	return embedded()
 }
 
-func newDirectory(centres []Centre, areas []Area) *Directory {
-	d := &Directory{
+func newDirectory(centres []Centre, areas []Area) *state {
+	d := &state{
 		centres: centres, byID: make(map[string]int, len(centres)),
 		areas: areas, byCode: make(map[string]int, len(areas)), children: map[string][]int{},
 	}
@@ -236,7 +236,7 @@ func newDirectory(centres []Centre, areas []Area) *Directory {
 }
 
 // at returns the centre at an index of byID or of the spatial index.
-func (d *Directory) at(i int) *Centre {
+func (d *state) at(i int) *Centre {
 	if i < len(d.centres) {
 		return &d.centres[i]
 	}
@@ -245,7 +245,7 @@ func (d *Directory) at(i int) *Centre {
 
 // Centres returns every centre of the file, in file order; the centres derived from the areas
 // (see Derived) are not among them.
-func (d *Directory) Centres() []Centre {
+func (d *state) Centres() []Centre {
 	out := make([]Centre, len(d.centres))
 	for i, c := range d.centres {
 		out[i] = c.clone()
@@ -254,7 +254,7 @@ func (d *Directory) Centres() []Centre {
 }
 
 // Centre returns the centre with id, and false when there is none.
-func (d *Directory) Centre(id string) (Centre, bool) {
+func (d *state) Centre(id string) (Centre, bool) {
 	i, ok := d.byID[id]
 	if !ok {
 		return Centre{}, false
@@ -264,7 +264,7 @@ func (d *Directory) Centre(id string) (Centre, bool) {
 
 // Helpline returns the country's national helpline (BD 109, IN 181, PS 121): the first helpline
 // row of that country. ok is false for a country the directory does not cover.
-func (d *Directory) Helpline(country string) (Centre, bool) {
+func (d *state) Helpline(country string) (Centre, bool) {
 	for _, c := range d.centres {
 		if c.Country == country && c.Kind == KindHelpline {
 			return c.clone(), true
@@ -276,7 +276,7 @@ func (d *Directory) Helpline(country string) (Centre, bool) {
 // Emergency returns the country's emergency numbers in file order, which puts first the one to
 // name on a screen (BD 999, IN 112, PS 100 then 101). It is empty for a country the directory
 // does not cover.
-func (d *Directory) Emergency(country string) []Centre {
+func (d *state) Emergency(country string) []Centre {
 	var out []Centre
 	for _, c := range d.centres {
 		if c.Country == country && c.Kind == KindEmergency {
@@ -290,7 +290,7 @@ func (d *Directory) Emergency(country string) []Centre {
 // survivor never reaches a dead end even on page one, then the emergency numbers, then the
 // country's other centres, verified before unverified and otherwise in file order. It is empty
 // for a country the directory does not cover.
-func (d *Directory) Help(country string) []Centre {
+func (d *state) Help(country string) []Centre {
 	helpline, ok := d.Helpline(country)
 	if !ok {
 		return nil

@@ -211,7 +211,7 @@ func abs(x int) int {
 }
 
 // buildIndex indexes every located centre, those of the file and the derived ones.
-func (d *Directory) buildIndex() *grid {
+func (d *state) buildIndex() *grid {
 	var lats, lons []float64
 	var ids []int32
 	for i := range len(d.centres) + len(d.derived) {
@@ -223,7 +223,7 @@ func (d *Directory) buildIndex() *grid {
 }
 
 // keeper returns the filter a query applies, nil when it keeps everything.
-func (d *Directory) keeper(q Query, skip func(int32) bool) func(int32) bool {
+func (d *state) keeper(q Query, skip func(int32) bool) func(int32) bool {
 	if q.Service == "" && q.Country == "" && skip == nil {
 		return nil
 	}
@@ -242,7 +242,7 @@ func (d *Directory) keeper(q Query, skip func(int32) bool) func(int32) bool {
 // Nearest returns the located centres nearest to lat, lon, nearest first, as many as q asks and
 // of the service and country it names. It walks the spatial index, not the whole list. It does
 // not add the helpline: see ForPoint for what a caller is told.
-func (d *Directory) Nearest(lat, lon float64, q Query) []Hit {
+func (d *state) Nearest(lat, lon float64, q Query) []Hit {
 	k := q.limit()
 	cands := d.index.nearest(lat, lon, k, d.keeper(q, nil), make([]candidate, 0, k))
 	hits := make([]Hit, len(cands))
@@ -254,7 +254,7 @@ func (d *Directory) Nearest(lat, lon float64, q Query) []Hit {
 
 // CountryAt returns the country whose area headquarters lies nearest to lat, lon: the country an
 // answer for a point gives the helpline of. ok is false when the directory has no areas.
-func (d *Directory) CountryAt(lat, lon float64) (string, bool) {
+func (d *state) CountryAt(lat, lon float64) (string, bool) {
 	best, country := math.Inf(1), ""
 	for _, a := range d.areas {
 		if km := Distance(lat, lon, a.Lat, a.Lon); km < best {
@@ -267,7 +267,7 @@ func (d *Directory) CountryAt(lat, lon float64) (string, bool) {
 // ForPoint answers "where can I get help near here": the nearest centres of the country the point
 // is in (as q asks), then that country's national helpline, so that an answer never ends without
 // a number to call. A point far from every area gets only what the index finds.
-func (d *Directory) ForPoint(lat, lon float64, q Query) []Hit {
+func (d *state) ForPoint(lat, lon float64, q Query) []Hit {
 	if q.Country == "" {
 		q.Country, _ = d.CountryAt(lat, lon)
 	}
@@ -282,7 +282,7 @@ var gazaStrip = map[string]bool{"PS-NGZ": true, "PS-GZA": true, "PS-DEB": true, 
 // its row names no areas: the division (Bangladesh), the state or union territory (India), or
 // the Gaza Strip or the West Bank (Palestine). It is "" for an unknown code; a country code is
 // its own region.
-func (d *Directory) Region(code string) string {
+func (d *state) Region(code string) string {
 	for range 4 {
 		i, ok := d.byCode[code]
 		if !ok {
@@ -307,7 +307,7 @@ func (d *Directory) Region(code string) string {
 }
 
 // within reports whether area code is area outer or lies in it.
-func (d *Directory) inside(code, outer string) bool {
+func (d *state) inside(code, outer string) bool {
 	for range 4 {
 		if code == outer {
 			return true
@@ -324,7 +324,7 @@ func (d *Directory) inside(code, outer string) bool {
 // Serves reports whether centre c serves area code: an area its row names, or one inside such an
 // area; without named areas, any area of its region (a national line: any area of its country).
 // A centre never serves an area of another country.
-func (d *Directory) Serves(c Centre, code string) bool {
+func (d *state) Serves(c Centre, code string) bool {
 	i, ok := d.byCode[code]
 	if !ok || d.areas[i].Country != c.Country {
 		return c.Country == code && len(c.Serves) == 0
@@ -343,7 +343,7 @@ func (d *Directory) Serves(c Centre, code string) bool {
 // one across a border or a closed line), then the national helpline when it serves her area; at
 // most q's limit of centres before the helpline. When no centre serves her area, or no helpline
 // does, the emergency numbers end the answer. ok is false for an unknown area code.
-func (d *Directory) ForArea(code string, q Query) ([]Hit, bool) {
+func (d *state) ForArea(code string, q Query) ([]Hit, bool) {
 	ai, ok := d.byCode[code]
 	if !ok {
 		return nil, false
@@ -429,7 +429,7 @@ func Local(hits []Hit) bool {
 }
 
 // withHelpline ends an answer with the country's national helpline.
-func (d *Directory) withHelpline(hits []Hit, country string) []Hit {
+func (d *state) withHelpline(hits []Hit, country string) []Hit {
 	if h, ok := d.Helpline(country); ok {
 		hits = append(hits, Hit{Centre: h.PhoneSafe()})
 	}

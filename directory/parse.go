@@ -116,10 +116,10 @@ func (e *ParseError) Unwrap() error {
 	return &onestop.Error{Code: onestop.EINVALID, Message: e.Error()}
 }
 
-// Parse reads a directory CSV (a header row naming the columns, then one row per centre) and
+// parseTable reads a directory CSV (a header row naming the columns, then one row per centre) and
 // validates every row against the embedded areas. On any problem it returns no directory and a
 // *ParseError that lists every bad line with its line number, not just the first.
-func Parse(r io.Reader) (*Directory, error) {
+func parseTable(r io.Reader) (*state, error) {
 	areas, err := embeddedAreas()
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func Parse(r io.Reader) (*Directory, error) {
 
 // build parses a centres CSV and checks every centre against areas: its area must be known and of
 // its country, and its point within its area's reach.
-func build(r io.Reader, areas []Area) (*Directory, error) {
+func build(r io.Reader, areas []Area) (*state, error) {
 	byCode := make(map[string]*Area, len(areas))
 	for i := range areas {
 		byCode[areas[i].Code] = &areas[i]

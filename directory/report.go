@@ -32,7 +32,7 @@ type Report struct {
 }
 
 // Check counts what d holds, per country.
-func (d *Directory) Check() Report {
+func (d *state) Check() Report {
 	var r Report
 	for _, country := range []string{"BD", "IN", "PS"} {
 		cr := CountryReport{Country: country, Areas: map[Level]int{}}
@@ -81,7 +81,7 @@ func (d *Directory) Check() Report {
 	return r
 }
 
-func (d *Directory) hasCentreInside(code string) bool {
+func (d *state) hasCentreInside(code string) bool {
 	for i := range len(d.centres) + len(d.derived) {
 		c := d.at(i)
 		if c.Kind != KindHelpline && c.Kind != KindEmergency && c.Area != c.Country && d.inside(c.Area, code) {
@@ -130,7 +130,7 @@ type Found struct {
 
 // Find says what typing text would give a survivor in country ("" for all countries), as the
 // find-help screens and REF <place> see it.
-func (d *Directory) Find(country, text string) Found {
+func (d *state) Find(country, text string) Found {
 	f := Found{Typed: text, Country: country, Lookup: d.Lookup(country, text, 8)}
 	for _, a := range f.Areas {
 		f.Labels = append(f.Labels, d.Label(a, onestop.English))

@@ -69,7 +69,7 @@ func (h Hit) Row(rank int) HitRow {
 
 // Summary says what d holds, as directory check prints it: the centres, those placed at their
 // district's headquarters, the areas, and each country's areas by level.
-func (d *Directory) Summary() []string {
+func (d *state) Summary() []string {
 	lines := []string{fmt.Sprintf("%d centres (and %d Sakhi One Stop Centres placed at their district headquarters), %d areas",
 		len(d.Centres()), len(d.Derived()), len(d.Areas("", "")))}
 	for _, country := range []string{"BD", "IN", "PS"} {
@@ -88,7 +88,7 @@ func (d *Directory) Summary() []string {
 
 // CentreNames is every name of every centre, in every language: the words that would betray the
 // service in a text to a phone someone else may read.
-func (d *Directory) CentreNames() []string {
+func (d *state) CentreNames() []string {
 	var all []string
 	for _, ct := range d.Centres() {
 		for _, n := range ct.Names {

@@ -145,7 +145,7 @@ func slips(n int) int {
 }
 
 // score is how area i matches the folded query q.
-func (d *Directory) score(i int, q string, qr []rune) int {
+func (d *state) score(i int, q string, qr []rune) int {
 	best := scoreNone
 	for _, f := range d.folded[i] {
 		switch {
@@ -204,7 +204,7 @@ type match struct{ score, i int }
 // matches returns every area of country matching what she typed, best first: exact names, then
 // names starting with it, then names containing it, then names a slip or two away; within each,
 // districts before upazilas before divisions and states, then in file order.
-func (d *Directory) matches(country, typed string) []match {
+func (d *state) matches(country, typed string) []match {
 	q := FoldQuery(typed)
 	qr := []rune(q)
 	if len(qr) < minQuery {
@@ -231,7 +231,7 @@ func (d *Directory) matches(country, typed string) []match {
 // Search returns the areas of country whose name or alias, in any script, matches what she
 // typed (see Lookup for the order). An empty country searches all. At most limit areas are
 // returned (all when limit <= 0).
-func (d *Directory) Search(country, typed string, limit int) []Area {
+func (d *state) Search(country, typed string, limit int) []Area {
 	ms := d.matches(country, typed)
 	if limit > 0 && len(ms) > limit {
 		ms = ms[:limit]
@@ -279,7 +279,7 @@ func (l Lookup) Area() (Area, bool) {
 // the same name all match exactly (Dhaka, Khulna), the district is the answer, which gives the
 // nearest help. A single partial match or a slip is for her to confirm; several matches are a
 // list of at most limit (all when limit <= 0).
-func (d *Directory) Lookup(country, typed string, limit int) Lookup {
+func (d *state) Lookup(country, typed string, limit int) Lookup {
 	ms := d.matches(country, typed)
 	if len(ms) == 0 {
 		return Lookup{Outcome: NotFound}
@@ -311,7 +311,7 @@ func (d *Directory) Lookup(country, typed string, limit int) Lookup {
 
 // oneMeant returns the one area that exact matches mean: the only one, or the one district that
 // every other match contains or lies in.
-func (d *Directory) oneMeant(exact []int) (int, bool) {
+func (d *state) oneMeant(exact []int) (int, bool) {
 	switch len(exact) {
 	case 0:
 		return 0, false
@@ -341,7 +341,7 @@ func (d *Directory) oneMeant(exact []int) (int, bool) {
 
 // Best returns the one area a typed name means, when it means one exactly (see Lookup): never
 // a partial match, which she must confirm first.
-func (d *Directory) Best(country, typed string) (Area, bool) {
+func (d *state) Best(country, typed string) (Area, bool) {
 	l := d.Lookup(country, typed, 0)
 	if l.Outcome != Exact {
 		return Area{}, false
@@ -352,7 +352,7 @@ func (d *Directory) Best(country, typed string) (Area, bool) {
 // Label is an area's name in lang as a list or an answer shows it: with the name of the area it
 // lies in when another area of the country has the same name (Aurangabad (Bihar), Aurangabad
 // (Maharashtra)), so that namesakes are always told apart.
-func (d *Directory) Label(a Area, lang onestop.Lang) string {
+func (d *state) Label(a Area, lang onestop.Lang) string {
 	name := a.Name(lang)
 	if a.TopLevel() || !d.homonym[a.Country+"|"+Fold(a.Names[onestop.English])] {
 		return name
@@ -385,7 +385,7 @@ func (a Area) clone() Area {
 
 // Areas returns the areas of country at level, in file order; an empty country or level matches
 // every one.
-func (d *Directory) Areas(country string, level Level) []Area {
+func (d *state) Areas(country string, level Level) []Area {
 	var out []Area
 	for _, a := range d.areas {
 		if (country == "" || a.Country == country) && (level == "" || a.Level == level) {
@@ -396,7 +396,7 @@ func (d *Directory) Areas(country string, level Level) []Area {
 }
 
 // Area returns the area with code, and false when there is none.
-func (d *Directory) Area(code string) (Area, bool) {
+func (d *state) Area(code string) (Area, bool) {
 	i, ok := d.byCode[code]
 	if !ok {
 		return Area{}, false
@@ -406,7 +406,7 @@ func (d *Directory) Area(code string) (Area, bool) {
 
 // Top returns a country's first-level areas (divisions, states and union territories,
 // governorates), in file order.
-func (d *Directory) Top(country string) []Area {
+func (d *state) Top(country string) []Area {
 	var out []Area
 	for _, a := range d.areas {
 		if a.Country == country && a.TopLevel() {
@@ -417,7 +417,7 @@ func (d *Directory) Top(country string) []Area {
 }
 
 // Children returns the areas inside code (a division's or a state's districts), in file order.
-func (d *Directory) Children(code string) []Area {
+func (d *state) Children(code string) []Area {
 	var out []Area
 	for _, i := range d.children[code] {
 		out = append(out, d.areas[i].clone())
@@ -427,7 +427,7 @@ func (d *Directory) Children(code string) []Area {
 
 // Derived returns the centres that exist by design and have no row of their own, in area order:
 // India's Sakhi One Stop Centre of each district, at the district headquarters, unverified.
-func (d *Directory) Derived() []Centre {
+func (d *state) Derived() []Centre {
 	out := make([]Centre, len(d.derived))
 	for i, c := range d.derived {
 		out[i] = c.clone()

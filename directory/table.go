@@ -59,7 +59,7 @@ func texts(tx onestop.Tx) (centres, areas []byte) {
 }
 
 // fromTexts builds a Directory from both tables' CSV.
-func fromTexts(centres, areas []byte) (*Directory, error) {
+func fromTexts(centres, areas []byte) (*state, error) {
 	as, err := ParseAreas(bytes.NewReader(areas))
 	if err != nil {
 		return nil, err
@@ -67,10 +67,10 @@ func fromTexts(centres, areas []byte) (*Directory, error) {
 	return build(bytes.NewReader(centres), as)
 }
 
-// Load returns the directory in force in db: the operator's imported tables where there are any,
+// loadState returns the directory in force in db: the operator's imported tables where there are any,
 // the embedded ones otherwise. An import was validated when it was stored, so an error here means
 // the stored file was damaged or this binary validates more strictly than the one that imported.
-func Load(ctx context.Context, db onestop.Store) (*Directory, error) {
+func loadState(ctx context.Context, db onestop.Store) (*state, error) {
 	var centres, areas []byte
 	if err := db.View(ctx, func(tx onestop.Tx) error {
 		centres, areas = texts(tx)
@@ -79,7 +79,7 @@ func Load(ctx context.Context, db onestop.Store) (*Directory, error) {
 		return nil, err
 	}
 	if bytes.Equal(centres, centresCSV) && bytes.Equal(areas, areasCSV) {
-		return Embedded()
+		return embeddedState()
 	}
 	d, err := fromTexts(centres, areas)
 	if err != nil {
@@ -162,8 +162,8 @@ func Reset(ctx context.Context, db onestop.Store, table Table) error {
 }
 
 // diff compares a table of two directories row by row.
-func diff(t Table, before, after *Directory) Change {
-	rows := func(d *Directory) map[string]string {
+func diff(t Table, before, after *state) Change {
+	rows := func(d *state) map[string]string {
 		m := map[string]string{}
 		if t == TableCentres {
 			for _, c := range d.centres {
@@ -199,7 +199,7 @@ func diff(t Table, before, after *Directory) Change {
 // Export writes table as the CSV Import reads, every row of the directory's file in file order
 // (the derived centres are not written: they follow from the areas). It is for operators: a
 // confidential address is written, as staff may see it.
-func (d *Directory) Export(w io.Writer, t Table) error {
+func (d *state) Export(w io.Writer, t Table) error {
 	bw := bufio.NewWriter(w)
 	var err error
 	switch t {
@@ -263,9 +263,9 @@ func areaRecord(a Area) []string {
 	}
 }
 
-// CheckFile validates data, a centres or areas CSV, against the embedded other table, and returns
+// checkFile validates data, a centres or areas CSV, against the embedded other table, and returns
 // the directory it would make. On any problem it returns the *ParseError listing every bad line.
-func CheckFile(data []byte) (*Directory, error) {
+func checkFile(data []byte) (*state, error) {
 	table, err := DetectTable(data)
 	if err != nil {
 		return nil, err

@@ -84,6 +84,7 @@ func (m *Main) serveAdmin(ctx context.Context) {
 	}
 	env := m.Config.adminEnv()
 	s := m.services(m.Users)
+	s.Imported = func(ctx context.Context) error { return m.Dir.Reload(ctx, m.DB) }
 	env.Open = func(context.Context, string) (*admin.Services, func() error, error) {
 		return s, func() error { return nil }, nil
 	}
