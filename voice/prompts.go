@@ -1,10 +1,13 @@
 package voice
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -114,4 +117,22 @@ func ServePrompt(dir string) fiber.Handler {
 // webhook token: providers fetch them by the URLs the prompts carry.
 func RegisterPrompts(app *fiber.App, dir string) {
 	app.Get(PromptsPath+"/:lang/:file", ServePrompt(dir))
+}
+
+// PrintMissing writes, for onestop voice prompts, the prompts of dir still without a
+// recording, one a line with its language, key and the text spoken instead.
+func PrintMissing(w io.Writer, dir string) error {
+	missing := MissingPrompts(dir)
+	if dir == "" {
+		fmt.Fprintf(w, "%s is not set: every prompt is spoken by text-to-speech (%d prompts)\n", EnvPrompts, len(missing))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LANG\tKEY\tTEXT")
+	for _, p := range missing {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Lang, p.Key, p.Text)
+	}
+	if len(missing) == 0 {
+		fmt.Fprintln(tw, "(every prompt has a recording)")
+	}
+	return tw.Flush()
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/onestop-helpline/onestop/admin"
 	"github.com/onestop-helpline/onestop/gateway/africastalking"
@@ -126,18 +125,5 @@ func runVoice(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "Usage: onestop voice prompts   list the prompts with no recording in ONESTOP_VOICE_PROMPTS")
 		return &admin.ExitError{Code: 2, Err: fmt.Errorf("voice: say prompts")}
 	}
-	dir := os.Getenv(voice.EnvPrompts)
-	missing := voice.MissingPrompts(dir)
-	if dir == "" {
-		fmt.Fprintf(stdout, "ONESTOP_VOICE_PROMPTS is not set: every prompt is spoken by text-to-speech (%d prompts)\n", len(missing))
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LANG\tKEY\tTEXT")
-	for _, p := range missing {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Lang, p.Key, p.Text)
-	}
-	if len(missing) == 0 {
-		fmt.Fprintln(tw, "(every prompt has a recording)")
-	}
-	return tw.Flush()
+	return voice.PrintMissing(stdout, os.Getenv(voice.EnvPrompts))
 }
