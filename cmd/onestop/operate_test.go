@@ -65,8 +65,8 @@ func TestOperatingARunningHelplineUnderLoad(t *testing.T) {
 		t.Fatalf("backup %v %v", fi, err)
 	}
 	// The import is what the server answers now, without a restart.
-	if c, ok := m.Dir.Centre("bd-occ-khulna"); ok && !strings.Contains(c.Name("en"), "Khulna MCH") {
-		t.Fatalf("the running server still has %q", c.Name("en"))
+	if c, ok := m.Dir.Centre("bd-occ-khulna"); !ok || !strings.Contains(c.Name("en"), "Khulna MCH") {
+		t.Fatalf("the running server still has %q (found %v)", c.Name("en"), ok)
 	}
 	if out := run("", "directory", "find", "Khulna"); !strings.Contains(out, "Khulna MCH") {
 		t.Fatalf("find after the import, in the running server:\n%s", out)
